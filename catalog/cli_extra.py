@@ -1,0 +1,11 @@
+"""Registration point for command groups that live beside their services."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    from catalog.demo import demo_command
+
+    app.cli.add_command(demo_command)

@@ -1,0 +1,110 @@
+"""Configuration: built-in defaults overridden by ``KDC_*`` environment variables.
+
+Every value is checked once at start-up so that a typo gives one clear sentence,
+not a traceback from deep inside a request.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_URL_TTL = 900
+MAX_URL_TTL = 3600
+
+
+class ConfigError(click.ClickException):
+    """An unusable configuration value; printed as one line by the CLI."""
+
+    exit_code = 2
+
+    def format_message(self) -> str:
+        return f"configuration error: {self.message}"
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Return ``KDC_SECRET_KEY`` or a key generated once and kept in ``instance/``."""
+    key = os.environ.get("KDC_SECRET_KEY")
+    if key:
+        return key
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two workers starting at once must agree on one key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def normalise_database_url(url: str) -> str:
+    """Check a database URL and pin PostgreSQL to the psycopg 3 driver."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError(f"KDC_DATABASE_URL is not a database URL: {url!r}") from exc
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+            parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend != "sqlite":
+        raise ConfigError(
+            f"KDC_DATABASE_URL uses {backend!r}; supported are sqlite:/// and postgresql://"
+        )
+    return parsed.render_as_string(hide_password=False)
+
+
+def check_storage_url(url: str) -> str:
+    scheme = urlsplit(url).scheme
+    if scheme not in ("file", "s3"):
+        raise ConfigError(
+            f"KDC_STORAGE_URL has unknown scheme {scheme!r}; use file:///path or s3://bucket/prefix"
+        )
+    if scheme == "s3" and not urlsplit(url).netloc:
+        raise ConfigError("KDC_STORAGE_URL s3:// needs a bucket name: s3://bucket/prefix")
+    return url
+
+
+def load_config(instance_path: str | os.PathLike, overrides: dict | None = None) -> dict:
+    """Return the app configuration: defaults, then the environment, then ``overrides``."""
+    instance = Path(instance_path)
+    overrides = dict(overrides or {})
+    env = os.environ
+    db_default = f"sqlite:///{instance / 'kdc.sqlite3'}"
+    storage_default = f"file://{instance / 'storage'}"
+    ttl_raw = overrides.pop("URL_TTL", None) or env.get("KDC_URL_TTL") or DEFAULT_URL_TTL
+    try:
+        ttl = int(ttl_raw)
+    except ValueError as exc:
+        raise ConfigError(f"KDC_URL_TTL must be a whole number of seconds, got {ttl_raw!r}") from exc
+    if not 1 <= ttl <= MAX_URL_TTL:
+        raise ConfigError(f"KDC_URL_TTL must be between 1 and {MAX_URL_TTL} seconds, got {ttl}")
+    config = {
+        "DATABASE_URL": env.get("KDC_DATABASE_URL", db_default),
+        "STORAGE_URL": env.get("KDC_STORAGE_URL", storage_default),
+        "URL_TTL": ttl,
+        "AUDIT_KEY": env.get("KDC_AUDIT_KEY", str(instance / "audit_ed25519.pem")),
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "MAX_PAGE_SIZE": 1000,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env.get("KDC_SECURE_COOKIES", "0") == "1",
+        "CHECK_DB_AT_START": True,
+    }
+    config.update(overrides)
+    config["DATABASE_URL"] = normalise_database_url(config["DATABASE_URL"])
+    config["STORAGE_URL"] = check_storage_url(config["STORAGE_URL"])
+    if not config.get("SECRET_KEY"):
+        config["SECRET_KEY"] = _secret_key(instance)
+    return config

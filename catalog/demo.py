@@ -1,0 +1,156 @@
+"""``flask --app app demo``: load the demo catalogue (idempotent).
+
+Creates what is missing and leaves what exists: institutions, teams with their initial
+budget grant, demo accounts (password ``kdc-demo``), datasets with offers and one
+published version each whose sample files are written to the configured store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog import demo_data
+from catalog.db import get_session, transaction, utcnow
+from catalog.models.datasets import (
+    Dataset,
+    DatasetObject,
+    DatasetStatus,
+    DatasetVersion,
+    Modality,
+    Sensitivity,
+    VersionStatus,
+)
+from catalog.models.institutions import Institution, InstitutionKind
+from catalog.models.offers import Offer, OfferMode
+from catalog.models.teams import EvaluationPhase, Team
+from catalog.models.users import Role
+from catalog.services.audit import record_event
+from catalog.services.context import Actor
+from catalog.services.ledger import grant_budget
+from catalog.services.search import reindex_dataset
+from catalog.services.users import create_user, find_user
+from storage import ObjectStore
+
+DEMO_PASSWORD = "kdc-demo"
+DEMO_VERSION = "2025.1"
+
+
+def _ensure_institutions(session: Session, actor: Actor) -> dict[str, Institution]:
+    out = {}
+    for code, name_ko, name_en, kind in demo_data.INSTITUTIONS:
+        inst = session.scalar(select(Institution).where(Institution.code == code))
+        if inst is None:
+            inst = Institution(code=code, name_ko=name_ko, name_en=name_en,
+                               kind=InstitutionKind(kind))
+            session.add(inst)
+            session.flush()
+            record_event(session, actor, "institution:create", "institution", inst.code,
+                         {"name_en": name_en, "kind": kind, "demo": True})
+        out[code] = inst
+    return out
+
+
+def _ensure_teams(session: Session, actor: Actor) -> None:
+    if session.scalar(select(EvaluationPhase).where(EvaluationPhase.number == 1)) is None:
+        session.add(EvaluationPhase(number=1, name="1차 평가 (2026 상반기)"))
+        session.add(EvaluationPhase(number=2, name="2차 평가 (2026 하반기)"))
+        session.add(EvaluationPhase(number=3, name="3차 평가 (2027 상반기)"))
+    for code, name_ko, name_en, orgs, budget in demo_data.TEAMS:
+        team = session.scalar(select(Team).where(Team.code == code))
+        if team is None:
+            team = Team(code=code, name_ko=name_ko, name_en=name_en, organisations=orgs)
+            session.add(team)
+            session.flush()
+            record_event(session, actor, "team:create", "team", code,
+                         {"name_en": name_en, "demo": True})
+            grant_budget(session, actor, code, budget, memo="demo: initial data budget")
+
+
+def _ensure_users(session: Session, actor: Actor) -> None:
+    accounts = [("admin@kdc.test", "Programme office (demo)", Role.ADMIN, None, None),
+                ("auditor@kdc.test", "Audit office (demo)", Role.AUDITOR, None, None)]
+    for code, _ko, name_en, _kind in [(i[0], i[1], i[2], i[3]) for i in demo_data.INSTITUTIONS]:
+        accounts.append((f"{code.lower()}@kdc.test", f"{name_en} staff (demo)", Role.PROVIDER,
+                         None, code))
+    for code, *_rest in demo_data.TEAMS:
+        accounts.append((f"{code}-lead@kdc.test", f"{code} team lead (demo)", Role.TEAM_LEAD,
+                         code, None))
+        accounts.append((f"{code}-member@kdc.test", f"{code} team member (demo)",
+                         Role.TEAM_MEMBER, code, None))
+    for email, name, role, team, inst in accounts:
+        if find_user(session, email) is None:
+            create_user(session, actor, email=email, name=name, password=DEMO_PASSWORD,
+                        role=role, team_code=team, institution_code=inst)
+
+
+def _ensure_dataset(session: Session, actor: Actor, store: ObjectStore,
+                    institutions: dict[str, Institution], spec: dict) -> bool:
+    if session.scalar(select(Dataset).where(Dataset.slug == spec["slug"])) is not None:
+        return False
+    fields = {k: v for k, v in spec.items() if k not in ("offers", "files", "institution")}
+    fields["modality"] = Modality(fields["modality"])
+    fields["sensitivity"] = Sensitivity(fields["sensitivity"])
+    ds = Dataset(**fields, institution=institutions[spec["institution"]],
+                 status=DatasetStatus.PUBLISHED, is_demo=True)
+    reindex_dataset(ds)
+    session.add(ds)
+    session.flush()
+    for offer_spec in spec["offers"]:
+        offer = Offer(dataset_id=ds.id, **{**offer_spec, "mode": OfferMode(offer_spec["mode"])})
+        session.add(offer)
+    prefix = f"demo/{ds.slug}/{DEMO_VERSION}"
+    version = DatasetVersion(dataset_id=ds.id, label=DEMO_VERSION, storage_backend=store.scheme,
+                             bucket=store.bucket, prefix=prefix,
+                             release_notes="Demo sample files / 데모 샘플 파일")
+    session.add(version)
+    session.flush()
+    total = 0
+    for key, text in sorted(spec["files"].items()):
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        ctype = mimetypes.guess_type(key)[0] or "application/octet-stream"
+        if key.endswith(".jsonl"):
+            ctype = "application/x-ndjson"
+        store.put(f"{prefix}/{key}", data, content_type=ctype)
+        session.add(DatasetObject(version_id=version.id, key=key, size=len(data),
+                                  sha256=hashlib.sha256(data).hexdigest(), content_type=ctype))
+        total += len(data)
+    version.object_count = len(spec["files"])
+    version.total_bytes = total
+    version.status = VersionStatus.PUBLISHED
+    version.published_at = utcnow()
+    session.flush()
+    record_event(session, actor, "dataset:create", "dataset", ds.slug,
+                 {"institution": spec["institution"], "demo": True})
+    record_event(session, actor, "version:publish", "dataset_version", version.id,
+                 {"dataset": ds.slug, "label": DEMO_VERSION, "objects": version.object_count,
+                  "bytes": total})
+    return True
+
+
+def load_demo(session: Session, store: ObjectStore) -> int:
+    """Load whatever of the demo catalogue is missing; return the number of datasets added."""
+    actor = Actor.system("demo")
+    with transaction(session):
+        institutions = _ensure_institutions(session, actor)
+        _ensure_teams(session, actor)
+        _ensure_users(session, actor)
+        added = 0
+        for spec in demo_data.DATASETS:
+            added += _ensure_dataset(session, actor, store, institutions, spec)
+    return added
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load the demo catalogue (idempotent): teams, institutions, datasets, demo accounts."""
+    added = load_demo(get_session(), current_app.extensions["kdc_store"])
+    click.echo(f"demo catalogue loaded ({added} datasets added; accounts use password "
+               f"{DEMO_PASSWORD!r})", err=True)

@@ -1,0 +1,38 @@
+"""The domain of SPEC §3 as typed SQLAlchemy models, one module per aggregate."""
+
+from catalog.db import Base
+from catalog.models.access import AccessGrant
+from catalog.models.audit import AuditChainHead, AuditCheckpoint, AuditEvent
+from catalog.models.datasets import Dataset, DatasetObject, DatasetVersion
+from catalog.models.idempotency import IdempotencyRecord
+from catalog.models.institutions import Institution
+from catalog.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
+from catalog.models.licenses import License
+from catalog.models.offers import Offer
+from catalog.models.purchases import Purchase, PurchaseParticipant
+from catalog.models.teams import EvaluationPhase, Team
+from catalog.models.users import ApiToken, User
+
+__all__ = [
+    "AccessGrant",
+    "ApiToken",
+    "AuditChainHead",
+    "AuditCheckpoint",
+    "AuditEvent",
+    "Base",
+    "Dataset",
+    "DatasetObject",
+    "DatasetVersion",
+    "EvaluationPhase",
+    "IdempotencyRecord",
+    "Institution",
+    "LedgerAccount",
+    "LedgerEntry",
+    "LedgerTransaction",
+    "License",
+    "Offer",
+    "Purchase",
+    "PurchaseParticipant",
+    "Team",
+    "User",
+]

@@ -1,0 +1,50 @@
+"""Who is acting: the user (or the system), through which token, from which address."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from catalog.models.users import Role, User
+
+
+@dataclass(frozen=True)
+class Actor:
+    user_id: int | None
+    label: str  # e-mail, or "system"
+    role: Role | None
+    team_id: int | None = None
+    institution_id: int | None = None
+    token_id: int | None = None
+    client_addr: str = ""
+
+    @classmethod
+    def for_user(cls, user: User, *, token_id: int | None = None, client_addr: str = "") -> Actor:
+        return cls(
+            user_id=user.id,
+            label=user.email,
+            role=user.role,
+            team_id=user.team_id,
+            institution_id=user.institution_id,
+            token_id=token_id,
+            client_addr=client_addr or "",
+        )
+
+    @classmethod
+    def system(cls, label: str = "system") -> Actor:
+        return cls(user_id=None, label=label, role=None)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_auditor(self) -> bool:
+        return self.role == Role.AUDITOR
+
+    @property
+    def is_system(self) -> bool:
+        return self.user_id is None
+
+    @property
+    def is_team_user(self) -> bool:
+        return self.role in (Role.TEAM_MEMBER, Role.TEAM_LEAD)

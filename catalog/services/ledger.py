@@ -1,0 +1,164 @@
+"""The double-entry budget ledger: grants, claw-backs, purchase charges, reversals.
+
+``post_transaction`` is the only writer of entries. It refuses unbalanced sets, keeps the
+cached ``Team.balance_krw`` equal to the ledger's sum for the team's account, and writes
+one audit event. Callers lock the teams they debit first (``lock_teams``, ordered by id)
+so that concurrent debits re-check balances on current values; the table's CHECK
+constraint is the backstop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from catalog.errors import Conflict, InvalidInput, NotFound
+from catalog.models.institutions import Institution
+from catalog.models.ledger import (
+    AccountKind,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    TransactionKind,
+)
+from catalog.models.teams import Team, TeamStatus
+from catalog.services.audit import record_event
+from catalog.services.context import Actor
+
+PROGRAM_ACCOUNT = "program"
+MAX_AMOUNT = 10**15  # a quadrillion won: far beyond any budget, far inside BIGINT
+
+
+class BudgetExceeded(Conflict):
+    code = "budget_exceeded"
+
+
+def program_account(session: Session) -> LedgerAccount:
+    acct = session.scalar(select(LedgerAccount).where(LedgerAccount.code == PROGRAM_ACCOUNT))
+    if acct is None:
+        acct = LedgerAccount(code=PROGRAM_ACCOUNT, kind=AccountKind.PROGRAM)
+        session.add(acct)
+        session.flush()
+    return acct
+
+
+def team_account(session: Session, team: Team) -> LedgerAccount:
+    acct = session.scalar(select(LedgerAccount).where(LedgerAccount.team_id == team.id))
+    if acct is None:
+        acct = LedgerAccount(code=f"team:{team.code}", kind=AccountKind.TEAM, team_id=team.id)
+        session.add(acct)
+        session.flush()
+    return acct
+
+
+def institution_account(session: Session, institution: Institution) -> LedgerAccount:
+    acct = session.scalar(
+        select(LedgerAccount).where(LedgerAccount.institution_id == institution.id)
+    )
+    if acct is None:
+        acct = LedgerAccount(code=f"institution:{institution.code}",
+                             kind=AccountKind.INSTITUTION, institution_id=institution.id)
+        session.add(acct)
+        session.flush()
+    return acct
+
+
+def lock_teams(session: Session, team_ids: Iterable[int]) -> dict[int, Team]:
+    """Lock the teams' rows in id order (no deadlocks) and return them fresh from the database."""
+    ids = sorted(set(team_ids))
+    if not ids:
+        return {}
+    teams = session.scalars(
+        select(Team).where(Team.id.in_(ids)).order_by(Team.id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    return {t.id: t for t in teams}
+
+
+def post_transaction(
+    session: Session,
+    actor: Actor,
+    kind: TransactionKind,
+    entries: list[tuple[LedgerAccount, int]],
+    *,
+    purchase_id: int | None = None,
+    reverses_id: int | None = None,
+    memo: str = "",
+) -> LedgerTransaction:
+    """Write one balanced movement. Team rows touched must already be locked by the caller."""
+    if sum(amount for _acct, amount in entries) != 0:
+        raise ValueError("unbalanced ledger transaction")
+    if any(not isinstance(amount, int) or isinstance(amount, bool) for _a, amount in entries):
+        raise TypeError("ledger amounts are whole won (int)")
+    txn = LedgerTransaction(kind=kind, purchase_id=purchase_id, reverses_id=reverses_id,
+                            actor_id=actor.user_id, memo=memo[:500])
+    session.add(txn)
+    session.flush()
+    for acct, amount in entries:
+        if amount == 0:
+            continue
+        session.add(LedgerEntry(transaction_id=txn.id, account_id=acct.id, amount_krw=amount))
+        if acct.kind == AccountKind.TEAM:
+            team = session.get(Team, acct.team_id)
+            if team.balance_krw + amount < 0:
+                raise BudgetExceeded(
+                    f"Team {team.code} has ₩{team.balance_krw:,} but needs ₩{-amount:,}.",
+                    team=team.code, balance_krw=team.balance_krw, needed_krw=-amount,
+                )
+            team.balance_krw += amount
+    session.flush()
+    record_event(
+        session, actor, f"ledger:{kind.value}", "ledger_transaction", txn.id,
+        {
+            "purchase_id": purchase_id,
+            "reverses_id": reverses_id,
+            "memo": memo[:500],
+            "entries": [{"account": a.code, "amount_krw": amt} for a, amt in entries if amt],
+        },
+    )
+    return txn
+
+
+def grant_budget(session: Session, actor: Actor, team_code: str, amount: int,
+                 memo: str = "") -> LedgerTransaction:
+    """Move ``amount`` won from the programme to a team; negative claws unspent budget back."""
+    if not actor.is_system and not actor.is_admin:
+        from catalog.errors import Forbidden
+
+        raise Forbidden("Only the programme office grants budgets.")
+    if not isinstance(amount, int) or amount == 0 or abs(amount) > MAX_AMOUNT:
+        raise InvalidInput("amount must be a non-zero whole number of won, at most 10^15",
+                           code="invalid_amount")
+    team = session.scalar(select(Team).where(Team.code == team_code))
+    if team is None:
+        raise NotFound(f"No team {team_code!r}.")
+    team = lock_teams(session, [team.id])[team.id]
+    if amount > 0 and team.status == TeamStatus.ELIMINATED:
+        raise Conflict(f"Team {team.code} is eliminated; it cannot receive budget.",
+                       code="team_eliminated")
+    if amount < 0 and team.balance_krw + amount < 0:
+        raise BudgetExceeded(
+            f"Team {team.code} has only ₩{team.balance_krw:,} unspent; cannot claw back ₩{-amount:,}.",
+            team=team.code, balance_krw=team.balance_krw,
+        )
+    kind = TransactionKind.GRANT if amount > 0 else TransactionKind.CLAWBACK
+    return post_transaction(
+        session, actor, kind,
+        [(program_account(session), -amount), (team_account(session, team), amount)],
+        memo=memo or ("budget grant" if amount > 0 else "budget claw-back"),
+    )
+
+
+def account_balance(session: Session, account: LedgerAccount) -> int:
+    return session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount_krw), 0)).where(
+            LedgerEntry.account_id == account.id
+        )
+    )
+
+
+def ledger_total(session: Session) -> int:
+    """Σ of every entry; zero at all times."""
+    return session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_krw), 0)))

@@ -1,0 +1,118 @@
+"""API tokens: random, shown once, stored only as SHA-256, with scopes and expiry."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog.db import utcnow
+from catalog.errors import DomainError, Forbidden, InvalidInput, NotFound
+from catalog.models.users import ApiToken, Role, User
+from catalog.services.audit import record_event
+from catalog.services.context import Actor
+
+TOKEN_PREFIX = "kdc_"
+ALL_SCOPES = (
+    "catalog:read",
+    "purchase:write",
+    "data:read",
+    "provider:write",
+    "audit:read",
+    "admin:write",
+)
+ROLE_SCOPES = {
+    Role.TEAM_MEMBER: ("catalog:read", "purchase:write", "data:read"),
+    Role.TEAM_LEAD: ("catalog:read", "purchase:write", "data:read"),
+    Role.PROVIDER: ("catalog:read", "provider:write"),
+    Role.AUDITOR: ("catalog:read", "audit:read"),
+    Role.ADMIN: ALL_SCOPES,
+}
+MAX_DAYS = 366
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+    title = "Unauthorized"
+
+    def __init__(self, detail: str, **kwargs):
+        kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="kdc"'})
+        super().__init__(detail, **kwargs)
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def create_token(
+    session: Session,
+    actor: Actor,
+    user: User,
+    *,
+    scopes: list[str] | None = None,
+    days: int = 90,
+    name: str = "",
+) -> tuple[ApiToken, str]:
+    """Create a token for ``user``; returns the row and the raw token (shown once)."""
+    allowed = ROLE_SCOPES[user.role]
+    scopes = sorted(set(scopes or allowed))
+    unknown = [s for s in scopes if s not in ALL_SCOPES]
+    if unknown:
+        raise InvalidInput(f"unknown scope(s): {', '.join(unknown)}; known: {', '.join(ALL_SCOPES)}",
+                           code="invalid_scope")
+    beyond = [s for s in scopes if s not in allowed]
+    if beyond:
+        raise Forbidden(f"role {user.role.value} cannot hold scope(s): {', '.join(beyond)}",
+                        code="scope_not_allowed")
+    if not 1 <= days <= MAX_DAYS:
+        raise InvalidInput(f"days must be between 1 and {MAX_DAYS}", code="invalid_days")
+    if not actor.is_system and actor.user_id != user.id and not actor.is_admin:
+        raise Forbidden("you can create tokens only for yourself")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id,
+        name=name[:100],
+        token_hash=hash_token(raw),
+        prefix=raw[: len(TOKEN_PREFIX) + 6],
+        scopes=scopes,
+        expires_at=utcnow() + timedelta(days=days),
+    )
+    session.add(token)
+    session.flush()
+    record_event(session, actor, "token:create", "api_token", token.id,
+                 {"user": user.email, "scopes": scopes, "days": days, "prefix": token.prefix})
+    return token, raw
+
+
+def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None or (token.user_id != actor.user_id and not actor.is_admin):
+        raise NotFound("no such token")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        record_event(session, actor, "token:revoke", "api_token", token.id,
+                     {"prefix": token.prefix})
+    return token
+
+
+def authenticate_token(session: Session, raw: str) -> tuple[User, ApiToken]:
+    """Resolve a bearer token, refusing unknown, expired, revoked or inactive ones at once."""
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
+    if token is None:
+        raise Unauthorized("The token is not valid.", code="invalid_token")
+    now = utcnow()
+    if token.revoked_at is not None:
+        raise Unauthorized("The token has been revoked.", code="token_revoked")
+    if token.expires_at is not None and token.expires_at <= now:
+        raise Unauthorized("The token has expired.", code="token_expired")
+    if not token.user.active:
+        raise Unauthorized("The token's user is deactivated.", code="user_inactive")
+    # Cheap last-used bookkeeping: at most one write per token per minute.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        token.last_used_at = now
+        session.commit()
+    return token.user, token

@@ -1,0 +1,60 @@
+"""Template filters: money in won, byte sizes, dates in the viewer's locale."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import format_datetime, get_locale
+
+
+def krw(value: int | None) -> str:
+    if value is None:
+        return "—"
+    return f"₩{int(value):,}"
+
+
+def filesize(value: int | None) -> str:
+    if value is None:
+        return "—"
+    size = float(value)
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if size < 1024 or unit == "PB":
+            return f"{size:,.0f} {unit}" if unit == "B" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{value} B"
+
+
+def localized(obj, field: str) -> str:
+    """``obj.<field>_ko`` or ``_en`` by the page's language, falling back to the other."""
+    lang = str(get_locale() or "ko")[:2]
+    first, second = ("en", "ko") if lang == "en" else ("ko", "en")
+    return getattr(obj, f"{field}_{first}", "") or getattr(obj, f"{field}_{second}", "")
+
+
+def reject_page(args: dict) -> dict:
+    return {k: v for k, v in args.items() if k != "page"}
+
+
+def version_sample(version, limit: int = 20) -> list:
+    """The first files of a version's manifest, for the dataset page."""
+    from sqlalchemy import select
+
+    from catalog.db import get_session
+    from catalog.models.datasets import DatasetObject
+
+    return list(
+        get_session().scalars(
+            select(DatasetObject)
+            .where(DatasetObject.version_id == version.id)
+            .order_by(DatasetObject.key)
+            .limit(limit)
+        )
+    )
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.filters["reject_page"] = reject_page
+    app.jinja_env.globals["version_sample"] = version_sample
+    app.jinja_env.filters["krw"] = krw
+    app.jinja_env.filters["filesize"] = filesize
+    app.jinja_env.filters["dt"] = lambda v, fmt="medium": format_datetime(v, fmt) if v else "—"
+    app.jinja_env.globals["localized"] = localized

@@ -1,0 +1,119 @@
+"""Catalogue schemas: institutions, datasets, versions, offers, and the search arguments."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from catalog.models.datasets import Modality, Sensitivity
+from catalog.models.institutions import InstitutionKind
+from catalog.models.offers import OfferMode, Use
+from catalog.services.search import PRICE_BUCKETS, SORTS
+from schemas.common import PageMetaSchema
+
+
+class InstitutionSchema(ma.Schema):
+    code = ma.fields.String()
+    name_ko = ma.fields.String()
+    name_en = ma.fields.String()
+    kind = ma.fields.Enum(InstitutionKind, by_value=True)
+
+
+class InstitutionListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(InstitutionSchema))
+
+
+class OfferSchema(ma.Schema):
+    id = ma.fields.Integer()
+    mode = ma.fields.Enum(OfferMode, by_value=True)
+    price_krw = ma.fields.Integer(metadata={"description": "Whole won (KRW)"})
+    term_months = ma.fields.Integer()
+    min_teams = ma.fields.Integer(allow_none=True)
+    max_teams = ma.fields.Integer(allow_none=True)
+    join_window_days = ma.fields.Integer(allow_none=True)
+    uses = ma.fields.List(ma.fields.String(validate=validate.OneOf([u.value for u in Use])))
+    attribution = ma.fields.String()
+    survives_elimination = ma.fields.Boolean()
+    download_quota = ma.fields.Integer(allow_none=True)
+    active = ma.fields.Boolean()
+
+
+class VersionSchema(ma.Schema):
+    label = ma.fields.String()
+    status = ma.fields.Function(lambda v: v.status.value)
+    object_count = ma.fields.Integer()
+    total_bytes = ma.fields.Integer()
+    release_notes = ma.fields.String()
+    published_at = ma.fields.DateTime(allow_none=True)
+
+
+class DatasetSummarySchema(ma.Schema):
+    slug = ma.fields.String()
+    institution = ma.fields.Function(lambda d: d.institution.code)
+    title_ko = ma.fields.String()
+    title_en = ma.fields.String()
+    modality = ma.fields.Enum(Modality, by_value=True)
+    sensitivity = ma.fields.Enum(Sensitivity, by_value=True)
+    status = ma.fields.Function(lambda d: d.status.value)
+    keywords = ma.fields.List(ma.fields.String())
+    record_count = ma.fields.Integer()
+    total_bytes = ma.fields.Integer()
+    is_demo = ma.fields.Boolean()
+    offers = ma.fields.Function(
+        lambda d: OfferSchema(many=True).dump([o for o in d.offers if o.active])
+    )
+    versions = ma.fields.Function(
+        lambda d: VersionSchema(many=True).dump(
+            [v for v in d.versions if v.status.value == "published"]
+        )
+    )
+
+
+class DatasetSchema(DatasetSummarySchema):
+    description_ko = ma.fields.String()
+    description_en = ma.fields.String()
+    languages = ma.fields.List(ma.fields.String())
+    formats = ma.fields.List(ma.fields.String())
+    coverage_start = ma.fields.String(allow_none=True)
+    coverage_end = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+    licensed_by = ma.fields.List(
+        ma.fields.String(), dump_default=list,
+        metadata={"description": "Codes of the teams holding an active licence"},
+    )
+
+
+class DatasetSearchArgsSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    q = ma.fields.String(load_default="", validate=validate.Length(max=200))
+    institution = ma.fields.List(ma.fields.String(validate=validate.Length(max=16)),
+                                 load_default=list)
+    modality = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf([m.value for m in Modality])), load_default=list
+    )
+    use = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf([u.value for u in Use])), load_default=list
+    )
+    sensitivity = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf([s.value for s in Sensitivity])),
+        load_default=list,
+    )
+    price = ma.fields.List(
+        ma.fields.String(validate=validate.OneOf([b[0] for b in PRICE_BUCKETS])), load_default=list
+    )
+    min_price = ma.fields.Integer(load_default=None, validate=validate.Range(min=0, max=10**15))
+    max_price = ma.fields.Integer(load_default=None, validate=validate.Range(min=0, max=10**15))
+    sort = ma.fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
+    page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class DatasetPageSchema(PageMetaSchema):
+    items = ma.fields.List(ma.fields.Nested(DatasetSummarySchema))
+    facets = ma.fields.Dict(
+        keys=ma.fields.String(), values=ma.fields.Dict(keys=ma.fields.String(),
+                                                       values=ma.fields.Integer())
+    )
