@@ -227,3 +227,20 @@ def token_for(demo_app):
         return {"Authorization": f"Bearer {make_token(demo_app, email, scopes)}"}
 
     return make
+
+
+@pytest.fixture
+def live_server(request, templates, tmp_path):
+    """A real server process on 127.0.0.1 over a copy of the demo catalogue (SQLite).
+
+    Yields a ``LiveServer`` with ``.url``; the test's app (``.app``) shares its database for
+    setting up state directly through services.
+    """
+    from tests.live import LiveServer
+
+    url, storage, _ = templates("sqlite", True).instantiate(tmp_path, None)
+    server = LiveServer(url, storage, tmp_path / "instance").start()
+    server.app = create_app(_config(url, storage, SECRET_KEY="live-test-secret"))
+    yield server
+    server.stop()
+    server.app.extensions["kdc_engine"].dispose()
