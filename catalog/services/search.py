@@ -15,11 +15,12 @@ import math
 import unicodedata
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from catalog.models.datasets import Dataset, DatasetStatus
 from catalog.models.institutions import Institution
+from catalog.models.offers import Offer
 
 SORTS = ("relevance", "title", "newest", "price_asc", "price_desc")
 PRICE_BUCKETS = (
@@ -83,26 +84,52 @@ class SearchResult:
         return max(1, math.ceil(self.total / self.limit)) if self.limit else 1
 
 
-def _base_query(terms: list[str], include_unpublished_of: int | None) -> Select:
-    stmt = select(Dataset).options(
-        selectinload(Dataset.offers), selectinload(Dataset.institution),
-        selectinload(Dataset.versions),
-    )
+@dataclass
+class _Row:
+    """The few columns filtering, faceting and sorting need; ORM objects only for one page."""
+
+    id: int
+    institution: str
+    modality: str
+    sensitivity: str
+    created_at: object
+    title: str
+    title_all: str
+    prices: list[int] = field(default_factory=list)
+    uses: set[str] = field(default_factory=set)
+
+
+def _visible(terms: list[str], include_unpublished_of: int | None):
     visible = Dataset.status == DatasetStatus.PUBLISHED
     if include_unpublished_of is not None:
         visible = or_(visible, Dataset.institution_id == include_unpublished_of)
-    stmt = stmt.where(visible)
+    conds = [visible]
     for term in terms:
-        stmt = stmt.where(Dataset.search_text.like(f"%{_like_escape(term)}%", escape="\\"))
-    return stmt
+        conds.append(Dataset.search_text.like(f"%{_like_escape(term)}%", escape="\\"))
+    return and_(*conds)
 
 
-def _active_prices(ds: Dataset) -> list[int]:
-    return [o.price_krw for o in ds.offers if o.active]
-
-
-def _uses(ds: Dataset) -> set[str]:
-    return {u for o in ds.offers if o.active for u in o.uses}
+def _candidates(session: Session, terms: list[str], include_unpublished_of: int | None) -> list[_Row]:
+    where = _visible(terms, include_unpublished_of)
+    rows: dict[int, _Row] = {}
+    for r in session.execute(
+        select(Dataset.id, Institution.code, Dataset.modality, Dataset.sensitivity,
+               Dataset.created_at, Dataset.title_ko, Dataset.title_en)
+        .join(Institution, Institution.id == Dataset.institution_id)
+        .where(where)
+    ):
+        rows[r[0]] = _Row(r[0], r[1], r[2].value, r[3].value, r[4], normalise(r[5]),
+                          normalise(r[5] + " " + r[6]))
+    if rows:
+        for ds_id, price, uses in session.execute(
+            select(Offer.dataset_id, Offer.price_krw, Offer.uses)
+            .join(Dataset, Dataset.id == Offer.dataset_id)
+            .where(where, Offer.active.is_(True))
+        ):
+            row = rows[ds_id]
+            row.prices.append(price)
+            row.uses.update(uses or [])
+    return list(rows.values())
 
 
 def _price_bucket(price: int) -> str:
@@ -112,29 +139,22 @@ def _price_bucket(price: int) -> str:
     return PRICE_BUCKETS[-1][0]
 
 
-def _matches(ds: Dataset, f: SearchFilters, skip: str | None = None) -> bool:
-    if skip != "institution" and f.institution and ds.institution.code not in f.institution:
+def _matches(row: _Row, f: SearchFilters, skip: str | None = None) -> bool:
+    if skip != "institution" and f.institution and row.institution not in f.institution:
         return False
-    if skip != "modality" and f.modality and ds.modality.value not in f.modality:
+    if skip != "modality" and f.modality and row.modality not in f.modality:
         return False
-    if skip != "sensitivity" and f.sensitivity and ds.sensitivity.value not in f.sensitivity:
+    if skip != "sensitivity" and f.sensitivity and row.sensitivity not in f.sensitivity:
         return False
-    if skip != "use" and f.use and not set(f.use) <= _uses(ds):
+    if skip != "use" and f.use and not set(f.use) <= row.uses:
         return False
-    prices = _active_prices(ds)
-    if skip != "price" and f.price and not any(_price_bucket(p) in f.price for p in prices):
+    if skip != "price" and f.price and not any(_price_bucket(p) in f.price for p in row.prices):
         return False
-    if f.min_price is not None and not any(p >= f.min_price for p in prices):
+    if f.min_price is not None and not any(p >= f.min_price for p in row.prices):
         return False
-    if f.max_price is not None and not any(p <= f.max_price for p in prices):
+    if f.max_price is not None and not any(p <= f.max_price for p in row.prices):
         return False
     return True
-
-
-def _relevance(ds: Dataset, terms: list[str]) -> tuple:
-    title = normalise(ds.title_ko + " " + ds.title_en)
-    in_title = sum(1 for t in terms if t in title)
-    return (-in_title, normalise(ds.title_ko))
 
 
 def search_datasets(
@@ -147,38 +167,51 @@ def search_datasets(
 ) -> SearchResult:
     """Search the catalogue. Facet counts for a facet ignore that facet's own filter."""
     terms = query_terms(filters.q)
-    candidates = list(session.scalars(_base_query(terms, include_unpublished_of)).unique())
-    matched = [d for d in candidates if _matches(d, filters)]
+    candidates = _candidates(session, terms, include_unpublished_of)
+    matched = [r for r in candidates if _matches(r, filters)]
     facets: dict[str, dict[str, int]] = {
         "institution": {}, "modality": {}, "use": {}, "sensitivity": {}, "price": {}
     }
-    for ds in candidates:
-        if _matches(ds, filters, skip="institution"):
-            facets["institution"][ds.institution.code] = facets["institution"].get(ds.institution.code, 0) + 1
-        if _matches(ds, filters, skip="modality"):
-            facets["modality"][ds.modality.value] = facets["modality"].get(ds.modality.value, 0) + 1
-        if _matches(ds, filters, skip="sensitivity"):
-            key = ds.sensitivity.value
-            facets["sensitivity"][key] = facets["sensitivity"].get(key, 0) + 1
-        if _matches(ds, filters, skip="use"):
-            for use in _uses(ds):
-                facets["use"][use] = facets["use"].get(use, 0) + 1
-        if _matches(ds, filters, skip="price"):
-            for bucket in {_price_bucket(p) for p in _active_prices(ds)}:
-                facets["price"][bucket] = facets["price"].get(bucket, 0) + 1
+
+    def bump(facet: str, value: str) -> None:
+        facets[facet][value] = facets[facet].get(value, 0) + 1
+
+    for row in candidates:
+        if _matches(row, filters, skip="institution"):
+            bump("institution", row.institution)
+        if _matches(row, filters, skip="modality"):
+            bump("modality", row.modality)
+        if _matches(row, filters, skip="sensitivity"):
+            bump("sensitivity", row.sensitivity)
+        if _matches(row, filters, skip="use"):
+            for use in row.uses:
+                bump("use", use)
+        if _matches(row, filters, skip="price"):
+            for bucket in {_price_bucket(p) for p in row.prices}:
+                bump("price", bucket)
     sort = filters.sort if filters.sort in SORTS else "relevance"
     if sort == "relevance":
-        matched.sort(key=lambda d: _relevance(d, terms))
+        matched.sort(key=lambda r: (-sum(1 for t in terms if t in r.title_all), r.title, r.id))
     elif sort == "title":
-        matched.sort(key=lambda d: normalise(d.title_ko))
+        matched.sort(key=lambda r: (r.title, r.id))
     elif sort == "newest":
-        matched.sort(key=lambda d: (d.created_at, d.id), reverse=True)
+        matched.sort(key=lambda r: (r.created_at, r.id), reverse=True)
     elif sort == "price_asc":
-        matched.sort(key=lambda d: min(_active_prices(d) or [math.inf]))
+        matched.sort(key=lambda r: (min(r.prices or [math.inf]), r.id))
     elif sort == "price_desc":
-        matched.sort(key=lambda d: max(_active_prices(d) or [-1]), reverse=True)
+        matched.sort(key=lambda r: (max(r.prices or [-1]), r.id), reverse=True)
     start = (page - 1) * limit
-    return SearchResult(items=matched[start : start + limit], total=len(matched), page=page,
+    page_ids = [r.id for r in matched[start : start + limit]]
+    by_id = {
+        d.id: d
+        for d in session.scalars(
+            select(Dataset).where(Dataset.id.in_(page_ids)).options(
+                selectinload(Dataset.offers), selectinload(Dataset.institution),
+                selectinload(Dataset.versions),
+            )
+        )
+    } if page_ids else {}
+    return SearchResult(items=[by_id[i] for i in page_ids], total=len(matched), page=page,
                         limit=limit, facets=facets)
 
 
