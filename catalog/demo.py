@@ -35,7 +35,7 @@ from catalog.services.audit import record_event
 from catalog.services.context import Actor
 from catalog.services.ledger import grant_budget
 from catalog.services.search import reindex_dataset
-from catalog.services.users import create_user, find_user
+from catalog.services.users import create_user, find_user, hash_password
 from storage import ObjectStore
 
 DEMO_PASSWORD = "kdc-demo"
@@ -84,10 +84,13 @@ def _ensure_users(session: Session, actor: Actor) -> None:
                          code, None))
         accounts.append((f"{code}-member@kdc.test", f"{code} team member (demo)",
                          Role.TEAM_MEMBER, code, None))
+    shared_hash = None  # one argon2 hash for all: hashing is most of the demo's load time
     for email, name, role, team, inst in accounts:
         if find_user(session, email) is None:
-            create_user(session, actor, email=email, name=name, password=DEMO_PASSWORD,
-                        role=role, team_code=team, institution_code=inst)
+            shared_hash = shared_hash or hash_password(DEMO_PASSWORD)
+            create_user(session, actor, email=email, name=name, password="",
+                        password_hash=shared_hash, role=role, team_code=team,
+                        institution_code=inst)
 
 
 def _ensure_dataset(session: Session, actor: Actor, store: ObjectStore,

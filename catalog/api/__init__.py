@@ -75,7 +75,9 @@ class CatalogApi(Api):
         errors = data.get("errors") or data.get("messages")
         detail = data.get("message") or error.description or error.name
         code = getattr(error, "problem_code", None) or HTTP_CODES.get(error.code, "error")
-        headers = dict(data.get("headers") or {})
+        from catalog.web import passthrough_headers
+
+        headers = {**passthrough_headers(error), **dict(data.get("headers") or {})}
         if error.code == 422 and errors:
             # webargs nests messages by location ("query", "json"): name the parameters.
             flat = {}

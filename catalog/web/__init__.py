@@ -37,11 +37,19 @@ def _load_user(user_id: str) -> User | None:
     return user if user and user.active else None
 
 
+def passthrough_headers(error) -> dict:
+    """Headers an HTTP error carries for the client (Allow, Content-Range, Retry-After …)."""
+    try:
+        headers = error.get_headers()
+    except Exception:  # noqa: BLE001 - a custom exception without a request environment
+        return {}
+    return {k: v for k, v in headers if k.lower() != "content-type"}
+
+
 def render_http_error(error):
     code = error.code or 500
-    template = "error.html"
-    return render_template(template, status=code, title=error.name,
-                           detail=error.description), code
+    return render_template("error.html", status=code, title=error.name,
+                           detail=error.description), code, passthrough_headers(error)
 
 
 def render_domain_error(exc: DomainError):

@@ -10,7 +10,7 @@ from flask_login import login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Email
+from wtforms.validators import DataRequired, Length
 
 from catalog.db import get_session
 from catalog.services import catalog as catalog_service
@@ -23,7 +23,9 @@ bp = Blueprint("web", __name__)
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Email()])
+    # No wtforms Email(): it needs the email_validator package, which also refuses the
+    # demo accounts' reserved ".test" domain. An unknown address fails like a wrong password.
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired()])
 
 
@@ -73,7 +75,11 @@ def index():
         args = schema.load(raw)
     except ValidationError as exc:
         errors = exc.messages
-        args = schema.load({})
+        # Ignore only the parameters that were not understood; keep the query and the rest.
+        try:
+            args = schema.load({k: v for k, v in raw.items() if k not in errors})
+        except ValidationError:  # an error across fields: fall back to no filters
+            args = schema.load({})
     page, limit = args.pop("page"), args.pop("limit")
     result = search_datasets(get_session(), SearchFilters(**args), page=page, limit=limit)
     return render_template("catalog.html", result=result, args=args, errors=errors,

@@ -94,3 +94,10 @@ def test_openapi_document(client):
     paths = resp.json["paths"]
     assert "/api/v1/datasets" in paths and "/api/v1/datasets/{slug}" in paths
     assert "bearerAuth" in resp.json["components"]["securitySchemes"]
+
+
+def test_wrong_method_is_a_problem_with_allow_header(client):
+    resp = client.delete("/api/v1/datasets")
+    assert resp.status_code == 405
+    assert resp.content_type == "application/problem+json"
+    assert "GET" in resp.headers["Allow"]
