@@ -9,3 +9,6 @@ def register(app: Flask) -> None:
     from catalog.demo import demo_command
 
     app.cli.add_command(demo_command)
+    from catalog import cli_money  # issue 4: budgets, teams eliminate, tick
+
+    cli_money.register(app)  # issue 4

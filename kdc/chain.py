@@ -1,19 +1,27 @@
 """The audit chain's hash rules and its offline verifier.
 
-Shared by the server (which appends) and the ``kdc`` client (which verifies an export
-without any access to the server). docs/audit.md specifies the same rules in prose.
+Shared by the server (which appends, signs checkpoints and exports) and the ``kdc``
+client (which verifies an export without any access to the server). docs/audit.md
+specifies the same rules in prose so that anyone can re-implement the verifier.
 
-An event's hash is SHA-256 over the UTF-8 bytes of its canonical JSON: the event's
-fields except ``hash``, keys sorted, no insignificant white space, non-ASCII written as
-itself, integers only (no floats) — the subset on which Python's ``json`` agrees with
-RFC 8785 (JCS).
+* An event's hash is SHA-256 over the UTF-8 bytes of the RFC 8785 (JCS) canonical JSON
+  of its fields in ``HASHED_FIELDS`` (everything but ``hash``), as lower-case hex.
+* ``prev_hash`` of event 1 is 64 zeros; of event n, the hash of event n-1.
+* A checkpoint is an Ed25519 signature over the canonical JSON of
+  ``{"hash", "key_id", "kind": "kdc-audit-checkpoint", "seq", "signed_at", "v": 1}``.
+
+This module imports only the standard library (and ``cryptography`` lazily, for
+signatures), so the client stays independent of the server's code.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
-from collections.abc import Iterable
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 GENESIS_HASH = "0" * 64
@@ -30,27 +38,200 @@ HASHED_FIELDS = (
     "client_addr",
     "prev_hash",
 )
+EXPORT_FORMAT = "kdc-audit-export"
+CHECKPOINT_KIND = "kdc-audit-checkpoint"
+# I-JSON (RFC 7493): integers beyond this are not exact as IEEE doubles, so JCS could not
+# represent them faithfully. The writer refuses them; store larger numbers as strings.
+MAX_SAFE_INT = 2**53 - 1
+PROBLEM_KINDS = ("edited", "deleted", "inserted", "reordered", "truncated",
+                 "bad_checkpoint_signature", "malformed")
+
+_FAST = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                         allow_nan=False)
+_ASTRAL = re.compile(r"[\U00010000-\U0010FFFF]")
+
+
+# --------------------------------------------------------------------------- canonical JSON
+
+
+def _es_number(x: float) -> str:
+    """A double as ECMAScript's Number.prototype.toString writes it (RFC 8785 §3.2.2.3)."""
+    if math.isnan(x) or math.isinf(x):
+        raise ValueError("NaN and Infinity have no JSON form")
+    if x == 0:
+        return "0"
+    sign = "-" if x < 0 else ""
+    r = repr(abs(x))  # the shortest digits that round-trip, as ECMAScript requires
+    mant, _, exp_s = r.partition("e")
+    exp = int(exp_s) if exp_s else 0
+    ip, _, fp = mant.partition(".")
+    all_digits = ip + fp
+    stripped = all_digits.lstrip("0")
+    s = stripped.rstrip("0")
+    tz = len(stripped) - len(s)
+    k = len(s)
+    n = k + exp - len(fp) + tz
+    if k <= n <= 21:
+        out = s + "0" * (n - k)
+    elif 0 < n <= 21:
+        out = s[:n] + "." + s[n:]
+    elif -6 < n <= 0:
+        out = "0." + "0" * (-n) + s
+    else:
+        e = n - 1
+        es = ("+" if e >= 0 else "-") + str(abs(e))
+        out = (s if k == 1 else s[0] + "." + s[1:]) + "e" + es
+    return sign + out
+
+
+def _jcs(value) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        if not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
+            raise ValueError(f"integer {value} is outside ±(2^53-1); store it as a string")
+        return str(int(value))
+    if isinstance(value, float):
+        return _es_number(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str):
+                raise TypeError(f"object keys must be strings, not {type(key).__name__}")
+        # RFC 8785 §3.2.3: sort by UTF-16 code units.
+        items = sorted(value.items(), key=lambda kv: kv[0].encode("utf-16-be"))
+        return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + _jcs(v)
+                              for k, v in items) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_jcs(v) for v in value) + "]"
+    raise TypeError(f"{type(value).__name__} has no canonical JSON form")
+
+
+def _plain(value) -> bool:
+    """True when Python's json module already writes ``value`` exactly as RFC 8785 does:
+    no floats, integers in the safe range, keys that sort alike in UTF-16 and code points."""
+    t = type(value)
+    if t is str or t is bool or value is None:
+        return True
+    if t is int:
+        return -MAX_SAFE_INT <= value <= MAX_SAFE_INT
+    if t is dict:
+        for k, v in value.items():
+            if type(k) is not str or (not k.isascii() and _ASTRAL.search(k)) or not _plain(v):
+                return False
+        return True
+    if t is list or t is tuple:
+        return all(_plain(v) for v in value)
+    return False
 
 
 def canonical_json(value) -> bytes:
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    """RFC 8785 (JCS) canonical JSON as UTF-8 bytes.
+
+    Raises ``ValueError``/``TypeError`` for what JSON cannot carry exactly: NaN, infinities,
+    integers beyond ±(2^53-1), non-string keys, lone surrogates, other Python types.
+    """
+    text = _FAST.encode(value) if _plain(value) else _jcs(value)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("strings must be valid Unicode (no lone surrogates)") from exc
+
+
+def event_body(event: dict) -> dict:
+    return {name: event.get(name) for name in HASHED_FIELDS}
 
 
 def event_hash(event: dict) -> str:
-    body = {name: event.get(name) for name in HASHED_FIELDS}
-    return hashlib.sha256(canonical_json(body)).hexdigest()
+    return hashlib.sha256(canonical_json(event_body(event))).hexdigest()
+
+
+def export_line(obj: dict) -> str:
+    """One line of an export: the object's canonical JSON (so the verifier's fast path applies)."""
+    return canonical_json(obj).decode("utf-8")
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+def checkpoint_message(seq: int, chain_hash: str, signed_at: str, key_id: str) -> bytes:
+    """The bytes an Ed25519 checkpoint signature covers."""
+    return canonical_json({"v": 1, "kind": CHECKPOINT_KIND, "seq": seq, "hash": chain_hash,
+                           "signed_at": signed_at, "key_id": key_id})
+
+
+def key_id_of(raw_public_key: bytes) -> str:
+    """A public key's id: the first 16 hex digits of SHA-256 over its 32 raw bytes."""
+    return hashlib.sha256(raw_public_key).hexdigest()[:16]
+
+
+def load_public_keys(data: bytes) -> dict[str, object]:
+    """Ed25519 public keys from PEM text (one or several), or from the JSON document served
+    at ``/api/v1/audit/public-key``; returns ``{key_id: key}``."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    text = data.decode("utf-8", "replace").strip()
+    pems: list[str] = []
+    if text.startswith("{") or text.startswith("["):
+        doc = json.loads(text)
+        docs = doc if isinstance(doc, list) else doc.get("keys", [doc])
+        pems = [d["public_key_pem"] for d in docs if isinstance(d, dict) and "public_key_pem" in d]
+    else:
+        pems = re.findall(r"-----BEGIN PUBLIC KEY-----.*?-----END PUBLIC KEY-----", text, re.S)
+    keys: dict[str, object] = {}
+    for pem in pems:
+        key = serialization.load_pem_public_key(pem.encode())
+        if not isinstance(key, Ed25519PublicKey):
+            raise ValueError("not an Ed25519 public key")
+        raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        keys[key_id_of(raw)] = key
+    if not keys:
+        raise ValueError("no Ed25519 public key found (expected PEM 'BEGIN PUBLIC KEY')")
+    return keys
+
+
+def signature_checker(keys: dict[str, object]) -> Callable[[dict], str | None]:
+    """``check(checkpoint) -> None`` if its signature verifies under one of ``keys``,
+    else a sentence saying why not."""
+
+    def check(cp: dict) -> str | None:
+        from cryptography.exceptions import InvalidSignature
+
+        key = keys.get(cp.get("key_id"))
+        if key is None:
+            return f"signed by unknown key {cp.get('key_id')!r}"
+        try:
+            sig = base64.b64decode(str(cp.get("signature", "")), validate=True)
+            msg = checkpoint_message(cp["seq"], cp["hash"], cp["signed_at"], cp["key_id"])
+            key.verify(sig, msg)
+        except (InvalidSignature, ValueError, TypeError, KeyError):
+            return "the signature does not verify"
+        return None
+
+    return check
+
+
+# --------------------------------------------------------------------------- results
 
 
 @dataclass
 class Problem:
     seq: int | None
-    kind: str  # edited, deleted, inserted, reordered, truncated, bad_checkpoint_signature, malformed
+    kind: str  # one of PROBLEM_KINDS
     detail: str
+    until: int | None = None  # for a rewritten range: the last seq it may reach
 
     def as_dict(self) -> dict:
-        return {"seq": self.seq, "kind": self.kind, "detail": self.detail}
+        out = {"seq": self.seq, "kind": self.kind, "detail": self.detail}
+        if self.until is not None:
+            out["until"] = self.until
+        return out
 
 
 @dataclass
@@ -61,6 +242,8 @@ class VerifyResult:
     last_seq: int | None = None
     last_hash: str | None = None
     checkpoints_checked: int = 0
+    checkpoints_valid: int = 0
+    last_checkpoint_seq: int | None = None
     problem: Problem | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -77,87 +260,409 @@ class VerifyResult:
             "last_seq": self.last_seq,
             "last_hash": self.last_hash,
             "checkpoints_checked": self.checkpoints_checked,
+            "checkpoints_valid": self.checkpoints_valid,
+            "last_checkpoint_seq": self.last_checkpoint_seq,
             "problem": self.problem.as_dict() if self.problem else None,
+            "notes": list(self.notes),
         }
 
 
-def _classify_break(events: list[dict], i: int, expected_seq: int, prev_hash: str) -> Problem:
-    """Name the kind of the first break at position ``i`` (the chain up to i-1 is sound)."""
-    ev = events[i]
-    seq = ev.get("seq")
-    if not isinstance(seq, int):
-        return Problem(expected_seq, "malformed", "event without an integer seq")
-    recomputed = event_hash(ev)
-    if seq == expected_seq and ev.get("prev_hash") == prev_hash:
-        # Links correctly but its content does not match its hash.
-        return Problem(seq, "edited", f"event {seq}: content does not match its hash")
-    if seq == expected_seq and recomputed == ev.get("hash"):
-        # Self-consistent but not linked to its predecessor: something before it changed.
-        return Problem(seq, "edited", f"event {seq}: prev_hash does not match event {seq - 1}")
-    if seq > expected_seq:
-        # A gap. Deleted if a later event links to what we hold; otherwise reordered.
-        later = {e.get("seq") for e in events[i:] if isinstance(e.get("seq"), int)}
-        if expected_seq in later:
-            return Problem(expected_seq, "reordered", f"event {expected_seq} is out of order")
-        return Problem(expected_seq, "deleted", f"event {expected_seq} is missing")
-    if seq < expected_seq:
-        seen_dupe = seq < expected_seq
-        if seen_dupe and ev.get("prev_hash") == prev_hash:
-            return Problem(expected_seq, "inserted", f"an event was inserted before {expected_seq}")
-        return Problem(expected_seq, "reordered", f"event {seq} appears after {expected_seq - 1}")
-    return Problem(expected_seq, "inserted", f"an event was inserted at {expected_seq}")
+# --------------------------------------------------------------------------- verification
+
+
+@dataclass(slots=True)
+class Record:
+    """What the verifier needs of one event: its claims and whether its hash matches it."""
+
+    seq: int | None
+    prev_hash: object
+    hash: object
+    ok: bool
+
+
+def record_of(event: dict) -> Record:
+    seq = event.get("seq")
+    if type(seq) is not int:
+        return Record(None, event.get("prev_hash"), event.get("hash"), False)
+    try:
+        ok = event_hash(event) == event.get("hash")
+    except (ValueError, TypeError):
+        ok = False
+    return Record(seq, event.get("prev_hash"), event.get("hash"), ok)
+
+
+_HASH_KEY = ',"hash":"'
+_PREV_KEY = ',"prev_hash":"'
+_SEQ_KEY = '","seq":'
+_EVENT_SUFFIX = ',"type":"event"}'
+
+
+def record_of_line(line: str) -> Record:
+    """The record of one export line. Fast path: the line is the event's canonical JSON, so
+    the hashed body is the line without its ``hash`` and ``type`` members; when that body
+    hashes to ``hash`` it *is* the original (SHA-256), and seq/prev_hash are read from it.
+    Anything else is parsed and re-canonicalised."""
+    if line.endswith(_EVENT_SUFFIX):
+        i = line.rfind(_HASH_KEY)
+        if i > 0:
+            j = i + len(_HASH_KEY)
+            claimed = line[j:j + 64]
+            body = line[:i] + line[j + 65:len(line) - len(_EVENT_SUFFIX)] + "}"
+            try:
+                digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+            except UnicodeEncodeError:
+                digest = None
+            p = j + 65 + len(_PREV_KEY)
+            if (digest == claimed and line[j + 64] == '"'
+                    and line[j + 65:p] == _PREV_KEY and line[p + 64:p + 72] == _SEQ_KEY):
+                end = line.find(",", p + 72)
+                digits = line[p + 72:end]
+                if digits.isdigit() and digits[0] != "0":
+                    return Record(int(digits), line[p:p + 64], claimed, True)
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return Record(None, None, None, False)
+    if not isinstance(obj, dict):
+        return Record(None, None, None, False)
+    return record_of(obj)
+
+
+class _Peekable:
+    def __init__(self, it: Iterable):
+        self._it = iter(it)
+        self._buf: list = []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._buf:
+            return self._buf.pop()
+        return next(self._it)
+
+    def peek(self):
+        if not self._buf:
+            try:
+                self._buf.append(next(self._it))
+            except StopIteration:
+                return None
+        return self._buf[-1]
+
+
+def _fits(rec: Record | None, seq: int, prev: str) -> bool:
+    return rec is not None and rec.ok and rec.seq == seq and rec.prev_hash == prev
+
+
+def _classify(rec: Record, nxt: Record | None, k: int, prev: str, prev_prev: str | None,
+              later_has_k: bool, later_same_seq: int, first: int) -> Problem:
+    """Name the first break: event ``rec`` stands where seq ``k`` (linking to ``prev``) was
+    expected; everything before it verified. See docs/audit.md, "Classifying a break"."""
+    if rec.seq is None:
+        return Problem(k, "malformed", f"the record where event {k} was expected is not an "
+                                       "event with an integer seq")
+    if (rec.ok and k - 1 >= first and rec.seq == k - 1 and prev_prev is not None
+            and rec.prev_hash == prev_prev):
+        if rec.hash == prev:
+            return Problem(k - 1, "inserted", f"event {k - 1} appears twice")
+        return Problem(k - 1, "inserted", f"two different events claim seq {k - 1}; "
+                                          "one of them was inserted")
+    if _fits(nxt, k, prev):
+        if (rec.ok and rec.seq == k + 1 and rec.prev_hash == nxt.hash
+                and later_same_seq == 0):
+            return Problem(k, "reordered", f"events {k} and {k + 1} are swapped")
+        return Problem(k, "inserted", f"an extra event stands before event {k}")
+    if not rec.ok:
+        return Problem(k, "edited", f"event {k}: its content does not match its hash")
+    if rec.seq == k:
+        if k > first:
+            return Problem(k - 1, "edited", f"event {k - 1} was altered and re-hashed: "
+                                            f"event {k} still links to its original hash")
+        return Problem(k, "edited", f"event {k} does not link to its predecessor")
+    if later_has_k:
+        return Problem(k, "reordered", f"event {rec.seq} stands where event {k} belongs; "
+                                       f"event {k} comes later")
+    if rec.seq > k:
+        missing = f"{k}" if rec.seq == k + 1 else f"{k}–{rec.seq - 1}"
+        return Problem(k, "deleted", f"event {missing} is missing")
+    return Problem(k, "inserted", f"event {rec.seq} appears again where event {k} was expected")
+
+
+def verify_records(
+    records: Iterable[Record],
+    *,
+    checkpoints: Iterable[dict] = (),
+    check_signature: Callable[[dict], str | None] | None = None,
+    after: int = 0,
+    claimed_head: int | None = None,
+) -> VerifyResult:
+    """Verify a chain given in order (a stream: memory stays flat for any length).
+
+    ``after``: the export starts after this seq (0 = the whole chain from the genesis).
+    ``check_signature(cp) -> None | reason`` checks a checkpoint's signature; without it
+    checkpoints are compared by hash only. ``claimed_head``: the head seq an export's header
+    claims (an unsigned hint; catches files cut short).
+    """
+    cps = [dict(cp) for cp in checkpoints]
+    result = VerifyResult()
+    problems: list[Problem] = []
+    good: list[dict] = []
+    for cp in cps:
+        if type(cp.get("seq")) is not int or not isinstance(cp.get("hash"), str):
+            problems.append(Problem(cp.get("seq") if type(cp.get("seq")) is int else None,
+                                    "bad_checkpoint_signature", "a checkpoint is malformed"))
+            continue
+        result.checkpoints_checked += 1
+        if check_signature is not None:
+            why = check_signature(cp)
+            if why is not None:
+                problems.append(Problem(cp["seq"], "bad_checkpoint_signature",
+                                        f"checkpoint at event {cp['seq']}: {why}"))
+                continue
+        good.append(cp)
+    good.sort(key=lambda c: c["seq"])
+    wanted = {cp["seq"] for cp in good}
+
+    first = after + 1
+    anchor = [cp for cp in good if cp["seq"] == after] if after else []
+    it = _Peekable(records)
+    prev = GENESIS_HASH
+    if after:
+        if anchor:
+            prev = anchor[0]["hash"]
+            result.notes.append(f"partial export after event {after}: anchored on the "
+                                f"signed checkpoint at {after}")
+        else:
+            head = it.peek()
+            prev = head.prev_hash if head is not None and isinstance(head.prev_hash, str) else ""
+            result.notes.append(f"partial export after event {after}: its link to event "
+                                f"{after} is taken on trust (no checkpoint at {after})")
+    result.first_seq = first
+    expected = first
+    prev_prev: str | None = None
+    hash_at: dict[int, str] = {}
+    accepted = 0
+    brk = None  # (record, next record, expected seq, prev, prev_prev)
+    later_has_k = False
+    later_same = 0
+    total = 0
+    for rec in it:
+        total += 1
+        if brk is None:
+            if rec.ok and rec.seq == expected and rec.prev_hash == prev:
+                if expected in wanted:
+                    hash_at[expected] = rec.hash
+                prev_prev, prev = prev, rec.hash
+                accepted += 1
+                expected += 1
+                continue
+            brk = (rec, it.peek(), expected, prev, prev_prev)
+            continue
+        if rec.seq == brk[2]:
+            later_has_k = True
+        if rec.seq is not None and rec.seq == brk[0].seq:
+            later_same += 1
+    result.total_events = total
+    result.last_seq = expected - 1 if accepted else None
+    result.last_hash = prev if accepted else None
+    if brk is not None:
+        rec, nxt, k, p, pp = brk
+        problems.append(_classify(rec, nxt, k, p, pp, later_has_k, later_same, first))
+
+    last_ok = expected - 1  # the last seq verified in order
+    vouched = after  # the highest seq a good checkpoint confirmed so far
+    for cp in good:
+        seq = cp["seq"]
+        if seq <= after:
+            # Before a partial export's range: only its signature can be checked.
+            result.checkpoints_valid += 1
+            result.last_checkpoint_seq = seq
+            continue
+        if brk is not None and seq >= brk[2]:
+            break
+        if seq <= last_ok:
+            if hash_at.get(seq) != cp["hash"]:
+                problems.append(Problem(
+                    vouched + 1, "edited",
+                    f"events {vouched + 1}–{seq} were rewritten: the chain's hash at event {seq} "
+                    f"differs from the signed checkpoint", until=seq))
+                break
+            vouched = seq
+            result.checkpoints_valid += 1
+            result.last_checkpoint_seq = seq
+        else:
+            problems.append(Problem(last_ok + 1, "truncated",
+                                    f"the chain ends at event {last_ok} but a signed checkpoint "
+                                    f"covers event {seq}"))
+            break
+    if claimed_head is not None and brk is None and claimed_head > last_ok:
+        problems.append(Problem(last_ok + 1, "truncated",
+                                f"the export ends at event {last_ok} but its header says the "
+                                f"chain reached {claimed_head}"))
+    if problems:
+        order = {kind: i for i, kind in enumerate(PROBLEM_KINDS)}
+        problems.sort(key=lambda pr: (pr.seq if pr.seq is not None else 0,
+                                      pr.kind == "bad_checkpoint_signature", order[pr.kind]))
+        result.problem = problems[0]
+        if result.problem.seq is not None:
+            accepted = max(0, min(accepted, result.problem.seq - first))
+    result.valid_events = accepted
+    if not cps:
+        result.notes.append("no checkpoints: a cut-off tail or a chain rewritten from the "
+                            "start could not be detected")
+    return result
 
 
 def verify_events(
     events: Iterable[dict],
     *,
     checkpoints: Iterable[dict] = (),
-    verify_signature=None,
+    verify_signature: Callable[[dict], bool] | None = None,
+    check_signature: Callable[[dict], str | None] | None = None,
+    after: int = 0,
 ) -> VerifyResult:
-    """Verify a chain given in order, optionally against signed checkpoints.
+    """Verify event dicts given in order (``verify_signature(cp) -> bool`` is the older
+    form of ``check_signature``)."""
+    if check_signature is None and verify_signature is not None:
+        def check_signature(cp):
+            return None if verify_signature(cp) else "the signature does not verify"
+    return verify_records((record_of(e) for e in events), checkpoints=checkpoints,
+                          check_signature=check_signature, after=after)
 
-    ``verify_signature(checkpoint) -> bool`` checks a checkpoint's Ed25519 signature;
-    without it checkpoints are compared by hash only.
-    """
-    evs = list(events)
-    result = VerifyResult(total_events=len(evs))
-    prev_hash = GENESIS_HASH
-    expected = evs[0].get("seq", 1) if evs else 1
-    if evs and expected != 1:
-        # A partial export (after=N) starts mid-chain: trust its first prev_hash.
-        prev_hash = evs[0].get("prev_hash", GENESIS_HASH)
-    result.first_seq = expected if evs else None
-    by_seq: dict[int, str] = {}
-    for i, ev in enumerate(evs):
-        if (
-            ev.get("seq") != expected
-            or ev.get("prev_hash") != prev_hash
-            or event_hash(ev) != ev.get("hash")
-        ):
-            result.problem = _classify_break(evs, i, expected, prev_hash)
-            break
-        by_seq[expected] = ev["hash"]
-        prev_hash = ev["hash"]
-        result.valid_events += 1
-        result.last_seq = expected
-        result.last_hash = prev_hash
-        expected += 1
-    for cp in checkpoints:
-        if verify_signature is not None and not verify_signature(cp):
-            if result.problem is None or (cp.get("seq") or 0) < (result.problem.seq or 0):
-                result.problem = Problem(cp.get("seq"), "bad_checkpoint_signature",
-                                         f"checkpoint at {cp.get('seq')} has a bad signature")
-            continue
-        result.checkpoints_checked += 1
-        cseq = cp.get("seq")
-        if result.problem is not None:
-            continue
-        if cseq in by_seq:
-            if by_seq[cseq] != cp.get("hash"):
-                result.problem = Problem(cseq, "edited",
-                                         f"event {cseq} differs from the signed checkpoint")
-        elif result.last_seq is None or cseq > result.last_seq:
-            result.problem = Problem((result.last_seq or 0) + 1, "truncated",
-                                     f"the chain ends at {result.last_seq} but a checkpoint "
-                                     f"signed event {cseq}")
+
+# --------------------------------------------------------------------------- export files
+
+
+@dataclass
+class ExportFile:
+    header: dict | None
+    checkpoints: list[dict]
+    path: str
+    bad_lines: int = 0
+
+    def records(self) -> Iterator[Record]:
+        with open(self.path, encoding="utf-8", errors="surrogateescape") as fh:
+            for raw in fh:
+                line = raw.rstrip("\r\n")
+                if not line.strip():
+                    continue
+                if line.endswith(_EVENT_SUFFIX):
+                    yield record_of_line(line)
+                    continue
+                kind = _line_type(line)
+                if kind in ("event", None):
+                    yield record_of_line(line)
+
+
+def _line_type(line: str) -> str | None:
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(obj, dict):
+        return None
+    kind = obj.get("type")
+    if kind is None and "seq" in obj and "prev_hash" in obj:
+        return "event"
+    return kind if isinstance(kind, str) else None
+
+
+def open_export(path: str) -> ExportFile:
+    """Read an export's header and checkpoints (first pass); events stream on demand."""
+    header = None
+    checkpoints: list[dict] = []
+    with open(path, encoding="utf-8", errors="surrogateescape") as fh:
+        for raw in fh:
+            if raw.endswith(',"type":"event"}\n') or raw.endswith(_EVENT_SUFFIX):
+                continue
+            if '"checkpoint"' not in raw and '"header"' not in raw:
+                continue
+            try:
+                obj = json.loads(raw)
+            except ValueError:
+                continue
+            if not isinstance(obj, dict):
+                continue
+            if obj.get("type") == "checkpoint":
+                checkpoints.append(obj)
+            elif obj.get("type") == "header" and header is None:
+                header = obj
+    return ExportFile(header=header, checkpoints=checkpoints, path=path)
+
+
+def read_checkpoint_file(path: str) -> list[dict]:
+    """Checkpoints from a file: JSON Lines, a JSON array, or one JSON object (an export
+    file works too: its checkpoint lines are taken)."""
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    stripped = text.strip()
+    if not stripped:
+        return []
+    try:
+        doc = json.loads(stripped)
+    except ValueError:
+        doc = None
+    if isinstance(doc, dict):
+        doc = doc.get("items", [doc]) if "items" in doc else [doc]
+    if isinstance(doc, list):
+        items = doc
+    else:
+        items = []
+        for n, line in enumerate(stripped.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                items.append(json.loads(line))
+            except ValueError as exc:
+                raise ValueError(f"{path}:{n}: not JSON") from exc
+    out = []
+    for obj in items:
+        if not isinstance(obj, dict):
+            raise ValueError(f"{path}: a checkpoint must be a JSON object")
+        if obj.get("type", "checkpoint") == "checkpoint" and "signature" in obj:
+            out.append(obj)
+    return out
+
+
+def _cp_key(cp: dict) -> tuple:
+    return (cp.get("seq"), cp.get("hash"), cp.get("signed_at"), cp.get("key_id"),
+            cp.get("signature"))
+
+
+def merge_checkpoints(*groups: Iterable[dict]) -> list[dict]:
+    seen, out = set(), []
+    for group in groups:
+        for cp in group:
+            key = _cp_key(cp)
+            if key not in seen:
+                seen.add(key)
+                out.append(cp)
+    return out
+
+
+def verify_export(path: str, *, extra_checkpoints: Iterable[dict] = (),
+                  public_keys: dict[str, object] | None = None) -> VerifyResult:
+    """Verify an export file. Signatures are checked against ``public_keys`` when given,
+    else against the keys the export's header carries (reported in the notes)."""
+    exp = open_export(path)
+    header = exp.header or {}
+    cps = merge_checkpoints(exp.checkpoints, extra_checkpoints)
+    notes = []
+    keys = public_keys
+    if keys is None and header.get("public_keys"):
+        try:
+            keys = load_public_keys(json.dumps(header["public_keys"]).encode())
+            notes.append("signatures checked against the key(s) inside the export ("
+                         + ", ".join(keys) + "); pass --public-key to use a key you trust")
+        except (ValueError, KeyError, TypeError):
+            keys = None
+    check = signature_checker(keys) if keys else None
+    if cps and check is None:
+        notes.append("no public key: checkpoints compared by hash only, signatures unchecked")
+    after = header.get("after", 0)
+    after = after if type(after) is int and after >= 0 else 0
+    head = header.get("head_seq")
+    result = verify_records(exp.records(), checkpoints=cps, check_signature=check, after=after,
+                            claimed_head=head if type(head) is int else None)
+    result.notes[:0] = notes
     return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from marshmallow import validate
 
 from catalog.models.teams import TeamStatus
 
@@ -19,3 +20,73 @@ class TeamPublicSchema(ma.Schema):
 class TeamSchema(TeamPublicSchema):
     balance_krw = ma.fields.Integer(attribute="visible_balance", allow_none=True, metadata={
         "description": "Remaining data budget in won; only for the team, admins and auditors"})
+    money = ma.fields.Dict(allow_none=True, metadata={
+        "description": "From the ledger: balance_krw, granted_krw, clawed_back_krw, spent_krw"})
+    ledger = ma.fields.List(ma.fields.Nested("LedgerLineSchema"), allow_none=True, metadata={
+        "description": "Newest ledger entries of the team's account (entitled readers only)"})
+    holdings = ma.fields.List(ma.fields.Nested("HoldingSchema"), allow_none=True, metadata={
+        "description": "Licences held, jointly or individually, and what the team paid"})
+
+
+class TeamSummarySchema(TeamPublicSchema):
+    balance_krw = ma.fields.Integer(attribute="visible_balance", allow_none=True)
+
+
+class TeamListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(TeamSummarySchema))
+
+
+class LedgerLineSchema(ma.Schema):
+    transaction_id = ma.fields.Integer()
+    kind = ma.fields.String()
+    amount_krw = ma.fields.Integer()
+    balance_after_krw = ma.fields.Integer()
+    memo = ma.fields.String()
+    purchase_id = ma.fields.Integer(allow_none=True)
+    reverses_id = ma.fields.Integer(allow_none=True)
+    created_at = ma.fields.DateTime()
+
+
+class HoldingSchema(ma.Schema):
+    license_id = ma.fields.Integer()
+    dataset = ma.fields.String()
+    mode = ma.fields.String(metadata={"description": "joint or individual"})
+    purchase_id = ma.fields.Integer()
+    price_krw = ma.fields.Integer()
+    paid_krw = ma.fields.Integer(allow_none=True)
+    status = ma.fields.String()
+    valid_until = ma.fields.DateTime()
+
+
+class GrantSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    amount_krw = ma.fields.Integer(required=True, strict=True, validate=validate.Range(
+        min=-10**15, max=10**15), metadata={"description": "Won; negative claws back"})
+    memo = ma.fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class GrantResultSchema(ma.Schema):
+    transaction_id = ma.fields.Integer()
+    kind = ma.fields.String()
+    team = ma.fields.String()
+    amount_krw = ma.fields.Integer()
+    balance_krw = ma.fields.Integer()
+    memo = ma.fields.String()
+
+
+class EliminateSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    phase = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1,
+                                                                                 max=100))
+
+
+class EliminationResultSchema(ma.Schema):
+    team = ma.fields.String()
+    phase = ma.fields.Integer()
+    revoked = ma.fields.List(ma.fields.Dict())
+    kept = ma.fields.List(ma.fields.Dict())
+    withdrawn = ma.fields.List(ma.fields.Dict())

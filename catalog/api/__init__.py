@@ -126,6 +126,9 @@ def init_api(app: Flask) -> None:
 
     for blp in modules.blueprints():
         api.register_blueprint(blp)
+    from catalog.api.openapi import finish_api  # issue 6: problem docs, ETag, rate limits
+
+    finish_api(app, api)  # issue 6
 
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):

@@ -6,4 +6,11 @@ from __future__ import annotations
 def blueprints():
     from catalog.api import datasets, institutions, teams
 
-    return [datasets.blp, institutions.blp, teams.blp]
+    blps = [datasets.blp, institutions.blp, teams.blp]
+    from catalog.api import licenses, purchases  # issue 4: purchasing
+
+    blps += [purchases.blp, licenses.blp]  # issue 4: purchasing
+    from catalog.api import tokens  # issue 6: API tokens
+
+    blps += [tokens.blp]  # issue 6
+    return blps

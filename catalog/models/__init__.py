@@ -10,6 +10,7 @@ from catalog.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from catalog.models.licenses import License
 from catalog.models.offers import Offer
 from catalog.models.purchases import Purchase, PurchaseParticipant
+from catalog.models.ratelimit import RateLimitCounter  # issue 6: rate limits
 from catalog.models.teams import EvaluationPhase, Team
 from catalog.models.users import ApiToken, User
 
@@ -33,6 +34,7 @@ __all__ = [
     "Offer",
     "Purchase",
     "PurchaseParticipant",
+    "RateLimitCounter",
     "Team",
     "User",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.db import Base, utcnow
@@ -24,6 +24,13 @@ class License(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "dataset_id", "purchase_id"),
         CheckConstraint("valid_until > valid_from", name="valid_range"),
+        # Backstop against duplicate licences: at most one live (active or suspended)
+        # licence per team and dataset, whatever races the services lose.
+        Index(
+            "uq_licenses_live_team_dataset", "team_id", "dataset_id", unique=True,
+            postgresql_where=text("status IN ('active', 'suspended')"),
+            sqlite_where=text("status IN ('active', 'suspended')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -77,6 +77,10 @@ class PurchaseParticipant(Base):
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when the purchase is approved and the team is charged.
     share_krw: Mapped[int | None] = mapped_column(BigInteger)
+    # A team lead commits the team's money (SPEC §2): a member's request or join counts
+    # only once a lead of that team has confirmed it; a lead's own is confirmed at once.
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     purchase: Mapped[Purchase] = relationship(back_populates="participants")
     team: Mapped[Team] = relationship()  # noqa: F821

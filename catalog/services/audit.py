@@ -8,19 +8,37 @@ the backstop).
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from catalog.db import utcnow
 from catalog.models.audit import AuditChainHead, AuditEvent
 from catalog.services.context import Actor
-from kdc.chain import GENESIS_HASH, event_hash
+from kdc.chain import GENESIS_HASH, canonical_json, event_hash
 
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+# Column widths of AuditEvent: longer values would fail on PostgreSQL and be kept whole on
+# SQLite, so the hashed value and the stored value could differ.
+_WIDTHS = {"action": 64, "subject_type": 32, "subject_id": 64}
+
+
+def normalise_data(data: dict | None) -> dict:
+    """``data`` exactly as the database will give it back, so that the hash computed now
+    matches the one a verifier computes later: tuples become lists, keys strings, numbers
+    their canonical form. Refuses what JSON cannot carry exactly (NaN, integers beyond
+    ±(2^53-1), non-JSON types) with ``ValueError``/``TypeError``: a programming error."""
+    if not data:
+        return {}
+    if not isinstance(data, dict):
+        raise TypeError("audit event data must be a dict")
+    plain = json.loads(json.dumps(data, allow_nan=False))
+    return json.loads(canonical_json(plain))
 
 
 def event_as_dict(ev: AuditEvent) -> dict:
-    """The exported (and hashed) form of an event."""
+    """The exported (and, but for ``hash``, hashed) form of an event."""
     return {
         "seq": ev.seq,
         "ts": ev.created_at.strftime(TS_FORMAT),
@@ -57,21 +75,26 @@ def record_event(
     data: dict | None = None,
 ) -> AuditEvent:
     """Append one event (``action`` is ``subject:verb``) to the chain in the caller's transaction."""
+    subject_id = str(subject_id)
+    for name, value in (("action", action), ("subject_type", subject_type),
+                        ("subject_id", subject_id)):
+        if not value or len(value) > _WIDTHS[name]:
+            raise ValueError(f"audit event {name} must be 1–{_WIDTHS[name]} characters: {value!r}")
+    data = normalise_data(data)
     head = lock_chain_head(session)
+    # Both databases store microseconds, which TS_FORMAT keeps exactly.
     now = utcnow()
-    # Keep microsecond precision only: both databases store exactly that.
-    now = now.replace(microsecond=now.microsecond)
     ev = AuditEvent(
         seq=head.seq + 1,
         created_at=now,
         actor_id=actor.user_id,
         actor_token_id=actor.token_id,
-        actor=actor.label,
+        actor=(actor.label or "system")[:254],
         action=action,
         subject_type=subject_type,
-        subject_id=str(subject_id),
-        data=data or {},
-        client_addr=actor.client_addr or "",
+        subject_id=subject_id,
+        data=data,
+        client_addr=(actor.client_addr or "")[:64],
         prev_hash=head.hash,
         hash="",
     )

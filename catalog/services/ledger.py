@@ -10,10 +10,13 @@ constraint is the backstop.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from catalog.db import transaction
 from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.models.institutions import Institution
 from catalog.models.ledger import (
@@ -35,34 +38,45 @@ class BudgetExceeded(Conflict):
     code = "budget_exceeded"
 
 
+def _ensure_account(session: Session, code: str, kind: AccountKind, *,
+                    team_id: int | None = None, institution_id: int | None = None) -> LedgerAccount:
+    """Return the account ``code``, creating it race-free: two transactions that both find
+    it missing both INSERT … ON CONFLICT DO NOTHING, and both then read the one row."""
+    acct = session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
+    if acct is not None:
+        return acct
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(
+        insert(LedgerAccount)
+        .values(code=code, kind=kind, team_id=team_id, institution_id=institution_id)
+        .on_conflict_do_nothing()
+    )
+    return session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
+
+
 def program_account(session: Session) -> LedgerAccount:
-    acct = session.scalar(select(LedgerAccount).where(LedgerAccount.code == PROGRAM_ACCOUNT))
-    if acct is None:
-        acct = LedgerAccount(code=PROGRAM_ACCOUNT, kind=AccountKind.PROGRAM)
-        session.add(acct)
-        session.flush()
-    return acct
+    return _ensure_account(session, PROGRAM_ACCOUNT, AccountKind.PROGRAM)
 
 
 def team_account(session: Session, team: Team) -> LedgerAccount:
     acct = session.scalar(select(LedgerAccount).where(LedgerAccount.team_id == team.id))
-    if acct is None:
-        acct = LedgerAccount(code=f"team:{team.code}", kind=AccountKind.TEAM, team_id=team.id)
-        session.add(acct)
-        session.flush()
-    return acct
+    if acct is not None:
+        return acct
+    return _ensure_account(session, f"team:{team.code}", AccountKind.TEAM, team_id=team.id)
 
 
 def institution_account(session: Session, institution: Institution) -> LedgerAccount:
     acct = session.scalar(
         select(LedgerAccount).where(LedgerAccount.institution_id == institution.id)
     )
-    if acct is None:
-        acct = LedgerAccount(code=f"institution:{institution.code}",
-                             kind=AccountKind.INSTITUTION, institution_id=institution.id)
-        session.add(acct)
-        session.flush()
-    return acct
+    if acct is not None:
+        return acct
+    return _ensure_account(session, f"institution:{institution.code}", AccountKind.INSTITUTION,
+                           institution_id=institution.id)
 
 
 def lock_teams(session: Session, team_ids: Iterable[int]) -> dict[int, Team]:
@@ -128,7 +142,8 @@ def grant_budget(session: Session, actor: Actor, team_code: str, amount: int,
         from catalog.errors import Forbidden
 
         raise Forbidden("Only the programme office grants budgets.")
-    if not isinstance(amount, int) or amount == 0 or abs(amount) > MAX_AMOUNT:
+    if (not isinstance(amount, int) or isinstance(amount, bool) or amount == 0
+            or abs(amount) > MAX_AMOUNT):
         raise InvalidInput("amount must be a non-zero whole number of won, at most 10^15",
                            code="invalid_amount")
     team = session.scalar(select(Team).where(Team.code == team_code))
@@ -151,14 +166,111 @@ def grant_budget(session: Session, actor: Actor, team_code: str, amount: int,
     )
 
 
+def grant_team_budget(session: Session, actor: Actor, team_code: str, amount: int,
+                      memo: str = "") -> LedgerTransaction:
+    """``grant_budget`` as its own transaction (for the CLI, the API and the admin UI)."""
+    with transaction(session):
+        return grant_budget(session, actor, team_code, amount, memo)
+
+
 def account_balance(session: Session, account: LedgerAccount) -> int:
-    return session.scalar(
+    # int(): PostgreSQL sums BIGINT as NUMERIC (Decimal).
+    return int(session.scalar(
         select(func.coalesce(func.sum(LedgerEntry.amount_krw), 0)).where(
             LedgerEntry.account_id == account.id
         )
-    )
+    ))
 
 
 def ledger_total(session: Session) -> int:
     """Σ of every entry; zero at all times."""
-    return session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_krw), 0)))
+    return int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_krw), 0))))
+
+
+@dataclass
+class LedgerLine:
+    """One entry of an account's statement, with its transaction's context."""
+
+    transaction_id: int
+    kind: str
+    amount_krw: int
+    memo: str
+    purchase_id: int | None
+    reverses_id: int | None
+    created_at: datetime
+    balance_after_krw: int
+
+
+def account_statement(session: Session, account: LedgerAccount, *,
+                      limit: int = 100) -> list[LedgerLine]:
+    """The newest ``limit`` entries of an account, newest first, with running balances."""
+    rows = session.execute(
+        select(LedgerEntry.amount_krw, LedgerTransaction)
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerEntry.account_id == account.id)
+        .order_by(LedgerEntry.id.desc())
+        .limit(limit)
+    ).all()
+    balance = account_balance(session, account)
+    out = []
+    for amount, txn in rows:
+        out.append(LedgerLine(txn.id, txn.kind.value, amount, txn.memo, txn.purchase_id,
+                              txn.reverses_id, txn.created_at, balance))
+        balance -= amount
+    return out
+
+
+def account_totals(session: Session, account: LedgerAccount) -> dict[str, int]:
+    """Σ of an account's entries per transaction kind (grant, clawback, purchase, reversal)."""
+    rows = session.execute(
+        select(LedgerTransaction.kind, func.sum(LedgerEntry.amount_krw))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerEntry.account_id == account.id)
+        .group_by(LedgerTransaction.kind)
+    ).all()
+    totals = {k.value: 0 for k in TransactionKind}
+    for kind, amount in rows:
+        totals[TransactionKind(kind).value] = int(amount)
+    return totals
+
+
+def find_team_account(session: Session, team: Team) -> LedgerAccount | None:
+    """The team's account, or None before its first movement (reads never create one)."""
+    return session.scalar(select(LedgerAccount).where(LedgerAccount.team_id == team.id))
+
+
+def team_statement(session: Session, team: Team, *, limit: int = 100) -> list[LedgerLine]:
+    acct = find_team_account(session, team)
+    return account_statement(session, acct, limit=limit) if acct is not None else []
+
+
+def team_money(session: Session, team: Team) -> dict:
+    """What a team received, gave back and spent, and what is left: all from the ledger."""
+    acct = find_team_account(session, team)
+    totals = account_totals(session, acct) if acct is not None else {
+        k.value: 0 for k in TransactionKind}
+    return {
+        "balance_krw": account_balance(session, acct) if acct is not None else 0,
+        "granted_krw": totals["grant"],
+        "clawed_back_krw": -totals["clawback"],
+        "spent_krw": -totals["purchase"],
+        "reversed_krw": totals["reversal"],
+    }
+
+
+def institution_revenue(session: Session, institution: Institution) -> int:
+    """Won received by an institution from purchases of its datasets (net of reversals)."""
+    acct = session.scalar(
+        select(LedgerAccount).where(LedgerAccount.institution_id == institution.id)
+    )
+    return account_balance(session, acct) if acct is not None else 0
+
+
+def account_balances(session: Session) -> list[tuple[LedgerAccount, int]]:
+    """Every account with its ledger balance (for the auditor's overview)."""
+    sums = dict(session.execute(
+        select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_krw))
+        .group_by(LedgerEntry.account_id)
+    ).all())
+    accounts = session.scalars(select(LedgerAccount).order_by(LedgerAccount.code)).all()
+    return [(a, int(sums.get(a.id, 0))) for a in accounts]

@@ -1,4 +1,8 @@
-"""API tokens: random, shown once, stored only as SHA-256, with scopes and expiry."""
+"""API tokens: random, shown once, stored only as SHA-256, with scopes and expiry.
+
+``create_token`` and ``revoke_token`` own their transaction (a caller's surrounding
+``with transaction(session):`` merely commits nothing more).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog.db import utcnow
+from catalog.db import transaction, utcnow
 from catalog.errors import DomainError, Forbidden, InvalidInput, NotFound
 from catalog.models.users import ApiToken, Role, User
 from catalog.services.audit import record_event
@@ -56,9 +60,17 @@ def create_token(
     scopes: list[str] | None = None,
     days: int = 90,
     name: str = "",
+    within: list[str] | None = None,
 ) -> tuple[ApiToken, str]:
-    """Create a token for ``user``; returns the row and the raw token (shown once)."""
+    """Create a token for ``user``; returns the row and the raw token (shown once).
+
+    ``within``: the scopes of the token the request came with. A token cannot mint a
+    token with more rights than itself; without ``scopes`` the new token gets the
+    role's scopes that ``within`` also holds.
+    """
     allowed = ROLE_SCOPES[user.role]
+    if within is not None:
+        allowed = tuple(s for s in allowed if s in within)
     scopes = sorted(set(scopes or allowed))
     unknown = [s for s in scopes if s not in ALL_SCOPES]
     if unknown:
@@ -66,36 +78,60 @@ def create_token(
                            code="invalid_scope")
     beyond = [s for s in scopes if s not in allowed]
     if beyond:
-        raise Forbidden(f"role {user.role.value} cannot hold scope(s): {', '.join(beyond)}",
+        holder = "this token" if within is not None else f"role {user.role.value}"
+        raise Forbidden(f"{holder} cannot grant scope(s): {', '.join(beyond)}",
                         code="scope_not_allowed")
+    if not scopes:
+        raise InvalidInput("a token needs at least one scope", code="invalid_scope")
     if not 1 <= days <= MAX_DAYS:
         raise InvalidInput(f"days must be between 1 and {MAX_DAYS}", code="invalid_days")
     if not actor.is_system and actor.user_id != user.id and not actor.is_admin:
         raise Forbidden("you can create tokens only for yourself")
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(
-        user_id=user.id,
-        name=name[:100],
-        token_hash=hash_token(raw),
-        prefix=raw[: len(TOKEN_PREFIX) + 6],
-        scopes=scopes,
-        expires_at=utcnow() + timedelta(days=days),
-    )
-    session.add(token)
-    session.flush()
-    record_event(session, actor, "token:create", "api_token", token.id,
-                 {"user": user.email, "scopes": scopes, "days": days, "prefix": token.prefix})
+    with transaction(session):
+        token = ApiToken(
+            user_id=user.id,
+            name=name[:100],
+            token_hash=hash_token(raw),
+            prefix=raw[: len(TOKEN_PREFIX) + 6],
+            scopes=scopes,
+            expires_at=utcnow() + timedelta(days=days),
+        )
+        session.add(token)
+        session.flush()
+        record_event(session, actor, "token:create", "api_token", token.id,
+                     {"user": user.email, "scopes": scopes, "days": days,
+                      "prefix": token.prefix, "name": token.name})
     return token, raw
 
 
+def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
+    """The acting user's own tokens, newest first (revoked and expired included)."""
+    return list(session.scalars(
+        select(ApiToken).where(ApiToken.user_id == actor.user_id)
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    ))
+
+
+def token_status(token: ApiToken, now=None) -> str:
+    now = now or utcnow()
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at is not None and token.expires_at <= now:
+        return "expired"
+    return "active"
+
+
 def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
-    token = session.get(ApiToken, token_id)
-    if token is None or (token.user_id != actor.user_id and not actor.is_admin):
-        raise NotFound("no such token")
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
-        record_event(session, actor, "token:revoke", "api_token", token.id,
-                     {"prefix": token.prefix})
+    """Revoke one of the actor's tokens (admins: anyone's); revoking twice changes nothing."""
+    with transaction(session):
+        token = session.get(ApiToken, token_id)
+        if token is None or (token.user_id != actor.user_id and not actor.is_admin):
+            raise NotFound(f"No token {token_id} of yours exists.", code="token_not_found")
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+            record_event(session, actor, "token:revoke", "api_token", token.id,
+                         {"prefix": token.prefix})
     return token
 
 

@@ -1,0 +1,100 @@
+"""Money and rights commands: ``budgets``, ``teams eliminate``, ``licenses`` and ``tick``.
+
+    flask --app app budgets grant naver 5000000000 --memo "2026 H1"
+    flask --app app budgets grant naver -1000000000          # claw back unspent budget
+    flask --app app budgets show [TEAM]
+    flask --app app teams eliminate ncai --phase 1
+    flask --app app tick                                      # cron-safe, idempotent
+"""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+
+from catalog.cli import cli_actor, fail
+from catalog.db import get_session
+from catalog.errors import DomainError
+from catalog.models.teams import Team
+from catalog.services import ledger, purchasing
+
+budgets_cli = AppGroup("budgets", help="Team data budgets (the double-entry ledger).")
+teams_cli = AppGroup("teams", help="Teams of the programme: elimination.")
+
+
+@budgets_cli.command("grant", context_settings={"ignore_unknown_options": True})
+@click.argument("team")
+@click.argument("amount", type=int)
+@click.option("--memo", default="", help="Why (kept in the ledger and the audit log).")
+def budgets_grant(team: str, amount: int, memo: str) -> None:
+    """Grant AMOUNT won to TEAM; a negative AMOUNT claws back unspent budget."""
+    session = get_session()
+    try:
+        txn = ledger.grant_team_budget(session, cli_actor(), team, amount, memo)
+    except DomainError as exc:
+        fail(exc)
+    balance = session.scalar(select(Team.balance_krw).where(Team.code == team))
+    verb = "granted" if amount > 0 else "clawed back"
+    click.echo(f"{verb} ₩{abs(amount):,} {'to' if amount > 0 else 'from'} {team} "
+               f"(ledger transaction {txn.id}); balance ₩{balance:,}")
+
+
+@budgets_cli.command("show")
+@click.argument("team", required=False)
+def budgets_show(team: str | None) -> None:
+    """Print each team's balance (from the ledger) and what it spent."""
+    session = get_session()
+    q = select(Team).order_by(Team.code)
+    if team:
+        q = q.where(Team.code == team)
+    teams = session.scalars(q).all()
+    if not teams:
+        click.echo(f"error: no team {team!r}", err=True)
+        raise SystemExit(1)
+    for t in teams:
+        money = ledger.team_money(session, t)
+        click.echo(f"{t.code:10} {t.status.value:10} balance ₩{money['balance_krw']:>20,}  "
+                   f"granted ₩{money['granted_krw']:,}  spent ₩{money['spent_krw']:,}")
+    click.echo(f"ledger total (must be 0): {ledger.ledger_total(session)}")
+
+
+@teams_cli.command("eliminate")
+@click.argument("team")
+@click.option("--phase", required=True, type=int, help="Evaluation phase number.")
+def teams_eliminate(team: str, phase: int) -> None:
+    """Eliminate TEAM at evaluation phase N; revoke licences that do not survive it."""
+    session = get_session()
+    try:
+        result = purchasing.eliminate_team(session, cli_actor(), team, phase)
+    except DomainError as exc:
+        fail(exc)
+    click.echo(f"team {team} eliminated at phase {phase}")
+    for lic in result.revoked:
+        click.echo(f"revoked licence {lic.id} ({lic.dataset.slug})")
+    for lic in result.kept:
+        click.echo(f"kept licence {lic.id} ({lic.dataset.slug}): terms survive elimination")
+    for pid, outcome in result.withdrawn:
+        click.echo(f"withdrew from purchase {pid}: {outcome}")
+    if not (result.revoked or result.kept or result.withdrawn):
+        click.echo("no licences or open purchases were affected")
+
+
+@click.command("tick")
+@with_appcontext
+def tick_command() -> None:
+    """Close joint purchases past their deadline and expire lapsed licences (cron-safe)."""
+    session = get_session()
+    result = purchasing.tick(session, cli_actor())
+    for pid, status in result.closed:
+        click.echo(f"closed purchase {pid}: {status}")
+    for lid in result.expired_licenses:
+        click.echo(f"expired licence {lid}")
+    click.echo(f"tick: {len(result.closed)} purchase(s) closed, "
+               f"{len(result.expired_licenses)} licence(s) expired", err=True)
+
+
+def register(app) -> None:
+    app.cli.add_command(budgets_cli)
+    app.cli.add_command(teams_cli)
+    app.cli.add_command(tick_command)

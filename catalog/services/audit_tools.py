@@ -1,0 +1,348 @@
+"""The auditor's tools over the chain in the database: verify, export, checkpoint, key.
+
+* ``verify_chain`` streams events in batches of ``BATCH`` (memory stays flat) through the
+  same verifier the offline client uses (``kdc.chain``).
+* ``export_lines`` writes JSON Lines: a header, every checkpoint, then the events — each
+  line in canonical JSON, so the offline verifier needs nothing else.
+* ``create_checkpoint`` signs the chain head with an Ed25519 key kept in a file outside the
+  database (``AUDIT_KEY``; generated with mode 0600 on first use). Idempotent: no new
+  checkpoint while the head is unchanged; safe when several hosts run it from cron.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from itertools import islice
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from catalog.db import transaction, utcnow
+from catalog.errors import Conflict, Forbidden, NotFound
+from catalog.models.audit import AuditChainHead, AuditCheckpoint, AuditEvent
+from catalog.services.audit import TS_FORMAT, record_event
+from catalog.services.context import Actor
+from kdc.chain import (
+    EXPORT_FORMAT,
+    GENESIS_HASH,
+    VerifyResult,
+    checkpoint_message,
+    export_line,
+    key_id_of,
+    record_of,
+    signature_checker,
+    verify_records,
+)
+
+BATCH = 5000
+ALGORITHM = "Ed25519"
+
+
+# --------------------------------------------------------------------------- who may
+
+
+def require_auditor(actor: Actor) -> None:
+    """Auditors and admins read the audit trail; the system (CLI, cron) may too."""
+    if not (actor.is_system or actor.is_auditor or actor.is_admin):
+        raise Forbidden("Only auditors and the programme office may read the audit trail.",
+                        code="auditor_only")
+
+
+# --------------------------------------------------------------------------- the key
+
+
+@dataclass(frozen=True)
+class AuditKey:
+    private: object  # Ed25519PrivateKey
+    path: str
+
+    @property
+    def public_raw(self) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        return self.private.public_key().public_bytes(serialization.Encoding.Raw,
+                                                      serialization.PublicFormat.Raw)
+
+    @property
+    def key_id(self) -> str:
+        return key_id_of(self.public_raw)
+
+    @property
+    def public_pem(self) -> str:
+        from cryptography.hazmat.primitives import serialization
+
+        return self.private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode()
+
+    def info(self) -> dict:
+        return {"key_id": self.key_id, "algorithm": ALGORITHM, "public_key_pem": self.public_pem,
+                "public_key_b64": base64.b64encode(self.public_raw).decode()}
+
+    def checker(self):
+        return signature_checker({self.key_id: self.private.public_key()})
+
+    def sign(self, seq: int, chain_hash: str, signed_at: str) -> str:
+        msg = checkpoint_message(seq, chain_hash, signed_at, self.key_id)
+        return base64.b64encode(self.private.sign(msg)).decode()
+
+
+class AuditKeyMissing(NotFound):
+    code = "audit_key_missing"
+
+
+def load_key(path: str | os.PathLike, *, create: bool = False) -> AuditKey:
+    """The signing key at ``path``; with ``create``, generate it (0600) when absent."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+    )
+
+    path = Path(path)
+    if not path.exists():
+        if not create:
+            raise AuditKeyMissing(
+                "No audit signing key yet: run 'flask --app app audit checkpoint' once.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        # O_EXCL: two processes creating the key at once must end up with one key.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return load_key(path)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+        return AuditKey(key, str(path))
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise Conflict(f"The audit key file {path} is not an unencrypted PEM private key.",
+                       code="audit_key_unreadable") from exc
+    if not isinstance(key, Ed25519PrivateKey):
+        raise Conflict(f"The audit key file {path} does not hold an Ed25519 key.",
+                       code="audit_key_unreadable")
+    return AuditKey(key, str(path))
+
+
+def try_load_key(path: str | os.PathLike) -> AuditKey | None:
+    try:
+        return load_key(path)
+    except (AuditKeyMissing, Conflict, OSError):
+        return None
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def chain_head(session: Session) -> tuple[int, str]:
+    head = session.get(AuditChainHead, 1)
+    return (head.seq, head.hash) if head is not None else (0, GENESIS_HASH)
+
+
+def checkpoint_as_dict(cp: AuditCheckpoint) -> dict:
+    return {"type": "checkpoint", "seq": cp.seq, "hash": cp.hash,
+            "signed_at": cp.signed_at.strftime(TS_FORMAT), "key_id": cp.key_id,
+            "signature": cp.signature}
+
+
+def list_checkpoints(session: Session, *, after: int = 0, upto: int | None = None,
+                     limit: int | None = None) -> list[AuditCheckpoint]:
+    q = select(AuditCheckpoint).where(AuditCheckpoint.seq > after).order_by(AuditCheckpoint.seq)
+    if upto is not None:
+        q = q.where(AuditCheckpoint.seq <= upto)
+    if limit is not None:
+        q = q.limit(limit)
+    return list(session.scalars(q))
+
+
+def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
+    return session.scalar(select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc()).limit(1))
+
+
+_COLUMNS = (AuditEvent.seq, AuditEvent.created_at, AuditEvent.actor, AuditEvent.actor_id,
+            AuditEvent.actor_token_id, AuditEvent.action, AuditEvent.subject_type,
+            AuditEvent.subject_id, AuditEvent.data, AuditEvent.client_addr,
+            AuditEvent.prev_hash, AuditEvent.hash)
+
+
+def _row_dict(row) -> dict:
+    return {"seq": row[0], "ts": row[1].strftime(TS_FORMAT), "actor": row[2],
+            "actor_id": row[3], "token_id": row[4], "action": row[5], "subject_type": row[6],
+            "subject_id": row[7], "data": row[8], "client_addr": row[9], "prev_hash": row[10],
+            "hash": row[11]}
+
+
+def iter_events(session: Session, *, after: int = 0, upto: int | None = None,
+                batch: int = BATCH) -> Iterator[dict]:
+    """Events with ``after < seq <= upto`` in order, fetched ``batch`` at a time by key."""
+    last = after
+    while True:
+        q = select(*_COLUMNS).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
+        if upto is not None:
+            q = q.where(AuditEvent.seq <= upto)
+        rows = session.execute(q).all()
+        for row in rows:
+            yield _row_dict(row)
+        if len(rows) < batch:
+            return
+        last = rows[-1][0]
+
+
+def list_events(session: Session, actor: Actor, *, after: int = 0, limit: int = 100) -> list[dict]:
+    require_auditor(actor)
+    return list(islice(iter_events(session, after=after, batch=limit), limit))
+
+
+# --------------------------------------------------------------------------- verifying
+
+
+def verify_chain(session: Session, *, key: AuditKey | None = None,
+                 extra_checkpoints: Iterable[dict] = (), after: int = 0,
+                 upto: int | None = None, checkpoints: list[dict] | None = None) -> VerifyResult:
+    """Verify the chain in the database (from ``after``, anchored on a checkpoint there)
+    against its stored checkpoints (or just ``checkpoints``) and any ``extra_checkpoints``
+    kept elsewhere."""
+    from kdc.chain import merge_checkpoints
+
+    head_seq, _ = chain_head(session)
+    upto = head_seq if upto is None else min(upto, head_seq)
+    if checkpoints is None:
+        checkpoints = [checkpoint_as_dict(cp) for cp in list_checkpoints(session)]
+    cps = merge_checkpoints(checkpoints, extra_checkpoints)
+    result = verify_records((record_of(e) for e in iter_events(session, after=after, upto=upto)),
+                            checkpoints=cps, check_signature=key.checker() if key else None,
+                            after=after, claimed_head=upto)
+    if key is None and cps:
+        result.notes.insert(0, "no signing key here: checkpoints compared by hash only")
+    return result
+
+
+def summary_of(result: VerifyResult) -> dict:
+    """What an ``audit:verify`` event records of a verification."""
+    return {"ok": result.ok, "valid_events": result.valid_events,
+            "total_events": result.total_events, "last_seq": result.last_seq,
+            "last_hash": result.last_hash, "checkpoints_valid": result.checkpoints_valid,
+            "checkpoints_checked": result.checkpoints_checked,
+            "problem": result.problem.as_dict() if result.problem else None}
+
+
+def verify_and_record(session: Session, actor: Actor, *, key: AuditKey | None,
+                      via: str) -> VerifyResult:
+    """A person's verification: run it, then append an ``audit:verify`` event saying who
+    verified what with which outcome (the console shows the last one)."""
+    require_auditor(actor)
+    result = verify_chain(session, key=key)
+    session.rollback()  # end the read snapshot before the write transaction
+    with transaction(session):
+        data = summary_of(result)
+        data["via"] = via
+        record_event(session, actor, "audit:verify", "audit_chain", result.last_seq or 0, data)
+    return result
+
+
+def last_verification(session: Session) -> AuditEvent | None:
+    return session.scalar(select(AuditEvent).where(AuditEvent.action == "audit:verify")
+                          .order_by(AuditEvent.seq.desc()).limit(1))
+
+
+def chain_status(session: Session, actor: Actor, key: AuditKey | None) -> dict:
+    require_auditor(actor)
+    seq, head_hash = chain_head(session)
+    cp = latest_checkpoint(session)
+    ver = last_verification(session)
+    return {
+        "head_seq": seq,
+        "head_hash": head_hash,
+        "events": session.scalar(select(func.count()).select_from(AuditEvent)),
+        "checkpoints": session.scalar(select(func.count()).select_from(AuditCheckpoint)),
+        "last_checkpoint": checkpoint_as_dict(cp) if cp else None,
+        "unsigned_events": seq - (cp.seq if cp else 0),
+        "last_verification": None if ver is None else {
+            "seq": ver.seq, "at": ver.created_at, "by": ver.actor, **ver.data},
+        "key_id": key.key_id if key else None,
+    }
+
+
+# --------------------------------------------------------------------------- exporting
+
+
+def export_header(session: Session, *, after: int, head_seq: int, head_hash: str,
+                  key: AuditKey | None) -> dict:
+    header = {"type": "header", "format": EXPORT_FORMAT, "version": 1, "after": after,
+              "head_seq": head_seq, "head_hash": head_hash,
+              "exported_at": utcnow().strftime(TS_FORMAT), "public_keys": []}
+    if key is not None:
+        info = key.info()
+        header["public_keys"] = [{"key_id": info["key_id"], "algorithm": ALGORITHM,
+                                  "public_key_pem": info["public_key_pem"]}]
+    return header
+
+
+def export_lines(session: Session, *, after: int = 0, key: AuditKey | None = None,
+                 events: bool = True) -> Iterator[str]:
+    """The export as lines (each ending in a newline): header, checkpoints, events.
+
+    The snapshot is the head read first: every event up to it is committed and immutable.
+    """
+    head_seq, head_hash = chain_head(session)
+    after = max(0, min(after, head_seq))
+    yield export_line(export_header(session, after=after, head_seq=head_seq,
+                                    head_hash=head_hash, key=key)) + "\n"
+    for cp in list_checkpoints(session, upto=head_seq):
+        yield export_line(checkpoint_as_dict(cp)) + "\n"
+    if events:
+        for ev in iter_events(session, after=after, upto=head_seq):
+            ev["type"] = "event"
+            yield export_line(ev) + "\n"
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+@dataclass
+class CheckpointOutcome:
+    checkpoint: AuditCheckpoint | None
+    created: bool
+    reason: str
+
+
+def create_checkpoint(session: Session, key: AuditKey) -> CheckpointOutcome:
+    """Sign the chain head, unless it is already signed (idempotent, cron-safe).
+
+    The events since the newest checkpoint this key can vouch for are verified first:
+    signing a broken chain would launder the damage, so it is refused (``chain_broken``).
+    """
+    head_seq, head_hash = chain_head(session)
+    if head_seq == 0:
+        return CheckpointOutcome(None, False, "the audit chain is empty; nothing to sign")
+    latest = latest_checkpoint(session)
+    if latest is not None and latest.seq == head_seq:
+        return CheckpointOutcome(latest, False, f"the head (event {head_seq}) is already signed")
+    check = key.checker()
+    base = latest if latest is not None and check(checkpoint_as_dict(latest)) is None else None
+    result = verify_chain(session, key=key, after=base.seq if base else 0, upto=head_seq,
+                          checkpoints=[checkpoint_as_dict(base)] if base else None)
+    if not result.ok:
+        p = result.problem
+        raise Conflict(f"Refusing to sign: the chain fails verification at event {p.seq} "
+                       f"({p.kind}: {p.detail}).", code="chain_broken")
+    session.rollback()
+    signed_at = utcnow()
+    ts = signed_at.strftime(TS_FORMAT)
+    cp = AuditCheckpoint(seq=head_seq, hash=head_hash, signed_at=signed_at, key_id=key.key_id,
+                         signature=key.sign(head_seq, head_hash, ts))
+    try:
+        with transaction(session):
+            session.add(cp)
+    except IntegrityError:
+        # Another host signed the same head a moment ago: that checkpoint stands.
+        other = session.scalar(select(AuditCheckpoint).where(AuditCheckpoint.seq == head_seq))
+        return CheckpointOutcome(other, False, f"the head (event {head_seq}) is already signed")
+    return CheckpointOutcome(cp, True, f"signed event {head_seq}")

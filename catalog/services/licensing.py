@@ -1,0 +1,280 @@
+"""Licences: issuing them on approval, their status over time, suspension and revocation.
+
+A licence is ``active`` from ``valid_from`` until ``valid_until``; past that it is expired
+whether or not ``flask --app app tick`` has written so yet (``effective_status``), so a
+check at the moment of use never honours a lapsed licence. Admins may suspend (and
+reinstate) or revoke a licence; eliminating a team revokes those whose frozen terms do not
+survive elimination. At most one live (active or suspended) licence exists per team and
+dataset; a partial unique index backs that up.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from catalog.db import transaction, utcnow
+from catalog.errors import Conflict, Forbidden, InvalidInput, NotFound
+from catalog.models.datasets import Dataset
+from catalog.models.licenses import License, LicenseStatus
+from catalog.models.teams import Team
+from catalog.services.audit import record_event
+from catalog.services.context import Actor
+
+LIVE = (LicenseStatus.ACTIVE, LicenseStatus.SUSPENDED)
+
+
+def add_months(when: datetime, months: int) -> datetime:
+    """``when`` plus whole calendar months; the day is clamped (31 Jan + 1 month = 28/29 Feb)."""
+    month_index = when.month - 1 + months
+    year, month = when.year + month_index // 12, month_index % 12 + 1
+    day = min(when.day, calendar.monthrange(year, month)[1])
+    return when.replace(year=year, month=month, day=day)
+
+
+def effective_status(lic: License, now: datetime | None = None) -> LicenseStatus:
+    """The status as of ``now``: a live licence past its ``valid_until`` counts as expired."""
+    now = now or utcnow()
+    if lic.status in LIVE and lic.valid_until <= now:
+        return LicenseStatus.EXPIRED
+    return lic.status
+
+
+def live_license(session: Session, team_id: int, dataset_id: int,
+                 now: datetime | None = None) -> License | None:
+    """The team's live (active or suspended, not lapsed) licence for a dataset, if any."""
+    now = now or utcnow()
+    return session.scalar(
+        select(License).where(
+            License.team_id == team_id, License.dataset_id == dataset_id,
+            License.status.in_(LIVE), License.valid_until > now,
+        ).order_by(License.id.desc())
+    )
+
+
+def usable_license(session: Session, team_id: int | None, dataset_id: int,
+                   now: datetime | None = None) -> License:
+    """The licence that entitles ``team_id`` to use a dataset now, or a 403 saying why not.
+
+    For the access broker: call it at the moment of use (URL issuance).
+    """
+    now = now or utcnow()
+    if team_id is None:
+        raise Forbidden("Only teams hold licences.", code="license_required")
+    lic = session.scalar(
+        select(License).where(License.team_id == team_id, License.dataset_id == dataset_id)
+        .order_by((License.status == LicenseStatus.ACTIVE).desc(), License.id.desc())
+    )
+    if lic is None:
+        raise Forbidden("Your team holds no licence for this dataset.", code="license_required")
+    status = effective_status(lic, now)
+    if status == LicenseStatus.ACTIVE:
+        return lic
+    messages = {
+        LicenseStatus.EXPIRED: ("Your team's licence for this dataset has expired.",
+                                "license_expired"),
+        LicenseStatus.SUSPENDED: ("Your team's licence for this dataset is suspended.",
+                                  "license_suspended"),
+        LicenseStatus.REVOKED: ("Your team's licence for this dataset has been revoked.",
+                                "license_revoked"),
+    }
+    detail, code = messages[status]
+    raise Forbidden(detail, code=code, license=lic.id)
+
+
+def expire_stale(session: Session, actor: Actor, team_id: int, dataset_id: int,
+                 now: datetime) -> None:
+    """Mark the team's lapsed live licences for a dataset expired (caller's transaction)."""
+    stale = session.scalars(
+        select(License).where(
+            License.team_id == team_id, License.dataset_id == dataset_id,
+            License.status.in_(LIVE), License.valid_until <= now,
+        ).with_for_update()
+    ).all()
+    for lic in stale:
+        _set_status(session, actor, lic, LicenseStatus.EXPIRED, "term ended", "license:expire")
+
+
+def issue_license(session: Session, actor: Actor, *, team: Team, dataset: Dataset,
+                  purchase_id: int, terms: dict, term_months: int, now: datetime) -> License:
+    """Create an active licence in the caller's transaction (the approval's)."""
+    expire_stale(session, actor, team.id, dataset.id, now)
+    lic = License(team_id=team.id, dataset_id=dataset.id, purchase_id=purchase_id,
+                  status=LicenseStatus.ACTIVE, valid_from=now,
+                  valid_until=add_months(now, term_months), terms=dict(terms))
+    session.add(lic)
+    session.flush()
+    record_event(session, actor, "license:issue", "license", lic.id, {
+        "team": team.code, "dataset": dataset.slug, "purchase_id": purchase_id,
+        "valid_from": lic.valid_from.isoformat(), "valid_until": lic.valid_until.isoformat(),
+        "terms": lic.terms,
+    })
+    return lic
+
+
+def _set_status(session: Session, actor: Actor, lic: License, status: LicenseStatus,
+                reason: str, action: str) -> None:
+    before = lic.status
+    lic.status = status
+    lic.status_reason = reason[:500]
+    session.flush()
+    record_event(session, actor, action, "license", lic.id, {
+        "team_id": lic.team_id, "dataset_id": lic.dataset_id, "from": before.value,
+        "to": status.value, "reason": reason[:500],
+    })
+
+
+def _require_admin(actor: Actor) -> None:
+    if not (actor.is_admin or actor.is_system):
+        raise Forbidden("Only the programme office changes licences.", code="admin_required")
+
+
+def _lock_license(session: Session, license_id: int) -> License:
+    if not 0 < license_id <= 2**31 - 1:
+        raise NotFound(f"No licence {license_id}.")
+    lic = session.scalar(
+        select(License).where(License.id == license_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if lic is None:
+        raise NotFound(f"No licence {license_id}.")
+    return lic
+
+
+def suspend_license(session: Session, actor: Actor, license_id: int, reason: str = "") -> License:
+    """Suspend an active licence: no new download URLs until it is reinstated."""
+    _require_admin(actor)
+    with transaction(session):
+        lic = _lock_license(session, license_id)
+        if effective_status(lic) != LicenseStatus.ACTIVE:
+            raise Conflict(f"Licence {lic.id} is {effective_status(lic).value}, not active.",
+                           code="license_not_active")
+        _set_status(session, actor, lic, LicenseStatus.SUSPENDED, reason or "suspended",
+                    "license:suspend")
+    return lic
+
+
+def reinstate_license(session: Session, actor: Actor, license_id: int,
+                      reason: str = "") -> License:
+    """Lift a suspension (the licence keeps its original ``valid_until``)."""
+    _require_admin(actor)
+    with transaction(session):
+        lic = _lock_license(session, license_id)
+        if effective_status(lic) != LicenseStatus.SUSPENDED:
+            raise Conflict(f"Licence {lic.id} is {effective_status(lic).value}, not suspended.",
+                           code="license_not_suspended")
+        _set_status(session, actor, lic, LicenseStatus.ACTIVE, reason or "reinstated",
+                    "license:reinstate")
+    return lic
+
+
+def revoke_license(session: Session, actor: Actor, license_id: int, reason: str = "") -> License:
+    """Revoke a live licence for good (no refund: a refund is a separate reversing entry)."""
+    _require_admin(actor)
+    with transaction(session):
+        lic = _lock_license(session, license_id)
+        if lic.status not in LIVE:
+            raise Conflict(f"Licence {lic.id} is already {lic.status.value}.",
+                           code="license_not_live")
+        _set_status(session, actor, lic, LicenseStatus.REVOKED, reason or "revoked",
+                    "license:revoke")
+    return lic
+
+
+def revoke_for_elimination(session: Session, actor: Actor, team: Team,
+                           phase: int) -> tuple[list[License], list[License]]:
+    """Revoke the team's live licences unless their terms survive elimination.
+
+    Runs in the caller's transaction; returns (revoked, kept).
+    """
+    revoked, kept = [], []
+    lics = session.scalars(
+        select(License).where(License.team_id == team.id, License.status.in_(LIVE))
+        .order_by(License.id).with_for_update()
+        .options(selectinload(License.dataset))
+    ).all()
+    for lic in lics:
+        if (lic.terms or {}).get("survives_elimination"):
+            kept.append(lic)
+            continue
+        _set_status(session, actor, lic, LicenseStatus.REVOKED,
+                    f"team eliminated at phase {phase}", "license:revoke")
+        revoked.append(lic)
+    return revoked, kept
+
+
+def expire_licenses(session: Session, actor: Actor, now: datetime | None = None) -> list[int]:
+    """Mark every live licence past ``valid_until`` expired; idempotent (for ``tick``)."""
+    now = now or utcnow()
+    with transaction(session):
+        lics = session.scalars(
+            select(License).where(License.status.in_(LIVE), License.valid_until <= now)
+            .order_by(License.id).with_for_update()
+            .execution_options(populate_existing=True)
+        ).all()
+        for lic in lics:
+            _set_status(session, actor, lic, LicenseStatus.EXPIRED, "term ended",
+                        "license:expire")
+        return [lic.id for lic in lics]
+
+
+@dataclass
+class LicensePage:
+    items: list[License]
+    total: int
+    page: int
+    limit: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.limit))
+
+
+def visible_licenses_query(actor: Actor):
+    """Licences the actor may read: own team's; a provider's institution's; all for admin/auditor."""
+    q = select(License)
+    if actor.is_admin or actor.is_auditor or actor.is_system:
+        return q
+    if actor.is_team_user:
+        return q.where(License.team_id == actor.team_id)
+    if actor.institution_id is not None:
+        return q.join(Dataset, Dataset.id == License.dataset_id).where(
+            Dataset.institution_id == actor.institution_id)
+    return q.where(License.id.is_(None))
+
+
+def list_licenses(session: Session, actor: Actor, *, status: str | None = None,
+                  team: str | None = None, dataset: str | None = None, page: int = 1,
+                  limit: int = 20, now: datetime | None = None) -> LicensePage:
+    """A page of the licences the actor may read; ``status`` is the effective status."""
+    from sqlalchemy import func
+
+    now = now or utcnow()
+    q = visible_licenses_query(actor)
+    if team:
+        q = q.where(License.team_id.in_(select(Team.id).where(Team.code == team)))
+    if dataset:
+        q = q.where(License.dataset_id.in_(select(Dataset.id).where(Dataset.slug == dataset)))
+    if status:
+        try:
+            wanted = LicenseStatus(status)
+        except ValueError:
+            raise InvalidInput(f"unknown licence status {status!r}", code="invalid_status") from None
+        if wanted == LicenseStatus.EXPIRED:
+            q = q.where(or_(License.status == LicenseStatus.EXPIRED,
+                            (License.status.in_(LIVE)) & (License.valid_until <= now)))
+        elif wanted in LIVE:
+            q = q.where(License.status == wanted, License.valid_until > now)
+        else:
+            q = q.where(License.status == wanted)
+    total = session.scalar(select(func.count()).select_from(q.subquery()))
+    items = session.scalars(
+        q.order_by(License.id.desc()).offset((page - 1) * limit).limit(limit)
+        .options(selectinload(License.team), selectinload(License.dataset))
+    ).all()
+    return LicensePage(list(items), total, page, limit)

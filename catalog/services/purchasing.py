@@ -1,0 +1,854 @@
+"""Purchases: individual requests, joint purchases, approval (the charge), elimination, tick.
+
+States (SPEC §3):
+
+* individual: ``requested`` → ``approved`` | ``rejected`` | ``cancelled``
+* joint: ``open`` → (close) ``pending_approval`` | ``failed``; ``pending_approval`` →
+  ``approved`` | ``rejected``; ``open`` / ``pending_approval`` → ``cancelled``
+
+Who commits money (SPEC §2): any team member may request, open or join, but the team's
+participation counts only once a **team lead** has confirmed it (a lead's own request or
+join is confirmed at once). Closing a joint purchase drops unconfirmed participations; a
+provider cannot approve an individual request its team's lead has not confirmed. Money
+moves only at approval: every participant is charged its share in one ledger transaction,
+all or nothing.
+
+Concurrency: every function that changes a purchase locks its row (``FOR UPDATE``) first,
+then the teams it touches in id order (``lock_teams``), then the audit chain head; that one
+order everywhere rules out deadlocks. Balances are re-checked after the locks; the
+``balance_non_negative`` CHECK is the backstop. On SQLite ``BEGIN IMMEDIATE`` serialises
+writers instead.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from catalog.db import transaction, utcnow
+from catalog.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from catalog.models.datasets import Dataset, DatasetStatus
+from catalog.models.ledger import TransactionKind
+from catalog.models.licenses import License
+from catalog.models.offers import Offer, OfferMode
+from catalog.models.purchases import (
+    ParticipantStatus,
+    Purchase,
+    PurchaseParticipant,
+    PurchaseStatus,
+)
+from catalog.models.teams import EvaluationPhase, Team, TeamStatus
+from catalog.models.users import Role
+from catalog.services import licensing
+from catalog.services.audit import record_event
+from catalog.services.context import Actor
+from catalog.services.ledger import (
+    BudgetExceeded,
+    institution_account,
+    lock_teams,
+    post_transaction,
+    team_account,
+)
+from catalog.services.shares import split_price
+
+LIVE_STATUSES = (PurchaseStatus.REQUESTED, PurchaseStatus.OPEN, PurchaseStatus.PENDING_APPROVAL)
+DECIDED_STATUSES = (PurchaseStatus.APPROVED, PurchaseStatus.REJECTED, PurchaseStatus.CANCELLED,
+                    PurchaseStatus.FAILED)
+MAX_NOTE = 1000
+MAX_ID = 2**31 - 1  # ids are 32-bit: anything larger cannot exist (and overflows drivers)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def may_see(actor: Actor, purchase: Purchase) -> bool:
+    """Joint purchases are a public board; an individual request is its team's business."""
+    if actor.is_admin or actor.is_auditor or actor.is_system:
+        return True
+    if actor.role == Role.PROVIDER:
+        return purchase.dataset.institution_id == actor.institution_id
+    if actor.is_team_user:
+        return purchase.mode == OfferMode.JOINT or purchase.opener_team_id == actor.team_id
+    return False
+
+
+def _visible_query(actor: Actor):
+    q = select(Purchase)
+    if actor.is_admin or actor.is_auditor or actor.is_system:
+        return q
+    if actor.role == Role.PROVIDER:
+        return q.where(Purchase.dataset_id.in_(
+            select(Dataset.id).where(Dataset.institution_id == actor.institution_id)))
+    if actor.is_team_user:
+        return q.where(or_(Purchase.mode == OfferMode.JOINT,
+                           Purchase.opener_team_id == actor.team_id))
+    return q.where(Purchase.id.is_(None))
+
+
+def _load_options():
+    return (
+        selectinload(Purchase.participants).selectinload(PurchaseParticipant.team),
+        selectinload(Purchase.dataset),
+        selectinload(Purchase.offer),
+        selectinload(Purchase.opener_team),
+    )
+
+
+def get_purchase(session: Session, actor: Actor, purchase_id: int) -> Purchase:
+    """A purchase the actor may see (404 otherwise: drafts of other teams do not exist for you)."""
+    if not 0 < purchase_id <= MAX_ID:
+        raise NotFound(f"No purchase {purchase_id}.")
+    purchase = session.scalar(
+        select(Purchase).where(Purchase.id == purchase_id).options(*_load_options())
+    )
+    if purchase is None or not may_see(actor, purchase):
+        raise NotFound(f"No purchase {purchase_id}.")
+    return purchase
+
+
+@dataclass
+class PurchasePage:
+    items: list[Purchase]
+    total: int
+    page: int
+    limit: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.limit))
+
+
+def list_purchases(session: Session, actor: Actor, *, status: str | None = None,
+                   team: str | None = None, dataset: str | None = None,
+                   mode: str | None = None, page: int = 1, limit: int = 20) -> PurchasePage:
+    """A page of the purchases the actor may see, newest first."""
+    q = _visible_query(actor)
+    if status:
+        try:
+            q = q.where(Purchase.status == PurchaseStatus(status))
+        except ValueError:
+            raise InvalidInput(f"unknown purchase status {status!r}",
+                               code="invalid_status") from None
+    if mode:
+        try:
+            q = q.where(Purchase.mode == OfferMode(mode))
+        except ValueError:
+            raise InvalidInput(f"unknown mode {mode!r}", code="invalid_mode") from None
+    if team:
+        q = q.where(Purchase.id.in_(
+            select(PurchaseParticipant.purchase_id)
+            .join(Team, Team.id == PurchaseParticipant.team_id)
+            .where(Team.code == team)))
+    if dataset:
+        q = q.where(Purchase.dataset_id.in_(select(Dataset.id).where(Dataset.slug == dataset)))
+    total = session.scalar(select(func.count()).select_from(q.subquery()))
+    items = session.scalars(
+        q.order_by(Purchase.id.desc()).offset((page - 1) * limit).limit(limit)
+        .options(*_load_options())
+    ).all()
+    return PurchasePage(list(items), total, page, limit)
+
+
+def joined(purchase: Purchase) -> list[PurchaseParticipant]:
+    return [p for p in purchase.participants if p.status == ParticipantStatus.JOINED]
+
+
+def shares_of(purchase: Purchase) -> dict[int, int | None]:
+    """team id → share: the charged share once approved, the live preview while undecided."""
+    parts = joined(purchase)
+    if purchase.status == PurchaseStatus.APPROVED:
+        return {p.team_id: p.share_krw for p in parts}
+    if purchase.status in LIVE_STATUSES and parts:
+        return {p.team_id: s for p, s in zip(parts, split_price(purchase.price_krw, len(parts)),
+                                             strict=True)}
+    return {p.team_id: None for p in parts}
+
+
+def available_actions(actor: Actor, purchase: Purchase, now: datetime | None = None) -> list[str]:
+    """What the actor may do to the purchase now, judged on roles and state (for the UI).
+
+    Budget and licence checks happen only when the action is tried.
+    """
+    now = now or utcnow()
+    out = []
+    for action, check in _CHECKS.items():
+        try:
+            check(actor, purchase, now)
+        except DomainError:
+            continue
+        out.append(action)
+    return out
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def _is_lead(actor: Actor) -> bool:
+    return actor.role == Role.TEAM_LEAD
+
+
+def _require_team_user(actor: Actor) -> None:
+    if actor.is_auditor:
+        raise Forbidden("Auditors read; they change nothing.", code="read_only")
+    if not actor.is_team_user:
+        raise Forbidden("Only members of a team buy data.", code="team_role_required")
+
+
+def _participant(purchase: Purchase, team_id: int | None) -> PurchaseParticipant | None:
+    for p in purchase.participants:
+        if p.team_id == team_id:
+            return p
+    return None
+
+
+def _undecided(purchase: Purchase) -> None:
+    if purchase.status in DECIDED_STATUSES:
+        raise Conflict(f"Purchase {purchase.id} is already {purchase.status.value}.",
+                       code="already_decided", status_value=purchase.status.value)
+
+
+def _require_joint(purchase: Purchase, verb: str) -> None:
+    if purchase.mode != OfferMode.JOINT:
+        raise Conflict(f"Purchase {purchase.id} is an individual purchase; only joint purchases "
+                       f"can be {verb}.", code="not_joint")
+
+
+def _require_open(purchase: Purchase, now: datetime) -> None:
+    _undecided(purchase)
+    if purchase.status != PurchaseStatus.OPEN:
+        raise Conflict(f"Purchase {purchase.id} is closed ({purchase.status.value}).",
+                       code="purchase_closed")
+    if purchase.deadline is not None and purchase.deadline <= now:
+        raise Conflict(f"Purchase {purchase.id} passed its deadline "
+                       f"{purchase.deadline:%Y-%m-%d %H:%M} UTC.", code="purchase_closed")
+
+
+def _check_join(actor: Actor, purchase: Purchase, now: datetime) -> None:
+    _require_team_user(actor)
+    _require_joint(purchase, "joined")
+    _require_open(purchase, now)
+    part = _participant(purchase, actor.team_id)
+    if part is not None and part.status == ParticipantStatus.JOINED:
+        raise Conflict("Your team already takes part in this purchase.",
+                       code="already_participant")
+    if len(joined(purchase)) >= (purchase.offer.max_teams or 0):
+        raise Conflict(f"Purchase {purchase.id} already has the maximum of "
+                       f"{purchase.offer.max_teams} teams.", code="purchase_full")
+
+
+def _check_leave(actor: Actor, purchase: Purchase, now: datetime) -> None:
+    _require_team_user(actor)
+    _require_joint(purchase, "left (cancel an individual request instead)")
+    part = _participant(purchase, actor.team_id)
+    if part is None or part.status != ParticipantStatus.JOINED:
+        raise Conflict("Your team does not take part in this purchase.", code="not_participant")
+    _require_open(purchase, now)
+    if purchase.opener_team_id == actor.team_id:
+        raise Conflict("The team that opened a joint purchase cannot leave it; cancel it instead.",
+                       code="opener_cannot_leave")
+    if not _is_lead(actor) and part.joined_by_id != actor.user_id:
+        raise Forbidden("Only a team lead, or the member who joined, can withdraw the team.",
+                        code="lead_required")
+
+
+def _check_confirm(actor: Actor, purchase: Purchase, now: datetime) -> None:
+    _require_team_user(actor)
+    part = _participant(purchase, actor.team_id)
+    if part is None or part.status != ParticipantStatus.JOINED:
+        raise Conflict("Your team does not take part in this purchase.", code="not_participant")
+    _undecided(purchase)
+    if purchase.status == PurchaseStatus.OPEN:
+        _require_open(purchase, now)
+    elif purchase.status != PurchaseStatus.REQUESTED:
+        raise Conflict(f"Purchase {purchase.id} is closed ({purchase.status.value}).",
+                       code="purchase_closed")
+    if not _is_lead(actor):
+        raise Forbidden("Only a team lead commits the team's money.", code="lead_required")
+    if part.confirmed_at is not None:
+        raise Conflict("Your team's participation is already confirmed.",
+                       code="already_confirmed")
+
+
+def _opener_authority(actor: Actor, purchase: Purchase, what: str) -> None:
+    if actor.is_admin or actor.is_system:
+        return
+    if actor.is_auditor:
+        raise Forbidden("Auditors read; they change nothing.", code="read_only")
+    if not actor.is_team_user:
+        raise Forbidden(f"Only the requesting team or an admin can {what} this purchase.",
+                        code="forbidden")
+    if actor.team_id != purchase.opener_team_id:
+        raise Forbidden(f"Only the team that opened purchase {purchase.id} can {what} it.",
+                        code="not_opener")
+    if not _is_lead(actor) and purchase.opened_by_id != actor.user_id:
+        raise Forbidden(f"Only a team lead, or the member who opened it, can {what} it.",
+                        code="lead_required")
+
+
+def _check_close(actor: Actor, purchase: Purchase, now: datetime) -> None:
+    _require_joint(purchase, "closed")
+    _opener_authority(actor, purchase, "close")
+    _undecided(purchase)
+    if purchase.status != PurchaseStatus.OPEN:
+        raise Conflict(f"Purchase {purchase.id} is already closed ({purchase.status.value}).",
+                       code="purchase_closed")
+
+
+def _check_cancel(actor: Actor, purchase: Purchase, now: datetime) -> None:
+    _opener_authority(actor, purchase, "cancel")
+    _undecided(purchase)
+
+
+def _provider_authority(actor: Actor, purchase: Purchase) -> None:
+    if actor.is_admin or actor.is_system:
+        return
+    if actor.role != Role.PROVIDER:
+        if actor.is_auditor:
+            raise Forbidden("Auditors read; they change nothing.", code="read_only")
+        raise Forbidden("Only the institution's provider staff decide on purchases.",
+                        code="provider_required")
+    if purchase.dataset.institution_id != actor.institution_id:
+        raise Forbidden("This purchase is of another institution's dataset.",
+                        code="wrong_institution")
+
+
+def _check_decide(actor: Actor, purchase: Purchase, now: datetime) -> None:
+    _provider_authority(actor, purchase)
+    _undecided(purchase)
+    if purchase.status == PurchaseStatus.OPEN:
+        raise Conflict(f"Joint purchase {purchase.id} is still open to teams; it must be closed "
+                       "before a decision.", code="purchase_open")
+
+
+def _check_approve(actor: Actor, purchase: Purchase, now: datetime) -> None:
+    _check_decide(actor, purchase, now)
+    waiting = [p.team.code for p in joined(purchase) if p.confirmed_at is None]
+    if waiting:
+        raise Conflict(f"A team lead has not confirmed the participation of: {', '.join(waiting)}.",
+                       code="confirmation_pending", teams=waiting)
+
+
+_CHECKS = {
+    "join": _check_join,
+    "leave": _check_leave,
+    "confirm": _check_confirm,
+    "close": _check_close,
+    "approve": _check_approve,
+    "reject": _check_decide,
+    "cancel": _check_cancel,
+}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _acting_team(session: Session, actor: Actor, team_code: str | None) -> Team:
+    _require_team_user(actor)
+    team = session.get(Team, actor.team_id)
+    if team_code is not None and team_code != team.code:
+        raise Forbidden(f"You act for team {team.code}, not {team_code}.", code="wrong_team")
+    return team
+
+
+def _lock_purchase(session: Session, actor: Actor, purchase_id: int, *,
+                   decider: bool = False) -> Purchase:
+    """Lock the purchase row and load it and its participants fresh from the database.
+
+    A purchase the actor may not see is a 404, except for provider staff deciding: a
+    provider of another institution gets 403 ``wrong_institution``.
+    """
+    if not 0 < purchase_id <= MAX_ID:
+        raise NotFound(f"No purchase {purchase_id}.")
+    purchase = session.scalar(
+        select(Purchase).where(Purchase.id == purchase_id).with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if purchase is None:
+        raise NotFound(f"No purchase {purchase_id}.")
+    # Participants change only under this lock, so this read is current.
+    session.scalars(
+        select(PurchaseParticipant).where(PurchaseParticipant.purchase_id == purchase.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    session.expire(purchase, ["participants"])
+    if not may_see(actor, purchase) and not (decider and actor.role == Role.PROVIDER):
+        raise NotFound(f"No purchase {purchase_id}.")
+    return purchase
+
+
+def _lock_active_team(session: Session, team: Team) -> Team:
+    team = lock_teams(session, [team.id])[team.id]
+    if team.status == TeamStatus.ELIMINATED:
+        raise Forbidden(f"Team {team.code} was eliminated at phase {team.eliminated_phase}; "
+                        "it cannot buy data.", code="team_eliminated")
+    return team
+
+
+def _check_can_take_part(session: Session, team: Team, dataset: Dataset, now: datetime,
+                         exclude_purchase: int | None = None) -> None:
+    """A team buys a dataset once: not while it holds a live licence or a live purchase of it."""
+    lic = licensing.live_license(session, team.id, dataset.id, now)
+    if lic is not None:
+        raise Conflict(f"Team {team.code} already holds licence {lic.id} for {dataset.slug} "
+                       f"(valid until {lic.valid_until:%Y-%m-%d}).", code="already_licensed",
+                       team=team.code, license=lic.id)
+    q = (
+        select(Purchase.id)
+        .join(PurchaseParticipant, PurchaseParticipant.purchase_id == Purchase.id)
+        .where(Purchase.dataset_id == dataset.id, Purchase.status.in_(LIVE_STATUSES),
+               PurchaseParticipant.team_id == team.id,
+               PurchaseParticipant.status == ParticipantStatus.JOINED)
+    )
+    if exclude_purchase is not None:
+        q = q.where(Purchase.id != exclude_purchase)
+    other = session.scalar(q.limit(1))
+    if other is not None:
+        raise Conflict(f"Team {team.code} already takes part in purchase {other} of "
+                       f"{dataset.slug}.", code="purchase_pending", team=team.code,
+                       purchase=other)
+
+
+def _preview(purchase: Purchase) -> list[dict]:
+    shares = shares_of(purchase)
+    return [{"team": p.team.code, "share_krw": shares.get(p.team_id)} for p in joined(purchase)]
+
+
+def _refresh(session: Session, purchase: Purchase) -> Purchase:
+    """Reload the participants inside the transaction, so the caller sees what was committed."""
+    session.flush()
+    session.expire(purchase, ["participants"])
+    for p in purchase.participants:
+        _ = p.team
+    _ = purchase.dataset, purchase.offer, purchase.opener_team
+    return purchase
+
+
+def _note(note: str | None) -> str:
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise InvalidInput(f"note is longer than {MAX_NOTE} characters", code="note_too_long")
+    return note
+
+
+# --------------------------------------------------------------------------- transitions
+
+
+def request_purchase(session: Session, actor: Actor, *, dataset: str, offer: int,
+                     mode: str | None = None, team: str | None = None,
+                     now: datetime | None = None) -> Purchase:
+    """Request an individual purchase, or open a joint one, for the actor's team."""
+    now = now or utcnow()
+    with transaction(session):
+        acting = _acting_team(session, actor, team)
+        ds = session.scalar(select(Dataset).where(Dataset.slug == dataset))
+        if ds is None or ds.status != DatasetStatus.PUBLISHED:
+            raise NotFound(f"No published dataset {dataset!r}.")
+        off = session.get(Offer, offer) if 0 < offer <= MAX_ID else None
+        if off is None or off.dataset_id != ds.id or not off.active:
+            raise NotFound(f"Dataset {ds.slug} has no active offer {offer}.",
+                           code="offer_not_found")
+        if mode is not None and mode != off.mode.value:
+            raise InvalidInput(f"Offer {off.id} is {off.mode.value}, not {mode}.",
+                               code="mode_mismatch")
+        acting = _lock_active_team(session, acting)
+        _check_can_take_part(session, acting, ds, now)
+        joint = off.mode == OfferMode.JOINT
+        purchase = Purchase(
+            dataset_id=ds.id, offer_id=off.id, mode=off.mode,
+            status=PurchaseStatus.OPEN if joint else PurchaseStatus.REQUESTED,
+            price_krw=off.price_krw, opener_team_id=acting.id, opened_by_id=actor.user_id,
+            deadline=now + timedelta(days=off.join_window_days) if joint else None,
+            created_at=now,
+        )
+        session.add(purchase)
+        session.flush()
+        session.add(PurchaseParticipant(
+            purchase_id=purchase.id, team_id=acting.id, join_order=1, joined_at=now,
+            joined_by_id=actor.user_id,
+            confirmed_at=now if _is_lead(actor) else None,
+            confirmed_by_id=actor.user_id if _is_lead(actor) else None,
+        ))
+        _refresh(session, purchase)
+        record_event(session, actor, "purchase:open" if joint else "purchase:request",
+                     "purchase", purchase.id, {
+                         "dataset": ds.slug, "offer_id": off.id, "mode": off.mode.value,
+                         "price_krw": off.price_krw, "team": acting.code,
+                         "confirmed": _is_lead(actor),
+                         "deadline": purchase.deadline.isoformat() if purchase.deadline else None,
+                     })
+    return purchase
+
+
+def join_purchase(session: Session, actor: Actor, purchase_id: int, *, team: str | None = None,
+                  now: datetime | None = None) -> Purchase:
+    """Add the actor's team to an open joint purchase."""
+    now = now or utcnow()
+    with transaction(session):
+        acting = _acting_team(session, actor, team)
+        purchase = _lock_purchase(session, actor, purchase_id)
+        _check_join(actor, purchase, now)
+        acting = _lock_active_team(session, acting)
+        _check_can_take_part(session, acting, purchase.dataset, now,
+                             exclude_purchase=purchase.id)
+        order = max((p.join_order for p in purchase.participants), default=0) + 1
+        part = _participant(purchase, acting.id)
+        lead = _is_lead(actor)
+        if part is None:
+            part = PurchaseParticipant(purchase_id=purchase.id, team_id=acting.id)
+            session.add(part)
+        part.status = ParticipantStatus.JOINED
+        part.join_order = order
+        part.joined_at = now
+        part.joined_by_id = actor.user_id
+        part.left_at = None
+        part.confirmed_at = now if lead else None
+        part.confirmed_by_id = actor.user_id if lead else None
+        _refresh(session, purchase)
+        record_event(session, actor, "purchase:join", "purchase", purchase.id,
+                     {"team": acting.code, "confirmed": lead, "shares": _preview(purchase)})
+    return purchase
+
+
+def leave_purchase(session: Session, actor: Actor, purchase_id: int, *,
+                   now: datetime | None = None) -> Purchase:
+    """Withdraw the actor's team from an open joint purchase."""
+    now = now or utcnow()
+    with transaction(session):
+        purchase = _lock_purchase(session, actor, purchase_id)
+        _check_leave(actor, purchase, now)
+        part = _participant(purchase, actor.team_id)
+        part.status = ParticipantStatus.LEFT
+        part.left_at = now
+        part.confirmed_at = None
+        part.confirmed_by_id = None
+        _refresh(session, purchase)
+        record_event(session, actor, "purchase:leave", "purchase", purchase.id,
+                     {"team": part.team.code, "shares": _preview(purchase)})
+    return purchase
+
+
+def confirm_participation(session: Session, actor: Actor, purchase_id: int, *,
+                          now: datetime | None = None) -> Purchase:
+    """A team lead commits the team's money to a request or joint participation."""
+    now = now or utcnow()
+    with transaction(session):
+        purchase = _lock_purchase(session, actor, purchase_id)
+        _check_confirm(actor, purchase, now)
+        part = _participant(purchase, actor.team_id)
+        part.confirmed_at = now
+        part.confirmed_by_id = actor.user_id
+        _refresh(session, purchase)
+        record_event(session, actor, "purchase:confirm", "purchase", purchase.id,
+                     {"team": part.team.code})
+    return purchase
+
+
+def _close(session: Session, actor: Actor, purchase: Purchase, now: datetime,
+           reason: str) -> None:
+    """Close an open joint purchase (caller holds its lock): drop unconfirmed teams, then
+    ``pending_approval`` with at least ``min_teams``, else ``failed``."""
+    dropped = []
+    for p in joined(purchase):
+        if p.confirmed_at is None:
+            p.status = ParticipantStatus.LEFT
+            p.left_at = now
+            dropped.append(p.team.code)
+    session.flush()
+    session.expire(purchase, ["participants"])
+    count = len(joined(purchase))
+    enough = count >= (purchase.offer.min_teams or 2)
+    purchase.status = PurchaseStatus.PENDING_APPROVAL if enough else PurchaseStatus.FAILED
+    purchase.closed_at = now
+    purchase.closed_by_id = actor.user_id
+    if not enough:
+        purchase.decided_at = now
+        purchase.decision_note = (f"closed with {count} confirmed team(s); "
+                                  f"{purchase.offer.min_teams} needed")
+    _refresh(session, purchase)
+    record_event(session, actor, "purchase:close", "purchase", purchase.id, {
+        "result": purchase.status.value, "reason": reason, "teams": count,
+        "min_teams": purchase.offer.min_teams, "dropped_unconfirmed": dropped,
+        "shares": _preview(purchase),
+    })
+
+
+def close_purchase(session: Session, actor: Actor, purchase_id: int, *,
+                   now: datetime | None = None) -> Purchase:
+    """The opener team (or an admin) closes a joint purchase to further teams."""
+    now = now or utcnow()
+    with transaction(session):
+        purchase = _lock_purchase(session, actor, purchase_id)
+        _check_close(actor, purchase, now)
+        _close(session, actor, purchase, now, "closed by " + actor.label)
+    return purchase
+
+
+def approve_purchase(session: Session, actor: Actor, purchase_id: int, *, note: str = "",
+                     now: datetime | None = None) -> Purchase:
+    """The provider approves: every participant pays its share in one ledger transaction
+    and receives an active licence with a frozen copy of the offer's terms; or, if any
+    team cannot pay or may not buy, nothing happens at all."""
+    now = now or utcnow()
+    note = _note(note)
+    with transaction(session):
+        purchase = _lock_purchase(session, actor, purchase_id, decider=True)
+        _check_approve(actor, purchase, now)
+        offer, dataset = purchase.offer, purchase.dataset
+        if offer.price_krw != purchase.price_krw:
+            raise Conflict(f"Offer {offer.id} now costs ₩{offer.price_krw:,}; this purchase was "
+                           f"made at ₩{purchase.price_krw:,}. Reject it and let the team "
+                           "request again.", code="offer_changed")
+        parts = joined(purchase)
+        if not parts:
+            raise Conflict(f"Purchase {purchase.id} has no participants.",
+                           code="no_participants")
+        teams = lock_teams(session, [p.team_id for p in parts])
+        for p in parts:
+            team = teams[p.team_id]
+            if team.status == TeamStatus.ELIMINATED:
+                raise Conflict(f"Team {team.code} has been eliminated.", code="team_eliminated",
+                               team=team.code)
+            lic = licensing.live_license(session, team.id, dataset.id, now)
+            if lic is not None:
+                raise Conflict(f"Team {team.code} already holds licence {lic.id} for "
+                               f"{dataset.slug}.", code="already_licensed", team=team.code,
+                               license=lic.id)
+        shares = split_price(purchase.price_krw, len(parts))
+        short = [(teams[p.team_id], s) for p, s in zip(parts, shares, strict=True)
+                 if teams[p.team_id].balance_krw < s]
+        if short:
+            first, need = short[0]
+            raise BudgetExceeded(
+                f"Team {first.code} has ₩{first.balance_krw:,} but its share is ₩{need:,}; "
+                "nobody was charged.",
+                team=first.code, teams=[t.code for t, _s in short],
+                balance_krw=first.balance_krw, needed_krw=need,
+            )
+        entries = [(team_account(session, teams[p.team_id]), -s)
+                   for p, s in zip(parts, shares, strict=True)]
+        entries.append((institution_account(session, dataset.institution), purchase.price_krw))
+        txn = post_transaction(session, actor, TransactionKind.PURCHASE, entries,
+                               purchase_id=purchase.id,
+                               memo=f"purchase {purchase.id}: {dataset.slug}")
+        for p, s in zip(parts, shares, strict=True):
+            p.share_krw = s
+        purchase.status = PurchaseStatus.APPROVED
+        purchase.decided_at = now
+        purchase.decided_by_id = actor.user_id
+        purchase.decision_note = note
+        session.flush()
+        record_event(session, actor, "purchase:approve", "purchase", purchase.id, {
+            "dataset": dataset.slug, "price_krw": purchase.price_krw,
+            "ledger_transaction_id": txn.id, "note": note,
+            "shares": [{"team": teams[p.team_id].code, "share_krw": s}
+                       for p, s in zip(parts, shares, strict=True)],
+        })
+        terms = offer.terms()
+        for p in parts:
+            licensing.issue_license(session, actor, team=teams[p.team_id], dataset=dataset,
+                                    purchase_id=purchase.id, terms=terms,
+                                    term_months=offer.term_months, now=now)
+        _refresh(session, purchase)
+    return purchase
+
+
+def reject_purchase(session: Session, actor: Actor, purchase_id: int, *, note: str = "",
+                    now: datetime | None = None) -> Purchase:
+    """The provider declines; nobody is charged."""
+    now = now or utcnow()
+    note = _note(note)
+    with transaction(session):
+        purchase = _lock_purchase(session, actor, purchase_id, decider=True)
+        _check_decide(actor, purchase, now)
+        purchase.status = PurchaseStatus.REJECTED
+        purchase.decided_at = now
+        purchase.decided_by_id = actor.user_id
+        purchase.decision_note = note
+        _refresh(session, purchase)
+        record_event(session, actor, "purchase:reject", "purchase", purchase.id, {"note": note})
+    return purchase
+
+
+def cancel_purchase(session: Session, actor: Actor, purchase_id: int, *, note: str = "",
+                    now: datetime | None = None) -> Purchase:
+    """The requesting/opening team (or an admin) withdraws an undecided purchase."""
+    now = now or utcnow()
+    note = _note(note)
+    with transaction(session):
+        purchase = _lock_purchase(session, actor, purchase_id)
+        _check_cancel(actor, purchase, now)
+        before = purchase.status
+        purchase.status = PurchaseStatus.CANCELLED
+        purchase.decided_at = now
+        purchase.decided_by_id = actor.user_id
+        purchase.decision_note = note
+        _refresh(session, purchase)
+        record_event(session, actor, "purchase:cancel", "purchase", purchase.id,
+                     {"from": before.value, "note": note})
+    return purchase
+
+
+# --------------------------------------------------------------------------- programme office
+
+
+@dataclass
+class EliminationResult:
+    team: Team
+    phase: int
+    revoked: list[License] = field(default_factory=list)
+    kept: list[License] = field(default_factory=list)
+    withdrawn: list[tuple[int, str]] = field(default_factory=list)  # (purchase id, outcome)
+
+
+def eliminate_team(session: Session, actor: Actor, team_code: str, phase: int,
+                   now: datetime | None = None) -> EliminationResult:
+    """Eliminate a team at an evaluation phase.
+
+    Its licences are revoked unless their terms survive elimination; its undecided
+    purchases and participations are withdrawn; its ledger and history stay.
+    """
+    now = now or utcnow()
+    if not (actor.is_admin or actor.is_system):
+        raise Forbidden("Only the programme office eliminates teams.", code="admin_required")
+    if isinstance(phase, bool) or not isinstance(phase, int) or phase < 1:
+        raise InvalidInput("phase must be a positive whole number", code="invalid_phase")
+    with transaction(session):
+        team = session.scalar(select(Team).where(Team.code == team_code))
+        if team is None:
+            raise NotFound(f"No team {team_code!r}.")
+        known = session.scalars(select(EvaluationPhase.number)).all()
+        if known and phase not in known:
+            raise InvalidInput(f"No evaluation phase {phase}; known: "
+                               f"{', '.join(map(str, sorted(known)))}.", code="unknown_phase")
+        # Lock order: purchases (by id), then the team, then the audit chain.
+        ids = session.scalars(
+            select(Purchase.id)
+            .join(PurchaseParticipant, PurchaseParticipant.purchase_id == Purchase.id)
+            .where(PurchaseParticipant.team_id == team.id,
+                   PurchaseParticipant.status == ParticipantStatus.JOINED,
+                   Purchase.status.in_(LIVE_STATUSES))
+            .order_by(Purchase.id)
+        ).all()
+        purchases = [_lock_purchase(session, actor, pid) for pid in ids]
+        team = lock_teams(session, [team.id])[team.id]
+        if team.status == TeamStatus.ELIMINATED:
+            raise Conflict(f"Team {team.code} was already eliminated at phase "
+                           f"{team.eliminated_phase}.", code="already_eliminated")
+        result = EliminationResult(team=team, phase=phase)
+        for purchase in purchases:
+            part = _participant(purchase, team.id)
+            if purchase.status not in LIVE_STATUSES or part.status != ParticipantStatus.JOINED:
+                continue
+            if purchase.mode == OfferMode.INDIVIDUAL:
+                purchase.status = PurchaseStatus.CANCELLED
+                purchase.decided_at = now
+                purchase.decided_by_id = actor.user_id
+                purchase.decision_note = f"team eliminated at phase {phase}"
+                outcome = "cancelled"
+            else:
+                part.status = ParticipantStatus.LEFT
+                part.left_at = now
+                part.confirmed_at = None
+                session.flush()
+                session.expire(purchase, ["participants"])
+                remaining = len(joined(purchase))
+                outcome = "left"
+                if remaining == 0:
+                    purchase.status = PurchaseStatus.CANCELLED
+                    purchase.decided_at = now
+                    purchase.decision_note = f"last team eliminated at phase {phase}"
+                    outcome = "left; purchase cancelled"
+                elif (purchase.status == PurchaseStatus.PENDING_APPROVAL
+                      and remaining < (purchase.offer.min_teams or 2)):
+                    purchase.status = PurchaseStatus.FAILED
+                    purchase.decided_at = now
+                    purchase.decision_note = (f"fell below {purchase.offer.min_teams} teams when "
+                                              f"{team.code} was eliminated")
+                    outcome = "left; purchase failed"
+            session.flush()
+            record_event(session, actor, "purchase:withdraw", "purchase", purchase.id, {
+                "team": team.code, "reason": f"team eliminated at phase {phase}",
+                "outcome": outcome, "status": purchase.status.value,
+            })
+            result.withdrawn.append((purchase.id, outcome))
+        result.revoked, result.kept = licensing.revoke_for_elimination(session, actor, team, phase)
+        team.status = TeamStatus.ELIMINATED
+        team.eliminated_phase = phase
+        team.eliminated_at = now
+        session.flush()
+        record_event(session, actor, "team:eliminate", "team", team.code, {
+            "phase": phase,
+            "revoked_licenses": [lic.id for lic in result.revoked],
+            "kept_licenses": [lic.id for lic in result.kept],
+            "withdrawn_purchases": [pid for pid, _o in result.withdrawn],
+        })
+    return result
+
+
+@dataclass
+class TickResult:
+    closed: list[tuple[int, str]]  # (purchase id, new status)
+    expired_licenses: list[int]
+
+
+def close_expired_purchases(session: Session, actor: Actor,
+                            now: datetime | None = None) -> list[tuple[int, str]]:
+    """Close every open joint purchase past its deadline, one transaction each; a purchase
+    another host closed meanwhile is skipped after its lock is taken."""
+    now = now or utcnow()
+    ids = session.scalars(
+        select(Purchase.id).where(Purchase.status == PurchaseStatus.OPEN,
+                                  Purchase.deadline <= now).order_by(Purchase.id)
+    ).all()
+    session.rollback()  # end the read; each close below is its own transaction
+    closed = []
+    for pid in ids:
+        with transaction(session):
+            purchase = _lock_purchase(session, actor, pid)
+            if purchase.status != PurchaseStatus.OPEN or purchase.deadline > now:
+                continue
+            _close(session, actor, purchase, now, "deadline passed")
+            closed.append((pid, purchase.status.value))
+    return closed
+
+
+def tick(session: Session, actor: Actor, now: datetime | None = None) -> TickResult:
+    """The periodic duty: close joint purchases past their deadline, expire lapsed licences.
+
+    Idempotent and safe to run from cron on several hosts at once.
+    """
+    now = now or utcnow()
+    closed = close_expired_purchases(session, actor, now)
+    expired = licensing.expire_licenses(session, actor, now)
+    return TickResult(closed=closed, expired_licenses=expired)
+
+
+# --------------------------------------------------------------------------- holdings
+
+
+def team_holdings(session: Session, team: Team, now: datetime | None = None) -> list[dict]:
+    """Each licence of the team: dataset, joint or individual, what the team paid, status."""
+    now = now or utcnow()
+    rows = session.execute(
+        select(License, Purchase, PurchaseParticipant.share_krw)
+        .join(Purchase, Purchase.id == License.purchase_id)
+        .join(PurchaseParticipant, (PurchaseParticipant.purchase_id == Purchase.id)
+              & (PurchaseParticipant.team_id == License.team_id))
+        .where(License.team_id == team.id)
+        .order_by(License.id.desc())
+        .options(selectinload(License.dataset))
+    ).all()
+    return [{
+        "license_id": lic.id,
+        "dataset": lic.dataset.slug,
+        "mode": purchase.mode.value,
+        "purchase_id": purchase.id,
+        "price_krw": purchase.price_krw,
+        "paid_krw": share,
+        "status": licensing.effective_status(lic, now).value,
+        "valid_until": lic.valid_until,
+    } for lic, purchase, share in rows]

@@ -1,0 +1,5 @@
+"""``python -m kdc`` runs the ``kdc`` command."""
+
+from kdc.cli import main
+
+main()
