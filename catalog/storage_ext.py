@@ -1,12 +1,47 @@
-"""The app's object store, built once from ``KDC_STORAGE_URL``, and the local-URL routes."""
+"""The app's object store, built once from ``KDC_STORAGE_URL``, and the local-URL routes.
+
+With the local backend the app itself plays the object store's part: it serves signed
+download URLs (``GET /storage/get/<key>``, with Range) and accepts signed uploads
+(``PUT /storage/put/<key>`` for a whole file, ``PUT /storage/put-part/<key>`` for one
+part of a multipart upload). Signatures never reach the logs: the request-line logger
+is filtered.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, abort, current_app, request, send_file
+import logging
+import re
+
+from flask import Flask, abort, current_app, jsonify, request, send_file
 from werkzeug.exceptions import HTTPException
 
 from storage import ObjectStore, get_store
+from storage.base import MAX_PART_SIZE, MAX_SINGLE_PUT, ObjectNotFound
 from storage.local import LocalStore
+
+_SECRET_PARAMS = re.compile(
+    r"((?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|signature|upload_id)=)[^&\s\"]*",
+    re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """``text`` with URL signatures, credentials and upload ids replaced by ``…``."""
+    return _SECRET_PARAMS.sub(r"\1…", text)
+
+
+class RedactSignatures(logging.Filter):
+    """Removes signatures from log records (werkzeug's and gunicorn's request lines)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if record.args:
+            args = record.args if isinstance(record.args, tuple) else (record.args,)
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in args)
+        return True
+
+
+_FILTER = RedactSignatures()
 
 
 def init_app(app: Flask) -> None:
@@ -15,17 +50,30 @@ def init_app(app: Flask) -> None:
         public_base=app.config.get("PUBLIC_BASE_URL", ""),
     )
     app.add_url_rule("/storage/get/<path:key>", "storage_get", serve_local_object)
+    app.add_url_rule("/storage/put/<path:key>", "storage_put", receive_local_object,
+                     methods=["PUT"])
+    app.add_url_rule("/storage/put-part/<path:key>", "storage_put_part", receive_local_part,
+                     methods=["PUT"])
+    for name in ("werkzeug", "gunicorn.access"):
+        logger = logging.getLogger(name)
+        if _FILTER not in logger.filters:
+            logger.addFilter(_FILTER)
 
 
 def get_object_store() -> ObjectStore:
     return current_app.extensions["kdc_store"]
 
 
-def serve_local_object(key: str):
-    """Serve a signed local-storage URL, with Range support (werkzeug's conditional send)."""
+def _local_store() -> LocalStore:
     store = get_object_store()
     if not isinstance(store, LocalStore):
         abort(404)
+    return store
+
+
+def serve_local_object(key: str):
+    """Serve a signed local-storage URL, with Range support (werkzeug's conditional send)."""
+    store = _local_store()
     filename = request.args.get("filename", "")
     why = store.check_signature(
         "GET", key, request.args.get("expires", ""), request.args.get("signature", ""), filename
@@ -36,7 +84,7 @@ def serve_local_object(key: str):
         path = store.local_path(key)
     except (FileNotFoundError, ValueError):
         abort(404)
-    return send_file(
+    resp = send_file(
         path,
         as_attachment=bool(filename),
         download_name=filename or None,
@@ -44,6 +92,58 @@ def serve_local_object(key: str):
         etag=True,
         max_age=0,
     )
+    # Stored files come from providers: never let one run as a page of this origin.
+    resp.headers["Content-Security-Policy"] = "sandbox"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+def _body_stream(limit: int):
+    # Dataset files are far larger than MAX_CONTENT_LENGTH, which guards form posts.
+    request.max_content_length = None
+    length = request.content_length
+    if length is not None and length > limit:
+        raise _UploadRefused(413, "payload_too_large", f"At most {limit} bytes per request.")
+    if length is None and not request.environ.get("wsgi.input_terminated"):
+        raise _UploadRefused(411, "length_required", "Send a Content-Length header.")
+    return request.stream
+
+
+def receive_local_object(key: str):
+    """Accept a signed single-PUT upload (``LocalStore.presign_put``)."""
+    store = _local_store()
+    why = store.check_signature("PUT", key, request.args.get("expires", ""),
+                                request.args.get("signature", ""))
+    if why:
+        raise _SignedUrlRefused(why)
+    try:
+        info = store.put(key, _body_stream(MAX_SINGLE_PUT))
+    except ValueError:
+        abort(404)
+    resp = jsonify({"key": key, "size": info.size})
+    resp.headers["ETag"] = f'"{info.etag}"'
+    return resp
+
+
+def receive_local_part(key: str):
+    """Accept one signed part of a multipart upload (``LocalStore.presign_upload_parts``)."""
+    store = _local_store()
+    upload_id = request.args.get("upload_id", "")
+    part = request.args.get("part", "")
+    why = store.check_signature("PUT-PART", key, request.args.get("expires", ""),
+                                request.args.get("signature", ""), f"{upload_id}:{part}")
+    if why:
+        raise _SignedUrlRefused(why)
+    try:
+        received = store.write_part(key, upload_id, int(part), _body_stream(MAX_PART_SIZE))
+    except ObjectNotFound:
+        raise _UploadRefused(404, "upload_not_found",
+                             "No such multipart upload (completed or aborted?).") from None
+    except ValueError:
+        abort(404)
+    resp = jsonify({"part": received.number, "size": received.size})
+    resp.headers["ETag"] = f'"{received.etag}"'
+    return resp
 
 
 class _SignedUrlRefused(HTTPException):
@@ -52,9 +152,16 @@ class _SignedUrlRefused(HTTPException):
     def __init__(self, why: str):
         super().__init__(
             description={
-                "expired": "This download link has expired; ask the catalog for a fresh one.",
-                "bad_signature": "This download link is not valid (its signature does not match).",
-                "malformed": "This download link is malformed.",
+                "expired": "This link has expired; ask the catalog for a fresh one.",
+                "bad_signature": "This link is not valid (its signature does not match).",
+                "malformed": "This link is malformed.",
             }[why]
         )
         self.problem_code = f"url_{why}"
+
+
+class _UploadRefused(HTTPException):
+    def __init__(self, status: int, code: str, description: str):
+        self.code = status
+        super().__init__(description=description)
+        self.problem_code = code

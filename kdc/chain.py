@@ -116,17 +116,38 @@ def _plain(value) -> bool:
     """True when Python's json module already writes ``value`` exactly as RFC 8785 does:
     no floats, integers in the safe range, keys that sort alike in UTF-16 and code points."""
     t = type(value)
+    if t is dict:
+        for k, v in value.items():
+            if type(k) is not str or (not k.isascii() and _ASTRAL.search(k)):
+                return False
+            tv = type(v)
+            if tv is str or v is None or tv is bool:
+                continue
+            if tv is int:
+                if -MAX_SAFE_INT <= v <= MAX_SAFE_INT:
+                    continue
+                return False
+            if (tv is dict or tv is list or tv is tuple) and _plain(v):
+                continue
+            return False
+        return True
+    if t is list or t is tuple:
+        for v in value:
+            tv = type(v)
+            if tv is str or v is None or tv is bool:
+                continue
+            if tv is int:
+                if -MAX_SAFE_INT <= v <= MAX_SAFE_INT:
+                    continue
+                return False
+            if (tv is dict or tv is list or tv is tuple) and _plain(v):
+                continue
+            return False
+        return True
     if t is str or t is bool or value is None:
         return True
     if t is int:
         return -MAX_SAFE_INT <= value <= MAX_SAFE_INT
-    if t is dict:
-        for k, v in value.items():
-            if type(k) is not str or (not k.isascii() and _ASTRAL.search(k)) or not _plain(v):
-                return False
-        return True
-    if t is list or t is tuple:
-        return all(_plain(v) for v in value)
     return False
 
 
@@ -358,9 +379,6 @@ def _classify(rec: Record, nxt: Record | None, k: int, prev: str, prev_prev: str
               later_has_k: bool, later_same_seq: int, first: int) -> Problem:
     """Name the first break: event ``rec`` stands where seq ``k`` (linking to ``prev``) was
     expected; everything before it verified. See docs/audit.md, "Classifying a break"."""
-    if rec.seq is None:
-        return Problem(k, "malformed", f"the record where event {k} was expected is not an "
-                                       "event with an integer seq")
     if (rec.ok and k - 1 >= first and rec.seq == k - 1 and prev_prev is not None
             and rec.prev_hash == prev_prev):
         if rec.hash == prev:
@@ -372,6 +390,9 @@ def _classify(rec: Record, nxt: Record | None, k: int, prev: str, prev_prev: str
                 and later_same_seq == 0):
             return Problem(k, "reordered", f"events {k} and {k + 1} are swapped")
         return Problem(k, "inserted", f"an extra event stands before event {k}")
+    if rec.seq is None:
+        return Problem(k, "malformed", f"the record where event {k} was expected is not an "
+                                       "event with an integer seq")
     if not rec.ok:
         return Problem(k, "edited", f"event {k}: its content does not match its hash")
     if rec.seq == k:

@@ -29,14 +29,15 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class Context:
-    def __init__(self, url: str | None, token: str | None, timeout: float):
-        self.url, self.token, self.timeout = url, token, timeout
+    def __init__(self, url: str | None, token: str | None, timeout: float, retries: int):
+        self.url, self.token, self.timeout, self.retries = url, token, timeout, retries
         self._client: Client | None = None
 
     @property
     def client(self) -> Client:
         if self._client is None:
-            self._client = Client(self.url, self.token, timeout=self.timeout)
+            self._client = Client(self.url, self.token, timeout=self.timeout,
+                                  retries=self.retries)
         return self._client
 
     def close(self) -> None:
@@ -91,16 +92,18 @@ def parse_rate(value: str | None) -> int | None:
                    "`kdc tokens create`.")
 @click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(1, 3600),
               help="Seconds to wait for the server.")
+@click.option("--retries", default=3, show_default=True, type=click.IntRange(0, 10),
+              help="Retries of reads on connection failures and 502/503/504.")
 @click.version_option(__version__, prog_name="kdc")
 @click.pass_context
-def cli(ctx: click.Context, url, token, timeout) -> None:
+def cli(ctx: click.Context, url, token, timeout, retries) -> None:
     """K-Data Catalog client: find, buy and download licensed datasets.
 
     \b
     Exit codes: 0 success, 1 error, 2 partial (some files failed),
     3 refused by the server (no/bad token, missing scope or licence).
     """
-    ctx.obj = Context(url, token, timeout)
+    ctx.obj = Context(url, token, timeout, retries)
     ctx.call_on_close(ctx.obj.close)
 
 
@@ -492,11 +495,9 @@ def tokens_revoke(c: Context, token_id) -> None:
 
 
 def _mount_audit() -> None:
-    try:
-        from kdc.audit_cmd import audit  # issue 5: offline chain verifier
-    except ImportError:
-        return
-    cli.add_command(audit, "audit")
+    from kdc.audit_cmd import audit_group  # issue 5: `kdc audit verify EXPORT.jsonl`, offline
+
+    cli.add_command(audit_group, "audit")
 
 
 _mount_audit()

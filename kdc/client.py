@@ -75,7 +75,7 @@ class Client:
     """A session with one catalogue server; thread-safe (one ``httpx.Client`` shared)."""
 
     def __init__(self, url: str | None = None, token: str | None = None, *,
-                 timeout: float = 60.0, retries: int = 4,
+                 timeout: float = 60.0, retries: int = 3,
                  transport: httpx.BaseTransport | None = None):
         self.base_url = (url or os.environ.get("KDC_URL") or DEFAULT_URL).rstrip("/")
         self.token = token if token is not None else os.environ.get("KDC_TOKEN")

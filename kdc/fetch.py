@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -322,6 +322,7 @@ class Fetcher:
             digest = sha256_file(part, self.stop)
             if digest != sha256:
                 part.unlink(missing_ok=True)
+                self.on_bytes(-size)  # the progress bar takes the bad bytes back
                 checksum_failures += 1
                 if checksum_failures >= MAX_CHECKSUM_FAILURES:
                     raise FileFailed(f"SHA-256 mismatch: got {digest}, manifest says {sha256}")
@@ -486,7 +487,3 @@ def _version_label(body: dict) -> str | None:
     if isinstance(version, dict):
         return version.get("label")
     return version if isinstance(version, str) else None
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -8,10 +8,12 @@ raises its own library's exceptions: missing objects are ``ObjectNotFound`` (als
 from __future__ import annotations
 
 import abc
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
+from urllib.parse import quote
 
 
 class StorageError(Exception):
@@ -47,6 +49,43 @@ def check_key(key: str) -> str:
     if any(p in ("", ".", "..") for p in parts):
         raise ValueError(f"invalid object key: {key!r}")
     return key
+
+
+# Staging area for uploads that are not yet verified, and (local backend) multipart parts.
+# Keys whose first segment starts with ".kdc-" are internal and never listed.
+INTERNAL_PREFIX = ".kdc-"
+STAGING_PREFIX = ".kdc-uploads"
+# S3's limits, which every backend honours so that a client works against both.
+MIN_PART_SIZE = 5 * 1024 * 1024
+MAX_PART_SIZE = 5 * 1024**3
+MAX_PARTS = 10_000
+MAX_SINGLE_PUT = 5 * 1024**3
+HASH_CHUNK = 1024 * 1024
+
+
+def is_internal_key(key: str) -> bool:
+    return key.startswith(INTERNAL_PREFIX)
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with ``filename`` per RFC 6266: an ASCII fallback plus RFC 5987 UTF-8.
+
+    A plain ASCII name travels as ``filename="…"``; any other gets a fallback with ``_`` for
+    each character that cannot be sent, and the exact name in ``filename*=UTF-8''…``.
+    """
+    plain = all(0x20 <= ord(c) < 0x7F and c not in '"\\%' for c in filename)
+    if plain:
+        return f'attachment; filename="{filename}"'
+    fallback = "".join(c if 0x20 <= ord(c) < 0x7F and c not in '"\\%' else "_" for c in filename)
+    encoded = quote(filename.encode("utf-8"), safe="!#$&+-.^_`|~")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+
+
+@dataclass(frozen=True)
+class UploadedPart:
+    number: int
+    size: int
+    etag: str = ""
 
 
 class ObjectStore(abc.ABC):
@@ -91,10 +130,65 @@ class ObjectStore(abc.ABC):
         """A URL to upload one object with a single PUT until it expires."""
 
     def presign_get_many(
-        self, keys: list[tuple[str, str | None]], expires_in: int
+        self, keys: list[tuple[str, str | None]], expires_in: int, *,
+        issued_at: datetime | None = None,
     ) -> list[str]:
-        """Presign many GETs at once; backends override this where batching is faster."""
+        """Presign many GETs at once, each valid until ``issued_at`` + ``expires_in``.
+
+        Backends override this where batching is faster; ``issued_at`` (whole seconds,
+        UTC) lets the caller state the URLs' true expiry.
+        """
         return [self.presign_get(k, expires_in, filename=f) for k, f in keys]
+
+    # --- multipart uploads (parts of 5 MiB … 5 GiB, at most 10,000) ----------------------
+
+    def create_multipart(self, key: str, content_type: str | None = None) -> str:
+        """Start a multipart upload to ``key``; returns its upload id."""
+        raise NotImplementedError
+
+    def presign_upload_part(self, key: str, upload_id: str, part_number: int,
+                            expires_in: int) -> str:
+        """A URL to PUT part ``part_number`` (1 … 10,000) of an upload."""
+        return self.presign_upload_parts(key, upload_id, [part_number], expires_in)[0]
+
+    def presign_upload_parts(self, key: str, upload_id: str, part_numbers: list[int],
+                             expires_in: int) -> list[str]:
+        raise NotImplementedError
+
+    def list_parts(self, key: str, upload_id: str) -> list[UploadedPart]:
+        """The parts received so far, by part number (``ObjectNotFound`` if no such upload)."""
+        raise NotImplementedError
+
+    def complete_multipart(self, key: str, upload_id: str) -> ObjectInfo:
+        """Assemble every received part, in part-number order, into the object."""
+        raise NotImplementedError
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        """Discard an upload and its parts; aborting a finished or unknown one is a no-op."""
+        raise NotImplementedError
+
+    # --- housekeeping ------------------------------------------------------------------
+
+    def move(self, src: str, dst: str, content_type: str | None = None) -> ObjectInfo:
+        """Move an object to another key (replacing what is there)."""
+        with self.open(src) as fh:
+            info = self.put(dst, fh, content_type=content_type)
+        self.delete(src)
+        return info
+
+    def check_available(self) -> None:
+        """Raise ``StorageUnavailable`` when the store cannot be used right now."""
+        return None
+
+    def hash_object(self, key: str) -> tuple[int, str]:
+        """Read the whole object: its size and SHA-256 (hex)."""
+        digest = hashlib.sha256()
+        size = 0
+        with self.open(key) as fh:
+            while chunk := fh.read(HASH_CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+        return size, digest.hexdigest()
 
     def read_bytes(self, key: str) -> bytes:
         with self.open(key) as fh:

@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import mimetypes
 import os
+import re
+import secrets
 import shutil
 import tempfile
 import time
@@ -19,7 +21,19 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
-from storage.base import ObjectInfo, ObjectNotFound, ObjectStore, check_key
+from storage.base import (
+    INTERNAL_PREFIX,
+    MAX_PARTS,
+    ObjectInfo,
+    ObjectNotFound,
+    ObjectStore,
+    StorageUnavailable,
+    UploadedPart,
+    check_key,
+)
+
+MULTIPART_DIR = ".kdc-multipart"
+_UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
 class LocalStore(ObjectStore):
@@ -61,20 +75,23 @@ class LocalStore(ObjectStore):
     def open(self, key: str) -> BinaryIO:
         try:
             return self._path(key).open("rb")
-        except (FileNotFoundError, IsADirectoryError) as exc:
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as exc:
             raise ObjectNotFound(key) from exc
 
     def local_path(self, key: str) -> Path:
         path = self._path(key)
-        if not path.is_file():
-            raise ObjectNotFound(key)
+        try:
+            if not path.is_file():
+                raise ObjectNotFound(key)
+        except NotADirectoryError as exc:  # a key below an existing object
+            raise ObjectNotFound(key) from exc
         return path
 
     def stat(self, key: str) -> ObjectInfo:
         path = self._path(key)
         try:
             st = path.stat()
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, NotADirectoryError) as exc:
             raise ObjectNotFound(key) from exc
         if not path.is_file():
             raise ObjectNotFound(key)
@@ -84,18 +101,128 @@ class LocalStore(ObjectStore):
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         keys = []
-        for dirpath, _dirs, files in os.walk(self.root):
+        for dirpath, dirs, files in os.walk(self.root):
+            if Path(dirpath) == self.root:
+                # Staging uploads and multipart parts are not objects.
+                dirs[:] = [d for d in dirs if not d.startswith(INTERNAL_PREFIX)]
             for name in files:
                 if name.startswith(".upload-"):
                     continue
                 rel = Path(dirpath, name).relative_to(self.root).as_posix()
-                if rel.startswith(prefix):
+                if rel.startswith(prefix) and not rel.startswith(INTERNAL_PREFIX):
                     keys.append(rel)
         for key in sorted(keys):
             yield self.stat(key)
 
     def delete(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except NotADirectoryError:
+            pass
+
+    def move(self, src: str, dst: str, content_type: str | None = None) -> ObjectInfo:
+        source = self.local_path(src)
+        target = self._path(dst)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+        return self.stat(dst)
+
+    def check_available(self) -> None:
+        if not (self.root.is_dir() and os.access(self.root, os.W_OK | os.X_OK)):
+            raise StorageUnavailable(f"storage directory {self.root} is missing or not writable")
+
+    # --- multipart uploads: parts kept under .kdc-multipart/<upload id>/ ------------------
+
+    def _upload_dir(self, key: str, upload_id: str) -> Path:
+        check_key(key)
+        if not _UPLOAD_ID.match(upload_id or ""):
+            raise ObjectNotFound(f"no multipart upload {upload_id!r}")
+        path = self.root / MULTIPART_DIR / upload_id
+        try:
+            if (path / "key").read_text("utf-8") != key:
+                raise ObjectNotFound(f"no multipart upload {upload_id!r} for {key!r}")
+        except FileNotFoundError as exc:
+            raise ObjectNotFound(f"no multipart upload {upload_id!r}") from exc
+        return path
+
+    def create_multipart(self, key: str, content_type: str | None = None) -> str:
+        check_key(key)
+        upload_id = secrets.token_urlsafe(24)
+        path = self.root / MULTIPART_DIR / upload_id
+        path.mkdir(parents=True)
+        (path / "key").write_text(key, "utf-8")
+        return upload_id
+
+    def presign_upload_parts(self, key, upload_id, part_numbers, expires_in) -> list[str]:
+        check_key(key)
+        expires = int(time.time()) + int(expires_in)
+        urls = []
+        for number in part_numbers:
+            extra = f"{upload_id}:{int(number)}"
+            sig = self._signature("PUT-PART", key, expires, extra)
+            urls.append(self._url("put-part", key, {"upload_id": upload_id, "part": int(number),
+                                                    "expires": expires, "signature": sig}))
+        return urls
+
+    def write_part(self, key: str, upload_id: str, part_number: int, data: BinaryIO) -> UploadedPart:
+        """Store one part (the app's ``/storage/put-part/`` route calls this)."""
+        if not 1 <= part_number <= MAX_PARTS:
+            raise ValueError(f"part number must be 1 … {MAX_PARTS}")
+        path = self._upload_dir(key, upload_id)
+        fd, tmp = tempfile.mkstemp(dir=path, prefix=".upload-")
+        digest = hashlib.md5(usedforsecurity=False)
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := data.read(1024 * 1024):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    size += len(chunk)
+            os.replace(tmp, path / f"part-{part_number:05d}")
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return UploadedPart(number=part_number, size=size, etag=digest.hexdigest())
+
+    def list_parts(self, key: str, upload_id: str) -> list[UploadedPart]:
+        path = self._upload_dir(key, upload_id)
+        parts = []
+        for entry in sorted(path.glob("part-*")):
+            parts.append(UploadedPart(number=int(entry.name[5:]), size=entry.stat().st_size))
+        return parts
+
+    def complete_multipart(self, key: str, upload_id: str) -> ObjectInfo:
+        path = self._upload_dir(key, upload_id)
+        parts = sorted(path.glob("part-*"))
+        if not parts:
+            raise ValueError("a multipart upload needs at least one part")
+
+        class _Concatenated:
+            def __init__(self, files):
+                self.files = list(files)
+                self.current = None
+
+            def read(self, n=-1):
+                while self.files or self.current:
+                    if self.current is None:
+                        self.current = self.files.pop(0).open("rb")
+                    chunk = self.current.read(n)
+                    if chunk:
+                        return chunk
+                    self.current.close()
+                    self.current = None
+                return b""
+
+        info = self.put(key, _Concatenated(parts))
+        shutil.rmtree(path, ignore_errors=True)
+        return info
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        try:
+            path = self._upload_dir(key, upload_id)
+        except ObjectNotFound:
+            return
+        shutil.rmtree(path, ignore_errors=True)
 
     # --- signed URLs -----------------------------------------------------------------
 
@@ -106,15 +233,21 @@ class LocalStore(ObjectStore):
     def _url(self, action: str, key: str, params: dict) -> str:
         return f"{self.public_base}/storage/{action}/{quote(key, safe='/~')}?{urlencode(params)}"
 
-    def presign_get(self, key, expires_in, *, filename=None, content_type=None) -> str:
+    def presign_get(self, key, expires_in, *, filename=None, content_type=None,
+                    _expires: int | None = None) -> str:
         check_key(key)
-        expires = int(time.time()) + int(expires_in)
+        expires = _expires if _expires is not None else int(time.time()) + int(expires_in)
         params = {"expires": expires}
         if filename:
             params["filename"] = filename
         sig = self._signature("GET", key, expires, filename or "")
         params["signature"] = sig
         return self._url("get", key, params)
+
+    def presign_get_many(self, keys, expires_in, *, issued_at=None) -> list[str]:
+        start = int(issued_at.timestamp()) if issued_at is not None else int(time.time())
+        expires = start + int(expires_in)
+        return [self.presign_get(k, expires_in, filename=f, _expires=expires) for k, f in keys]
 
     def presign_put(self, key, expires_in, *, content_type=None) -> str:
         check_key(key)

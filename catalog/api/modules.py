@@ -13,4 +13,10 @@ def blueprints():
     from catalog.api import tokens  # issue 6: API tokens
 
     blps += [tokens.blp]  # issue 6
+    from catalog.api import audit  # issue 5: audit log
+
+    blps += [audit.blp]  # issue 5
+    from catalog.api import manifest  # issue 3: storage broker
+
+    blps += [manifest.blp]  # issue 3
     return blps

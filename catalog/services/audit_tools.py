@@ -173,7 +173,9 @@ _COLUMNS = (AuditEvent.seq, AuditEvent.created_at, AuditEvent.actor, AuditEvent.
 
 
 def _row_dict(row) -> dict:
-    return {"seq": row[0], "ts": row[1].strftime(TS_FORMAT), "actor": row[2],
+    # == strftime(TS_FORMAT) for UTC datetimes, at a fraction of the cost.
+    return {"seq": row[0], "ts": row[1].isoformat(timespec="microseconds")[:26] + "Z",
+            "actor": row[2],
             "actor_id": row[3], "token_id": row[4], "action": row[5], "subject_type": row[6],
             "subject_id": row[7], "data": row[8], "client_addr": row[9], "prev_hash": row[10],
             "hash": row[11]}

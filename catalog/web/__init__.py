@@ -70,6 +70,9 @@ def init_web(app: Flask) -> None:
 
     filters.register(app)
     app.register_blueprint(views.bp)
+    from catalog.web import auditor  # issue 5: the auditor's console
+
+    app.register_blueprint(auditor.bp)  # issue 5
     # The API authenticates with bearer tokens only, so cookies cannot forge its POSTs.
     from catalog.api import API_PREFIX
 

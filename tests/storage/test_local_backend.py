@@ -140,13 +140,6 @@ def test_delete(store):
     store.delete("never/was.txt")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "storage/local.py: a key below an existing object ('a' then 'a/b') raises "
-        "NotADirectoryError from stat/open/exists/delete instead of ObjectNotFound / no-op"
-    ),
-)
 def test_key_below_an_existing_object_is_simply_missing(store):
     store.put("a", b"x")
     assert not store.exists("a/b")
@@ -350,13 +343,6 @@ def test_validly_signed_path_traversal_is_still_refused(web, tmp_path):
         assert b"top secret" not in resp.data
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "catalog/storage_ext.py serves stored HTML inline on the app's own origin (text/html, "
-        "no attachment, no CSP sandbox): a provider-uploaded page could run script as the app"
-    ),
-)
 def test_stored_html_is_not_rendered_on_the_app_origin(web):
     client, store = web
     store.put("x/page.html", b"<script src='/storage/get/x/evil.js'></script>")

@@ -1,0 +1,258 @@
+"""The access broker: a licence check at the moment of issuance, then presigned URLs.
+
+Only members and leads of a team holding an active licence for the dataset receive
+download URLs. Every issuance (a manifest page or one file) writes an ``AccessGrant``
+and an ``access:issue_urls`` audit event in the same transaction; neither ever holds
+a URL or a signature. A URL lives ``URL_TTL`` seconds (900 by default), never more
+than 3,600 and never past the licence's ``valid_until``; revoking or suspending a
+licence stops new URLs at once (URLs already issued die at their expiry).
+
+Admins, auditors and providers hold no licence and get ``license_required``: the access
+grant records the licence that justified each URL, and they have none. Providers verify
+their own files when they upload them (the server checks size and SHA-256).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import posixpath
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from catalog.config import MAX_URL_TTL
+from catalog.db import transaction, utcnow
+from catalog.errors import Forbidden, InvalidInput, NotFound
+from catalog.models.access import AccessGrant
+from catalog.models.datasets import (
+    Dataset,
+    DatasetObject,
+    DatasetStatus,
+    DatasetVersion,
+    VersionStatus,
+)
+from catalog.models.licenses import License, LicenseStatus
+from catalog.models.teams import Team, TeamStatus
+from catalog.services.audit import record_event
+from catalog.services.context import Actor
+from catalog.services.versions import full_key, storage_errors, store_for_version
+from storage.base import ObjectStore
+
+MAX_MANIFEST_LIMIT = 1000
+_REFUSALS = {
+    LicenseStatus.EXPIRED: ("Your team's licence for this dataset has expired.",
+                            "license_expired"),
+    LicenseStatus.SUSPENDED: ("Your team's licence for this dataset is suspended.",
+                              "license_suspended"),
+    LicenseStatus.REVOKED: ("Your team's licence for this dataset has been revoked.",
+                            "license_revoked"),
+}
+
+
+# --- who may have URLs ---------------------------------------------------------------------
+
+
+def check_license(session: Session, actor: Actor, dataset: Dataset,
+                  now: datetime | None = None) -> License:
+    """The active licence entitling the actor's team to ``dataset`` now, or a 403 with why not.
+
+    Codes: ``license_required`` (not a team user, or no licence), ``team_eliminated``,
+    ``license_expired``, ``license_revoked``, ``license_suspended``.
+    """
+    now = now or utcnow()
+    if not actor.is_team_user or actor.team_id is None:
+        raise Forbidden("Download URLs are issued only to members of a team licensed for this "
+                        "dataset.", code="license_required")
+    team = session.get(Team, actor.team_id)
+    licences = list(session.scalars(
+        select(License).where(License.team_id == actor.team_id, License.dataset_id == dataset.id)
+        .order_by(License.id.desc())))
+    active = [lic for lic in licences
+              if lic.status == LicenseStatus.ACTIVE and lic.valid_from <= now < lic.valid_until]
+    if team is None or team.status == TeamStatus.ELIMINATED:
+        # Only a licence whose terms survive elimination still counts.
+        surviving = [lic for lic in active if (lic.terms or {}).get("survives_elimination")]
+        if surviving:
+            return surviving[0]
+        raise Forbidden("Your team has been eliminated from the programme; its licences no "
+                        "longer give access.", code="team_eliminated")
+    if active:
+        return active[0]
+    if not licences:
+        raise Forbidden("Your team holds no licence for this dataset.", code="license_required")
+    # Report the most telling refusal: suspended, then revoked, then expired.
+    statuses = {LicenseStatus.EXPIRED if lic.status == LicenseStatus.ACTIVE
+                and lic.valid_until <= now else lic.status for lic in licences}
+    for wanted in (LicenseStatus.SUSPENDED, LicenseStatus.REVOKED, LicenseStatus.EXPIRED):
+        if wanted in statuses:
+            detail, code = _REFUSALS[wanted]
+            raise Forbidden(detail, code=code)
+    raise Forbidden("Your team's licence for this dataset is not valid yet.",
+                    code="license_required")
+
+
+def url_ttl(requested: int | None, default: int, lic: License, now: datetime) -> int:
+    """Seconds a URL may live: as asked (or the default), at most 3,600, not past the licence."""
+    ttl = min(int(requested or default), MAX_URL_TTL)
+    remaining = int((lic.valid_until - now).total_seconds())
+    ttl = min(ttl, remaining)
+    if ttl < 1:
+        raise Forbidden("Your team's licence for this dataset has expired.",
+                        code="license_expired")
+    return ttl
+
+
+# --- lookups -------------------------------------------------------------------------------
+
+
+def _licensable_dataset(session: Session, slug: str) -> Dataset:
+    """A dataset licensees may read: published, or withdrawn (licences outlive the sale)."""
+    dataset = session.scalar(select(Dataset).where(Dataset.slug == slug)) \
+        if len(slug) <= 100 else None
+    if dataset is None or dataset.status == DatasetStatus.DRAFT:
+        raise NotFound(f"No published dataset {slug!r}.")
+    return dataset
+
+
+def published_version(session: Session, dataset: Dataset, label: str | None) -> DatasetVersion:
+    stmt = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset.id,
+                                        DatasetVersion.status == VersionStatus.PUBLISHED)
+    if label:
+        version = session.scalar(stmt.where(DatasetVersion.label == label))
+    else:
+        version = session.scalar(stmt.order_by(DatasetVersion.published_at.desc(),
+                                               DatasetVersion.id.desc()).limit(1))
+    if version is None:
+        what = f"version {label!r}" if label else "published version"
+        raise NotFound(f"Dataset {dataset.slug!r} has no {what}.", code="version_not_found")
+    return version
+
+
+def encode_cursor(key: str) -> str:
+    return base64.urlsafe_b64encode(key.encode("utf-8")).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidInput("The cursor is not one this API returned.",
+                           code="invalid_cursor", errors={"cursor": ["Invalid cursor."]}) \
+            from None
+
+
+# --- issuing -------------------------------------------------------------------------------
+
+
+@dataclass
+class ManifestPage:
+    dataset: str
+    version: str
+    object_count: int
+    total_bytes: int
+    objects: list[tuple[str, int, str, str]]  # key, size, sha256, url
+    expires_at: datetime
+    ttl: int
+    next_cursor: str | None
+    grant_id: int
+
+
+def _grant(session: Session, actor: Actor, lic: License, dataset: Dataset,
+           version: DatasetVersion, count: int, ttl: int, now: datetime,
+           detail: dict) -> AccessGrant:
+    grant = AccessGrant(created_at=now, user_id=actor.user_id, token_id=actor.token_id,
+                        team_id=lic.team_id, license_id=lic.id, dataset_id=dataset.id,
+                        version_id=version.id, object_count=count, ttl_seconds=ttl,
+                        client_addr=(actor.client_addr or "")[:64])
+    session.add(grant)
+    session.flush()
+    record_event(session, actor, "access:issue_urls", "access_grant", grant.id, {
+        "team_id": lic.team_id, "license_id": lic.id, "dataset": dataset.slug,
+        "version": version.label, "object_count": count, "ttl_seconds": ttl,
+        "expires_at": (now + timedelta(seconds=ttl)).isoformat(), **detail,
+    })
+    return grant
+
+
+def issue_download_urls(session: Session, actor: Actor, store: ObjectStore, slug: str, *,
+                        version: str | None = None, cursor: str | None = None,
+                        limit: int = MAX_MANIFEST_LIMIT, ttl: int | None = None,
+                        default_ttl: int = 900) -> ManifestPage:
+    """One page of a version's manifest, keys after ``cursor``, each with a presigned GET.
+
+    The licence check, the access grant and its audit event share one transaction; a store
+    that cannot be reached raises 503 before anything is written.
+    """
+    if not 1 <= limit <= MAX_MANIFEST_LIMIT:
+        raise InvalidInput(f"limit must be 1 … {MAX_MANIFEST_LIMIT}.", code="invalid_input")
+    after = decode_cursor(cursor) if cursor else None
+    now = utcnow().replace(microsecond=0)
+    with transaction(session):
+        dataset = _licensable_dataset(session, slug)
+        lic = check_license(session, actor, dataset, now)
+        ver = published_version(session, dataset, version)
+        seconds = url_ttl(ttl, default_ttl, lic, now)
+        stmt = (select(DatasetObject.key, DatasetObject.size, DatasetObject.sha256)
+                .where(DatasetObject.version_id == ver.id)
+                .order_by(DatasetObject.key).limit(limit + 1))
+        if after is not None:
+            stmt = stmt.where(DatasetObject.key > after)
+        rows = session.execute(stmt).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        ver_store = store_for_version(store, ver)
+        prefix = ver.prefix
+        with storage_errors():
+            ver_store.check_available()
+            urls = ver_store.presign_get_many(
+                [(f"{prefix}/{k}", posixpath.basename(k)) for k, _s, _h in rows], seconds,
+                issued_at=now)
+        grant = _grant(session, actor, lic, dataset, ver, len(rows), seconds, now, {
+            "first_key": rows[0][0] if rows else None,
+            "last_key": rows[-1][0] if rows else None,
+        })
+        page = ManifestPage(
+            dataset=dataset.slug, version=ver.label, object_count=ver.object_count,
+            total_bytes=ver.total_bytes,
+            objects=[(k, s, h, u) for (k, s, h), u in zip(rows, urls, strict=True)],
+            expires_at=now + timedelta(seconds=seconds), ttl=seconds,
+            next_cursor=encode_cursor(rows[-1][0]) if more else None, grant_id=grant.id)
+    return page
+
+
+@dataclass
+class FileUrl:
+    url: str
+    expires_at: datetime
+    ttl: int
+    grant_id: int
+
+
+def issue_file_url(session: Session, actor: Actor, store: ObjectStore, slug: str, key: str, *,
+                   version: str | None = None, ttl: int | None = None,
+                   default_ttl: int = 900) -> FileUrl:
+    """A fresh presigned GET for one object of a version (for browsers and ``curl -L``)."""
+    now = utcnow().replace(microsecond=0)
+    with transaction(session):
+        dataset = _licensable_dataset(session, slug)
+        lic = check_license(session, actor, dataset, now)
+        ver = published_version(session, dataset, version)
+        seconds = url_ttl(ttl, default_ttl, lic, now)
+        found = session.scalar(select(DatasetObject.id).where(
+            DatasetObject.version_id == ver.id, DatasetObject.key == key)) \
+            if len(key) <= 1024 else None
+        if found is None:
+            raise NotFound(f"Version {ver.label} of {slug!r} has no file {key!r}.",
+                           code="object_not_found")
+        ver_store = store_for_version(store, ver)
+        with storage_errors():
+            ver_store.check_available()
+            url = ver_store.presign_get_many([(full_key(ver, key), posixpath.basename(key))],
+                                             seconds, issued_at=now)[0]
+        grant = _grant(session, actor, lic, dataset, ver, 1, seconds, now, {"key": key})
+        result = FileUrl(url=url, expires_at=now + timedelta(seconds=seconds), ttl=seconds,
+                         grant_id=grant.id)
+    return result
