@@ -59,7 +59,7 @@ def realistic_events(n: int, seed: int = 5, ids: bool = True):
         ev = {"seq": seq, "ts": ts, "actor": f"{team}-lead@kdc.test", "actor_id": 10 + seq % 20 if ids else None,
               "token_id": (None if seq % 3 else seq % 50) if ids else None, "action": action,
               "subject_type": action.split(":")[0], "subject_id": str(seq // 3),
-              "data": data, "client_addr": "10.0.0.%d" % (seq % 250), "prev_hash": prev}
+              "data": data, "client_addr": f"10.0.0.{seq % 250}", "prev_hash": prev}
         ev["hash"] = prev = event_hash(ev)
         yield ev
 

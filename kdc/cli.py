@@ -59,28 +59,30 @@ def krw(amount) -> str:
 
 
 def human_bytes(n) -> str:
+    """Decimal units, as the progress bar shows them (1 MB = 1,000,000 bytes)."""
     if n is None:
         return "—"
     n = float(n)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1024 or unit == "TB":
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
+        n /= 1000
     return f"{n:.1f} PB"
 
 
-def parse_rate(value: str | None) -> int | None:
-    """``500K``, ``20M``, ``1G`` or a number of bytes per second."""
+def parse_size(value: str | None, name: str = "--limit-rate") -> int | None:
+    """``500K``, ``20M``, ``1G`` or a number of bytes (binary multiples)."""
     if not value:
         return None
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)i?[bB]?\s*", value)
     if not m:
-        raise click.BadParameter(f"{value!r} is not a rate like 500K, 20M or 1G")
+        raise click.BadParameter(f"{value!r} is not a size like 500K, 20M or 1G",
+                                 param_hint=name)
     factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[m.group(2).lower()]
-    rate = int(float(m.group(1)) * factor)
-    if rate <= 0:
-        raise click.BadParameter("the rate must be positive")
-    return rate
+    size = int(float(m.group(1)) * factor)
+    if size <= 0:
+        raise click.BadParameter("must be positive", param_hint=name)
+    return size
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"],
@@ -139,7 +141,8 @@ def datasets(c: Context, query, institution, modality, use, sensitivity, sort, l
         emit_json(result)
         return
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
-    for col in ("slug", "inst.", "modality", "title", "offers", "size"):
+    table.add_column("slug", no_wrap=True)
+    for col in ("inst.", "modality", "title", "offers", "size"):
         table.add_column(col, overflow="fold")
     for d in result["items"]:
         offers = ", ".join(f"{o['mode']} {krw(o['price_krw'])}" for o in d.get("offers", []))
@@ -362,7 +365,7 @@ def fetch(c: Context, slug, dest, version, jobs, include, verify_all, limit_rate
     from kdc.fetch import FetchAborted, Fetcher
     from kdc.progress import TransferProgress
 
-    rate = parse_rate(limit_rate)
+    rate = parse_size(limit_rate)
     show_progress = not quiet and not as_json and err.is_terminal
     with TransferProgress(err, enabled=show_progress, label=slug) as progress:
         fetcher = Fetcher(c.client, slug, dest, version=version, jobs=jobs, include=include,
@@ -410,11 +413,16 @@ def _print_transfer_summary(data: dict, verb: str) -> None:
 @click.option("--include", multiple=True, metavar="GLOB", help="Only files matching GLOB.")
 @click.option("--notes", default=None, help="Release notes of the version.")
 @click.option("--publish", is_flag=True, help="Publish (freeze) the version after uploading.")
+@click.option("--multipart-above", metavar="SIZE", default="64M", show_default=True,
+              help="Upload files larger than SIZE in parts.")
+@click.option("--part-size", metavar="SIZE", default="16M", show_default=True,
+              help="Size of each part (at least 5M).")
+@click.option("--limit-rate", metavar="RATE", help="Cap the total rate, e.g. 500K, 20M.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @json_option
 @pass_ctx
-def upload(c: Context, slug, version, directory, jobs, include, notes, publish, quiet,
-           as_json) -> None:
+def upload(c: Context, slug, version, directory, jobs, include, notes, publish,
+           multipart_above, part_size, limit_rate, quiet, as_json) -> None:
     """Provider: upload DIRECTORY as VERSION of SLUG (multipart for large files).
 
     Every file's SHA-256 is computed locally and sent; the server refuses bytes that do
@@ -426,7 +434,11 @@ def upload(c: Context, slug, version, directory, jobs, include, notes, publish, 
     show_progress = not quiet and not as_json and err.is_terminal
     with TransferProgress(err, enabled=show_progress, label=f"{slug} {version}") as progress:
         uploader = Uploader(c.client, slug, version, directory, jobs=jobs, include=include,
-                            notes=notes, publish=publish, on_total=progress.add_total,
+                            notes=notes, publish=publish,
+                            multipart_above=parse_size(multipart_above, "--multipart-above"),
+                            part_size=parse_size(part_size, "--part-size"),
+                            limit_rate=parse_size(limit_rate),
+                            on_total=progress.add_total,
                             on_bytes=progress.advance, on_file=progress.file_done)
         summary = uploader.run()
     if as_json:

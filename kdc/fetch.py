@@ -339,6 +339,7 @@ class Fetcher:
             part.unlink()
             offset = 0
         if offset == size:
+            part.touch()  # an empty object has no bytes to ask for
             return "complete"
         headers = {"Range": f"bytes={offset}-"} if offset else {}
         with self.client.transfer.stream("GET", url, headers=headers) as resp:

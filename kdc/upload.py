@@ -30,6 +30,7 @@ from urllib.parse import quote
 import httpx
 
 from kdc.client import ApiError, Client
+from kdc.fetch import RateLimiter
 
 CHUNK = 1024 * 1024
 MAX_ATTEMPTS = 5
@@ -38,15 +39,18 @@ MAX_ATTEMPTS = 5
 PART_SIZE = 16 * 1024**2
 MULTIPART_THRESHOLD = 64 * 1024**2
 MAX_PARTS = 10_000
+MIN_PART_SIZE = 5 * 1024**2
 
 
 def seg(value: str) -> str:
     return quote(value, safe="")
 
 
-def part_size_for(size: int) -> int:
-    if math.ceil(size / PART_SIZE) <= MAX_PARTS:
-        return PART_SIZE
+def part_size_for(size: int, wanted: int = PART_SIZE) -> int:
+    """``wanted`` (at least S3's 5 MiB), or larger if the file would need > 10,000 parts."""
+    wanted = max(MIN_PART_SIZE, wanted)
+    if math.ceil(size / wanted) <= MAX_PARTS:
+        return wanted
     return math.ceil(size / MAX_PARTS / 1024**2) * 1024**2
 
 
@@ -61,7 +65,8 @@ class _Expired(Exception):
 class Uploader:
     def __init__(self, client: Client, slug: str, version: str, directory: str | os.PathLike,
                  *, jobs: int = 4, include: Iterable[str] = (), notes: str | None = None,
-                 publish: bool = False,
+                 publish: bool = False, part_size: int | None = None,
+                 multipart_above: int | None = None, limit_rate: int | None = None,
                  on_total: Callable[[int], None] | None = None,
                  on_bytes: Callable[[int], None] | None = None,
                  on_file: Callable[[str, str], None] | None = None):
@@ -73,6 +78,9 @@ class Uploader:
         self.include = list(include)
         self.notes = notes
         self.publish = publish
+        self.part_size = part_size
+        self.limiter = RateLimiter(limit_rate)
+        self.multipart_above = MULTIPART_THRESHOLD if multipart_above is None else multipart_above
         self.on_total = on_total or (lambda n: None)
         self.on_bytes = on_bytes or (lambda n: None)
         self.on_file = on_file or (lambda key, outcome: None)
@@ -153,6 +161,7 @@ class Uploader:
                 with self.lock:
                     self.bytes_uploaded += len(chunk)
                 self.on_bytes(len(chunk))
+                self.limiter.consume(len(chunk))
                 yield chunk
 
     def _put(self, url: str, path: Path, offset: int, length: int,
@@ -194,8 +203,9 @@ class Uploader:
         ctype = mimetypes.guess_type(path.name)[0]
         if ctype:
             body["content_type"] = ctype
-        if size > MULTIPART_THRESHOLD:
-            body.update(multipart=True, part_size=part_size_for(size))
+        if size > self.multipart_above:
+            body.update(multipart=True,
+                        part_size=part_size_for(size, self.part_size or PART_SIZE))
         plan = self.client.post(f"{self.base}/{seg(self.version)}/uploads", body)
         with self.lock:
             entry["upload_id"] = plan["upload_id"]

@@ -10,8 +10,6 @@ from catalog.models.offers import OfferMode
 from catalog.models.purchases import PurchaseStatus
 from kdc.chain import PROBLEM_KINDS
 
-HEX64 = validate.Regexp(r"^[0-9a-f]{64}$")
-
 
 class AuditEventSchema(ma.Schema):
     """An event exactly as hashed (``ts`` is the hashed string, not a re-formatted date)."""
@@ -158,16 +156,3 @@ class EventLogFilterSchema(_ConsoleFilterSchema):
     actor = ma.fields.String(load_default=None, validate=validate.Length(max=254))
     subject_type = ma.fields.String(load_default=None, validate=validate.Length(max=32))
     subject_id = ma.fields.String(load_default=None, validate=validate.Length(max=64))
-
-
-class SummaryFilterSchema(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
-
-
-def hex64(value: str) -> bool:
-    try:
-        HEX64(value)
-    except ma.ValidationError:
-        return False
-    return True

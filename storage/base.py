@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import abc
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import BinaryIO
-from urllib.parse import quote
 
 
 class StorageError(Exception):
@@ -67,18 +67,27 @@ def is_internal_key(key: str) -> bool:
     return key.startswith(INTERNAL_PREFIX)
 
 
+_PLAIN_FILENAME = re.compile(r'[ !#$&-\[\]-~]*')  # printable ASCII but " \\ %
+_NOT_PLAIN = re.compile(r'[^ !#$&-\[\]-~]')
+_RFC5987_KEEP = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~")
+_RFC5987_TABLE = [chr(i) if i in _RFC5987_KEEP else f"%{i:02X}" for i in range(256)]
+
+
+def _rfc5987(value: str) -> str:
+    # Percent-encode the UTF-8 bytes through a table (the loop runs in C).
+    return "".join(map(_RFC5987_TABLE.__getitem__, value.encode("utf-8")))
+
+
 def content_disposition(filename: str) -> str:
     """``attachment`` with ``filename`` per RFC 6266: an ASCII fallback plus RFC 5987 UTF-8.
 
     A plain ASCII name travels as ``filename="…"``; any other gets a fallback with ``_`` for
     each character that cannot be sent, and the exact name in ``filename*=UTF-8''…``.
     """
-    plain = all(0x20 <= ord(c) < 0x7F and c not in '"\\%' for c in filename)
-    if plain:
+    if _PLAIN_FILENAME.fullmatch(filename):
         return f'attachment; filename="{filename}"'
-    fallback = "".join(c if 0x20 <= ord(c) < 0x7F and c not in '"\\%' else "_" for c in filename)
-    encoded = quote(filename.encode("utf-8"), safe="!#$&+-.^_`|~")
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+    fallback = _NOT_PLAIN.sub("_", filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{_rfc5987(filename)}"
 
 
 @dataclass(frozen=True)

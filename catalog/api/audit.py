@@ -108,7 +108,11 @@ class AuditExport(MethodView):
     def get(self, after):
         """Export the chain with its checkpoints (verify offline with `kdc audit verify`)"""
         audit_tools.require_auditor(current_actor())
-        lines = audit_tools.export_lines(get_session(), after=after, key=_key())
+        session = get_session()
+        # End this request's transaction now: a stream may be read slowly, and on SQLite an
+        # open transaction holds the write lock. The export reads in short batches.
+        session.commit()
+        lines = audit_tools.export_lines(session, after=after, key=_key())
         return Response(stream_with_context(lines), mimetype="application/x-ndjson",
                         headers={"Content-Disposition":
                                  'attachment; filename="kdc-audit-export.jsonl"'})

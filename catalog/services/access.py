@@ -137,11 +137,14 @@ def encode_cursor(key: str) -> str:
 
 def decode_cursor(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
+        key = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_",
+                               validate=True).decode("utf-8")
+        if key and encode_cursor(key) == cursor:
+            return key
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidInput("The cursor is not one this API returned.",
-                           code="invalid_cursor", errors={"cursor": ["Invalid cursor."]}) \
-            from None
+        pass
+    raise InvalidInput("The cursor is not one this API returned.",
+                       code="invalid_cursor", errors={"cursor": ["Invalid cursor."]})
 
 
 # --- issuing -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from catalog.db import utcnow
@@ -22,6 +22,8 @@ TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 # Column widths of AuditEvent: longer values would fail on PostgreSQL and be kept whole on
 # SQLite, so the hashed value and the stored value could differ.
 _WIDTHS = {"action": 64, "subject_type": 32, "subject_id": 64}
+_INSERT_COLUMNS = ("seq", "created_at", "actor_id", "actor_token_id", "actor", "action",
+                   "subject_type", "subject_id", "data", "client_addr", "prev_hash", "hash")
 
 
 def normalise_data(data: dict | None) -> dict:
@@ -81,11 +83,19 @@ def record_event(
         if not value or len(value) > _WIDTHS[name]:
             raise ValueError(f"audit event {name} must be 1–{_WIDTHS[name]} characters: {value!r}")
     data = normalise_data(data)
-    head = lock_chain_head(session)
+    # Lock the head and read it in one round trip (plain columns: no stale ORM copy).
+    row = session.execute(
+        select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1)
+        .with_for_update()
+    ).one_or_none()
+    if row is None:
+        head = lock_chain_head(session)
+        row = (head.seq, head.hash)
+    prev_seq, prev_hash = row
     # Both databases store microseconds, which TS_FORMAT keeps exactly.
     now = utcnow()
     ev = AuditEvent(
-        seq=head.seq + 1,
+        seq=prev_seq + 1,
         created_at=now,
         actor_id=actor.user_id,
         actor_token_id=actor.token_id,
@@ -95,12 +105,20 @@ def record_event(
         subject_id=subject_id,
         data=data,
         client_addr=(actor.client_addr or "")[:64],
-        prev_hash=head.hash,
+        prev_hash=prev_hash,
         hash="",
     )
     ev.hash = event_hash(event_as_dict(ev))
-    session.add(ev)
-    head.seq = ev.seq
-    head.hash = ev.hash
-    session.flush()
+    values = {c: getattr(ev, c) for c in _INSERT_COLUMNS}
+    events, heads = AuditEvent.__table__, AuditChainHead.__table__
+    move_head = update(heads).where(heads.c.id == 1)
+    if session.get_bind().dialect.name == "postgresql":
+        # One round trip for both writes: it is most of what an event costs a transaction.
+        ins = insert(events).values(**values).returning(events.c.seq).cte("ins")
+        session.execute(move_head.values(seq=select(ins.c.seq).scalar_subquery(), hash=ev.hash)
+                        .add_cte(ins))
+    else:
+        session.execute(insert(events).values(**values))
+        session.execute(move_head.values(seq=ev.seq, hash=ev.hash))
+    # The row is written; ``ev`` is a detached copy for the caller to read.
     return ev

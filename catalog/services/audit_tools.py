@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import base64
 import os
-from itertools import islice
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -142,8 +142,9 @@ def try_load_key(path: str | os.PathLike) -> AuditKey | None:
 
 
 def chain_head(session: Session) -> tuple[int, str]:
-    head = session.get(AuditChainHead, 1)
-    return (head.seq, head.hash) if head is not None else (0, GENESIS_HASH)
+    row = session.execute(select(AuditChainHead.seq, AuditChainHead.hash)
+                          .where(AuditChainHead.id == 1)).one_or_none()
+    return (row[0], row[1]) if row is not None else (0, GENESIS_HASH)
 
 
 def checkpoint_as_dict(cp: AuditCheckpoint) -> dict:
@@ -183,13 +184,19 @@ def _row_dict(row) -> dict:
 
 def iter_events(session: Session, *, after: int = 0, upto: int | None = None,
                 batch: int = BATCH) -> Iterator[dict]:
-    """Events with ``after < seq <= upto`` in order, fetched ``batch`` at a time by key."""
+    """Events with ``after < seq <= upto`` in order, fetched ``batch`` at a time by key.
+
+    Ends the session's transaction after each batch (callers hold no ORM state across it).
+    """
     last = after
     while True:
         q = select(*_COLUMNS).where(AuditEvent.seq > last).order_by(AuditEvent.seq).limit(batch)
         if upto is not None:
             q = q.where(AuditEvent.seq <= upto)
         rows = session.execute(q).all()
+        # Events up to the head are immutable, so each batch may be its own short read:
+        # on SQLite (BEGIN IMMEDIATE) a long export must not hold the write lock.
+        session.rollback()
         for row in rows:
             yield _row_dict(row)
         if len(rows) < batch:
@@ -295,10 +302,12 @@ def export_lines(session: Session, *, after: int = 0, key: AuditKey | None = Non
     """
     head_seq, head_hash = chain_head(session)
     after = max(0, min(after, head_seq))
+    cps = [checkpoint_as_dict(cp) for cp in list_checkpoints(session, upto=head_seq)]
+    session.rollback()  # hold no transaction while the caller writes lines out
     yield export_line(export_header(session, after=after, head_seq=head_seq,
                                     head_hash=head_hash, key=key)) + "\n"
-    for cp in list_checkpoints(session, upto=head_seq):
-        yield export_line(checkpoint_as_dict(cp)) + "\n"
+    for cp in cps:
+        yield export_line(cp) + "\n"
     if events:
         for ev in iter_events(session, after=after, upto=head_seq):
             ev["type"] = "event"

@@ -53,13 +53,17 @@ def render_http_error(error):
 
 
 def render_domain_error(exc: DomainError):
+    from catalog.web.guards import MESSAGES
+
+    hint = MESSAGES.get(exc.code)
     return render_template("error.html", status=exc.status, title=exc.title,
-                           detail=exc.detail), exc.status, exc.headers
+                           detail=exc.detail, hint=hint), exc.status, exc.headers
 
 
 def init_web(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "ko")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Seoul")
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     login_manager.init_app(app)
     login_manager.login_view = "web.login"
@@ -70,6 +74,10 @@ def init_web(app: Flask) -> None:
 
     filters.register(app)
     app.register_blueprint(views.bp)
+    from catalog.web import admin, provider, purchases, team  # issue 7: every role's pages
+
+    for module in (purchases, team, provider, admin):  # issue 7
+        app.register_blueprint(module.bp)  # issue 7
     from catalog.web import auditor  # issue 5: the auditor's console
 
     app.register_blueprint(auditor.bp)  # issue 5
@@ -87,9 +95,11 @@ def init_web(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc):
-        return render_template("error.html", status=400, title="Form expired",
-                               detail="The form has expired or was not sent from this site; "
-                               "reload the page and try again."), 400
+        from flask_babel import gettext as _
+
+        return render_template("error.html", status=400, title=_("Form expired"),
+                               detail=_("The form has expired or was not sent from this site; "
+                                        "reload the page and try again.")), 400
 
     @app.after_request
     def _security_headers(resp):
@@ -100,7 +110,8 @@ def init_web(app: Flask) -> None:
         )
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "DENY")
-        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        # Pages show download and upload URLs and tokens: never leak them in a Referer.
+        resp.headers.setdefault("Referrer-Policy", "no-referrer")
         return resp
 
     @app.context_processor

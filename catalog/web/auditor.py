@@ -67,6 +67,9 @@ def _filters(schema_cls) -> tuple[dict, dict]:
 def _export(name: str, fmt: str, rows, columns: list[str], to_row=None):
     if fmt not in FORMATS:
         abort(404)
+    # The rows are loaded; end the read before a slow client drains the stream (on SQLite an
+    # open transaction holds the write lock).
+    get_session().rollback()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     if fmt == "csv":
         body = reports.csv_lines((to_row(r) if to_row else r for r in rows), columns)
@@ -266,7 +269,9 @@ def export_chain():
         return _bad_filters({"after": [_("Not a whole number.")]})
     if after < 0:
         return _bad_filters({"after": [_("Must be 0 or more.")]})
-    lines = audit_tools.export_lines(get_session(), after=after, key=_key())
+    session = get_session()
+    session.rollback()  # export_lines reads in short batches of its own
+    lines = audit_tools.export_lines(session, after=after, key=_key())
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return Response(stream_with_context(lines), mimetype="application/x-ndjson",
                     headers={"Content-Disposition":

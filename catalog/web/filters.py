@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import Flask
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_number, get_locale
+from flask_babel import gettext as _
+
+from catalog.services.shares import split_price
 
 
 def krw(value: int | None) -> str:
@@ -51,7 +56,35 @@ def version_sample(version, limit: int = 20) -> list:
     )
 
 
+def timeleft(deadline: datetime | None, now: datetime | None = None) -> str:
+    """``2d 3h left`` / ``2일 3시간 남음``: the server's rendering of the JS countdown."""
+    if deadline is None:
+        return ""
+    seconds = int((deadline - (now or datetime.now(UTC))).total_seconds())
+    if seconds <= 0:
+        return _("deadline passed")
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = []
+    if days:
+        parts.append(f"{days}{_('d')}")
+    if days or hours:
+        parts.append(f"{hours}{_('h')}")
+    parts.append(f"{minutes}{_('m')}")
+    return " ".join(parts) + " " + _("left")
+
+
+def share_of(price: int, teams: int) -> int:
+    """The largest share when ``teams`` split ``price`` (the first team's)."""
+    return split_price(int(price), max(1, int(teams)))[0]
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.filters["timeleft"] = timeleft
+    app.jinja_env.filters["share_of"] = share_of
+    app.jinja_env.filters["number"] = lambda v: format_number(v) if v is not None else "—"
+    app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(v, fmt) if v else "—"
     app.jinja_env.filters["reject_page"] = reject_page
     app.jinja_env.globals["version_sample"] = version_sample
     app.jinja_env.filters["krw"] = krw

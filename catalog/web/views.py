@@ -1,4 +1,4 @@
-"""Pages of the web UI: login, catalogue search and dataset detail."""
+"""Pages of the web UI: login, catalogue search, dataset detail and purchase requests."""
 
 from __future__ import annotations
 
@@ -6,17 +6,23 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
 from catalog.db import get_session
+from catalog.errors import DomainError
+from catalog.models.offers import OfferMode
 from catalog.services import catalog as catalog_service
+from catalog.services import myteam, purchasing
 from catalog.services.search import SearchFilters, search_datasets
 from catalog.services.users import authenticate
 from catalog.web import LOCALES
+from catalog.web.forms import PurchaseRequestForm
+from catalog.web.guards import TEAM_ROLES, flash_error, roles_required, web_actor
 from schemas.catalog import DatasetSearchArgsSchema
 
 bp = Blueprint("web", __name__)
@@ -25,8 +31,8 @@ bp = Blueprint("web", __name__)
 class LoginForm(FlaskForm):
     # No wtforms Email(): it needs the email_validator package, which also refuses the
     # demo accounts' reserved ".test" domain. An unknown address fails like a wrong password.
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired()])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
 def _safe_next(target: str | None) -> str:
@@ -81,9 +87,13 @@ def index():
         except ValidationError:  # an error across fields: fall back to no filters
             args = schema.load({})
     page, limit = args.pop("page"), args.pop("limit")
-    result = search_datasets(get_session(), SearchFilters(**args), page=page, limit=limit)
-    return render_template("catalog.html", result=result, args=args, errors=errors,
-                           institutions=catalog_service.list_institutions(get_session()))
+    session_ = get_session()
+    result = search_datasets(session_, SearchFilters(**args), page=page, limit=limit)
+    held = {}
+    if current_user.is_authenticated:
+        held = myteam.dataset_states(session_, web_actor(), [d.id for d in result.items])
+    return render_template("catalog.html", result=result, args=args, errors=errors, held=held,
+                           institutions=catalog_service.list_institutions(session_))
 
 
 @bp.route("/datasets/<slug>")
@@ -91,4 +101,39 @@ def dataset(slug: str):
     session_ = get_session()
     ds = catalog_service.get_published_dataset(session_, slug)
     licensed_by = catalog_service.licensed_team_codes(session_, ds)
-    return render_template("dataset.html", ds=ds, licensed_by=licensed_by)
+    state, open_purchases, my_license = None, [], None
+    if current_user.is_authenticated:
+        actor = web_actor()
+        state = myteam.dataset_states(session_, actor, [ds.id]).get(ds.id)
+        open_purchases = myteam.dataset_purchases(session_, actor, ds)
+        if actor.is_team_user:
+            my_license = next((lic for lic, _s in myteam.team_overview(session_, actor).licenses
+                               if lic.dataset_id == ds.id), None)
+    return render_template("dataset.html", ds=ds, licensed_by=licensed_by, state=state,
+                           open_purchases=open_purchases, my_license=my_license,
+                           form=PurchaseRequestForm(), OfferMode=OfferMode)
+
+
+@bp.route("/datasets/<slug>/purchases", methods=["POST"])
+@roles_required(*TEAM_ROLES, message=_l("Only members of a team buy data."))
+def request_purchase(slug: str):
+    """Request an individual purchase, or open a joint one, under the chosen offer."""
+    form = PurchaseRequestForm()
+    back = url_for("web.dataset", slug=slug)
+    if not form.validate_on_submit() or not form.offer_id.data.isdigit():
+        flash(_("Choose an offer."), "error")
+        return redirect(back)
+    try:
+        purchase = purchasing.request_purchase(get_session(), web_actor(), dataset=slug,
+                                               offer=int(form.offer_id.data))
+    except DomainError as exc:
+        flash_error(exc)
+        return redirect(back)
+    if purchase.mode == OfferMode.JOINT:
+        flash(_("Joint purchase #%(id)d is open. Other teams can now join it from the board.",
+                id=purchase.id), "success")
+    else:
+        flash(_("Purchase request #%(id)d was sent to the provider.", id=purchase.id), "success")
+    if not current_user.role.value == "team_lead":
+        flash(_("A team lead of your team must confirm it before it counts."), "info")
+    return redirect(url_for("purchases.detail", purchase_id=purchase.id))

@@ -269,3 +269,22 @@ def test_report_counts_and_exit_status_of_the_offline_command(exported, tmp_path
     assert res.exit_code == 2 and "--public-key" in res.output
     res = CliRunner().invoke(verify_command, [str(tmp_path / "missing.jsonl")])
     assert res.exit_code == 2
+
+
+def test_offline_verifier_runs_standalone(exported, tmp_path):
+    """``python -m kdc.audit_cmd`` works without the server's code being imported."""
+    import subprocess
+    import sys
+
+    header, cps, events, key = exported
+    path = write(tmp_path / "ok.jsonl", header, cps, events)
+    res = subprocess.run([sys.executable, "-m", "kdc.audit_cmd", path], capture_output=True,
+                         text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert f"{len(events)}/{len(events)} events valid" in res.stdout
+    check = ("import sys, kdc.audit_cmd, kdc.chain; "
+             "bad = [m for m in sys.modules if m.split('.')[0] in ('catalog', 'flask', "
+             "'sqlalchemy')]; assert not bad, bad")
+    res = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                         timeout=60)
+    assert res.returncode == 0, res.stderr

@@ -88,10 +88,11 @@ def run(fake: FakeCatalog, dest, **kw):
 
 
 def test_every_page_is_fetched_and_verified(tmp_path, files):
+    files["empty.txt"] = b""
     fake = FakeCatalog(files)
     summary = run(fake, tmp_path)
-    assert summary.status == "complete" and summary.downloaded == 5
-    assert fake.manifest_calls == 3  # 5 objects, 2 per page
+    assert summary.status == "complete" and summary.downloaded == 6
+    assert fake.manifest_calls == 3  # 6 objects, 2 per page
     for key, data in files.items():
         assert (tmp_path / key).read_bytes() == data
     assert summary.version == "v1"

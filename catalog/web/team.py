@@ -1,0 +1,158 @@
+"""My team: licences (active, expiring, revoked), budget and ledger, purchases, the
+click-through acceptance of a licence's terms, browser downloads, and API tokens.
+
+Downloads: ``/datasets/<slug>/download/<key>`` asks the access broker for a fresh,
+short-lived URL of one file (after the terms were accepted) and redirects to it; a team
+without a usable licence gets a page that says why, never a broken link.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from catalog.db import get_session
+from catalog.errors import DomainError
+from catalog.services import myteam, terms, tokens
+from catalog.storage_ext import get_object_store
+from catalog.web.forms import AcceptTermsForm, ActionForm, TokenForm
+from catalog.web.guards import (
+    TEAM_ROLES,
+    field_errors,
+    flash_error,
+    message_for,
+    roles_required,
+    web_actor,
+)
+
+bp = Blueprint("team", __name__)
+
+
+@bp.route("/team")
+@roles_required(*TEAM_ROLES, message=_l("This page is for members of a team."))
+def overview():
+    data = myteam.team_overview(get_session(), web_actor())
+    return render_template("team/overview.html", data=data)
+
+
+@bp.route("/team/licenses/<int:license_id>")
+@roles_required(*TEAM_ROLES, message=_l("This page is for members of a team."))
+def license_page(license_id: int):
+    data = myteam.license_files(get_session(), web_actor(), license_id)
+    resp = make_response(render_template(
+        "team/license.html", data=data, form=AcceptTermsForm(),
+        server_url=request.host_url.rstrip("/")))
+    return resp
+
+
+@bp.route("/team/licenses/<int:license_id>/accept", methods=["POST"])
+@roles_required(*TEAM_ROLES, message=_l("This page is for members of a team."))
+def accept(license_id: int):
+    form = AcceptTermsForm()
+    session = get_session()
+    if not form.validate_on_submit():
+        data = myteam.license_files(session, web_actor(), license_id)
+        return render_template("team/license.html", data=data, form=form,
+                               server_url=request.host_url.rstrip("/")), 400
+    try:
+        terms.accept_terms(session, web_actor(), license_id)
+    except DomainError as exc:
+        flash_error(exc)
+    else:
+        flash(_("You accepted the licence's terms for your team. Downloads are open."),
+              "success")
+    return redirect(url_for("team.license_page", license_id=license_id))
+
+
+@bp.route("/datasets/<slug>/download/<path:key>")
+@roles_required()
+def download(slug: str, key: str):
+    """One file through the access broker: 302 to a fresh presigned URL, or a refusal."""
+    version = request.args.get("version") or None
+    try:
+        issued = terms.issue_browser_download(
+            get_session(), web_actor(), get_object_store(), slug, key, version=version,
+            default_ttl=current_app.config["URL_TTL"])
+    except terms.TermsNotAccepted as exc:
+        flash(message_for(exc), "error")
+        return redirect(url_for("team.license_page", license_id=exc.license_id))
+    except DomainError as exc:
+        status = exc.status if exc.status in (403, 404, 503) else 400
+        resp = make_response(render_template(
+            "team/refused.html", status=status, code=exc.code, message=message_for(exc),
+            slug=slug, key=key), status)
+        resp.headers.update(exc.headers)
+        return resp
+    resp = redirect(issued.url, 302)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+# --- API tokens (any signed-in user: scripts act as their user) ---------------------------------
+
+
+def _token_form() -> TokenForm:
+    form = TokenForm()
+    allowed = tokens.ROLE_SCOPES[current_user.role]
+    form.scopes.choices = [(s, s) for s in allowed]
+    if not form.is_submitted():
+        form.scopes.data = list(allowed)
+    return form
+
+
+def _tokens_page(form, raw=None, created=None, status=200):
+    actor = web_actor()
+    items = tokens.list_tokens(get_session(), actor)
+    resp = make_response(render_template(
+        "team/tokens.html", form=form, items=items, raw=raw, created=created,
+        status_of=tokens.token_status, revoke_form=ActionForm(),
+        server_url=request.host_url.rstrip("/")), status)
+    # A new token is shown exactly once: never from a cache, never in a Referer.
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@roles_required()
+def token_list():
+    form = _token_form()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return _tokens_page(form, status=400)
+        try:
+            token, raw = tokens.create_token(get_session(), web_actor(), current_user,
+                                             scopes=form.scopes.data or None,
+                                             days=form.days.data, name=form.name.data or "")
+        except DomainError as exc:
+            if not field_errors(exc, form):
+                form.scopes.errors = list(form.scopes.errors) + [message_for(exc)]
+            return _tokens_page(form, status=exc.status)
+        return _tokens_page(_token_form(), raw=raw, created=token, status=201)
+    return _tokens_page(form)
+
+
+@bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
+@roles_required()
+def token_revoke(token_id: int):
+    ActionForm().validate_on_submit()
+    try:
+        if token_id > 2**31 - 1:
+            raise tokens.NotFound(f"No token {token_id} of yours exists.", code="token_not_found")
+        token = tokens.revoke_token(get_session(), web_actor(), token_id)
+    except DomainError as exc:
+        flash_error(exc)
+    else:
+        flash(_("Token %(prefix)s… is revoked; scripts using it are refused from now on.",
+                prefix=token.prefix), "success")
+    return redirect(url_for("team.token_list"))
