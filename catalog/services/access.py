@@ -195,7 +195,9 @@ def issue_download_urls(session: Session, actor: Actor, store: ObjectStore, slug
     now = utcnow().replace(microsecond=0)
     with transaction(session):
         dataset = _licensable_dataset(session, slug)
-        lic = check_license(session, actor, dataset, now)
+        # The licence is checked at full precision: a licence approved this very second
+        # is valid now; `now` (whole seconds) only dates the URLs and the grant.
+        lic = check_license(session, actor, dataset, utcnow())
         ver = published_version(session, dataset, version)
         seconds = url_ttl(ttl, default_ttl, lic, now)
         stmt = (select(DatasetObject.key, DatasetObject.size, DatasetObject.sha256)
@@ -241,7 +243,9 @@ def issue_file_url(session: Session, actor: Actor, store: ObjectStore, slug: str
     now = utcnow().replace(microsecond=0)
     with transaction(session):
         dataset = _licensable_dataset(session, slug)
-        lic = check_license(session, actor, dataset, now)
+        # The licence is checked at full precision: a licence approved this very second
+        # is valid now; `now` (whole seconds) only dates the URLs and the grant.
+        lic = check_license(session, actor, dataset, utcnow())
         ver = published_version(session, dataset, version)
         seconds = url_ttl(ttl, default_ttl, lic, now)
         found = session.scalar(select(DatasetObject.id).where(

@@ -19,7 +19,7 @@ from catalog.services.shares import split_price
 from catalog.web.forms import ActionForm, NoteForm
 from catalog.web.guards import flash_error, roles_required, web_actor
 
-bp = Blueprint("purchases", __name__, url_prefix="/purchases")
+bp = Blueprint("joint", __name__, url_prefix="/purchases")
 
 ACTIONS = {
     "join": purchasing.join_purchase,
@@ -104,7 +104,7 @@ def act(purchase_id: int, action: str):
         abort(404)
     back = request.form.get("next") or ""
     if not back.startswith("/") or back.startswith("//") or "\\" in back:
-        back = url_for("purchases.detail", purchase_id=purchase_id)
+        back = url_for("joint.detail", purchase_id=purchase_id)
     kwargs = {}
     if action in ("approve", "reject", "cancel"):
         form = NoteForm()

@@ -136,4 +136,4 @@ def request_purchase(slug: str):
         flash(_("Purchase request #%(id)d was sent to the provider.", id=purchase.id), "success")
     if not current_user.role.value == "team_lead":
         flash(_("A team lead of your team must confirm it before it counts."), "info")
-    return redirect(url_for("purchases.detail", purchase_id=purchase.id))
+    return redirect(url_for("joint.detail", purchase_id=purchase.id))

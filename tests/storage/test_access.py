@@ -217,3 +217,21 @@ def test_unreachable_store_is_503_and_writes_nothing(demo_app, token_for, aws_en
         assert int(r.headers["Retry-After"]) > 0
         assert "location" not in r.headers
     assert _counts(demo_app) == before
+
+
+def test_a_licence_approved_this_very_second_is_usable_at_once(demo_app):
+    """The licence is checked at full precision, not at the URLs' whole-second clock."""
+    from catalog.db import utcnow
+    from catalog.services import access
+    from catalog.services.users import find_user
+
+    lic_id = grant_license(demo_app, started=timedelta(0))
+    with demo_app.app_context():
+        session = get_session()
+        with transaction(session):
+            session.execute(update(License).where(License.id == lic_id)
+                            .values(valid_from=utcnow()))
+        user = find_user(session, MEMBER)
+        page = access.issue_download_urls(session, Actor.for_user(user),
+                                          demo_app.extensions["kdc_store"], DATASET)
+        assert page.objects
