@@ -8,7 +8,7 @@ KDC_PORT ?= 5000
 INSTANCE ?= instance
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test lint format bench clean
+.PHONY: help venv run test lint format bench clean translations
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
@@ -43,3 +43,8 @@ bench: venv ## Run the benchmarks (prints figures; see docs/benchmarks.md)
 
 clean: ## Remove the virtualenv and caches (keeps instance/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+
+translations: venv ## Re-extract UI strings, merge into ko/messages.po, compile the .mo (issue 7)
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o catalog/translations/messages.pot .
+	$(BIN)/pybabel update -q -i catalog/translations/messages.pot -d catalog/translations -l ko --no-fuzzy-matching
+	$(BIN)/pybabel compile -d catalog/translations -l ko --statistics

@@ -347,7 +347,7 @@ def licenses(c: Context, status, dataset, team, as_json) -> None:
 @click.option("--verify-all", is_flag=True,
               help="Hash every local file, even those the state file vouches for.")
 @click.option("--limit-rate", metavar="RATE", help="Cap the total rate, e.g. 500K, 20M.")
-@click.option("--page-size", type=click.IntRange(1, 1000),
+@click.option("--page-size", type=click.IntRange(1, 5000),
               help="Objects per manifest page (default: the server's).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @json_option

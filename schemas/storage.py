@@ -24,7 +24,7 @@ class ManifestArgsSchema(_Strict):
                                          "published version"})
     cursor = ma.fields.String(load_default=None, validate=validate.Length(min=1, max=2000),
                               metadata={"description": "From the previous page's `next`"})
-    limit = ma.fields.Integer(load_default=1000, validate=validate.Range(min=1, max=1000))
+    limit = ma.fields.Integer(load_default=1000, validate=validate.Range(min=1, max=5000))
     ttl = ma.fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_URL_TTL),
                             metadata={"description": "Seconds the URLs live (default the "
                                       "server's URL_TTL, never past the licence's end)"})

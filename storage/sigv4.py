@@ -15,6 +15,7 @@ itself by ``S3Store``, so every addressing style and endpoint resolves as boto3 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -52,6 +53,22 @@ def _percent_encoder(safe: str):
 _quote_param = _percent_encoder("~")
 # botocore's S3 key in the path: "/" and "~" stay too.
 quote_key = _percent_encoder("/~")
+
+
+@functools.lru_cache(maxsize=64)
+def _quote_name(name: str) -> str:
+    """Query parameter names repeat on every URL of a page: quote each once."""
+    return _quote_param(name)
+
+
+try:  # The C function behind hmac.digest, without its per-call Python checks.
+    from _hashlib import hmac_digest as _c_hmac_digest
+
+    def _hmac_sha256(key: bytes, msg: bytes) -> bytes:
+        return _c_hmac_digest(key, msg, "sha256")
+except ImportError:  # pragma: no cover - Python built without OpenSSL
+    def _hmac_sha256(key: bytes, msg: bytes) -> bytes:
+        return hmac.digest(key, msg, "sha256")
 
 
 def _signed_host(netloc: str, scheme: str) -> str:
@@ -133,13 +150,14 @@ class SigV4Presigner:
         cr_suffix = f"\nhost:{self.host}\n\nhost\n{UNSIGNED_PAYLOAD}"
         method = method.upper()
         base_url, base_path = self.base_url, self.base_path
-        sha256, digest = hashlib.sha256, hmac.digest
+        sha256, digest = hashlib.sha256, _hmac_sha256
+        quote_name = _quote_name
         out = []
         for key, params in requests:
             quoted_key = quote_key(key)
             path = f"{base_path}/{quoted_key}"
             if params:
-                encoded = [(_quote_param(k), _quote_param(str(v))) for k, v in params]
+                encoded = [(quote_name(k), _quote_param(str(v))) for k, v in params]
                 op_query = "&".join(f"{k}={v}" for k, v in encoded) + "&"
                 if all("a" <= k[0] <= "z" for k, _v in encoded):
                     # Lower-case names sort after every "X-Amz-…": no need to merge.
@@ -152,7 +170,7 @@ class SigV4Presigner:
                 canonical_query = canonical_auth
             canonical_request = f"{method}\n{path}\n{canonical_query}{cr_suffix}"
             string_to_sign = sts_prefix + sha256(canonical_request.encode("utf-8")).hexdigest()
-            signature = digest(signing_key, string_to_sign.encode("utf-8"), "sha256").hex()
+            signature = digest(signing_key, string_to_sign.encode("utf-8")).hex()
             out.append(f"{base_url}/{quoted_key}?{op_query}{auth_query}"
                        f"&X-Amz-Signature={signature}")
         return out

@@ -63,7 +63,7 @@ class Manifest(MethodView):
     def get(self, slug, version, cursor, limit, ttl):
         """A page of a version's manifest with presigned download URLs
 
-        Objects come in key order, `limit` (at most 1,000) per page; follow `next` until it
+        Objects come in key order, `limit` (default 1,000, at most 5,000) per page; follow `next` until it
         is null. Each page's URLs are minted for that page and expire at `expires_at`.
         Every page is recorded as an access grant.
         """

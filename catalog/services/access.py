@@ -41,7 +41,7 @@ from catalog.services.context import Actor
 from catalog.services.versions import full_key, storage_errors, store_for_version
 from storage.base import ObjectStore
 
-MAX_MANIFEST_LIMIT = 1000
+MAX_MANIFEST_LIMIT = 5000
 _REFUSALS = {
     LicenseStatus.EXPIRED: ("Your team's licence for this dataset has expired.",
                             "license_expired"),

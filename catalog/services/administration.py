@@ -37,8 +37,7 @@ def _invalid(field_name: str, message: str, code: str = "invalid_input") -> Inva
 
 def require_admin(actor: Actor) -> None:
     if not (actor.is_admin or actor.is_system):
-        raise Forbidden("Only the programme office manages the programme.",
-                        code="admin_required")
+        raise Forbidden("Only the programme office manages the programme.", code="admin_required")
 
 
 def _names(name_ko: str, name_en: str) -> tuple[str, str]:
@@ -58,16 +57,20 @@ def _names(name_ko: str, name_en: str) -> tuple[str, str]:
 def list_institutions(session: Session, actor: Actor) -> list[tuple[Institution, int, int]]:
     """Each institution with its number of datasets and its revenue in won."""
     require_admin(actor)
-    counts = dict(session.execute(
-        select(Dataset.institution_id, func.count()).group_by(Dataset.institution_id)).all())
+    counts = dict(
+        session.execute(
+            select(Dataset.institution_id, func.count()).group_by(Dataset.institution_id)
+        ).all()
+    )
     out = []
     for inst in session.scalars(select(Institution).order_by(Institution.code)):
         out.append((inst, counts.get(inst.id, 0), ledger.institution_revenue(session, inst)))
     return out
 
 
-def create_institution(session: Session, actor: Actor, *, code: str, name_ko: str,
-                       name_en: str, kind: str) -> Institution:
+def create_institution(
+    session: Session, actor: Actor, *, code: str, name_ko: str, name_en: str, kind: str
+) -> Institution:
     require_admin(actor)
     code = (code or "").strip().upper()
     if not INST_CODE_RE.match(code):
@@ -79,13 +82,22 @@ def create_institution(session: Session, actor: Actor, *, code: str, name_ko: st
         raise _invalid("kind", "Choose a kind.", "invalid_kind") from None
     with transaction(session):
         if session.scalar(select(Institution.id).where(Institution.code == code)):
-            raise Conflict(f"An institution {code} already exists.", code="code_taken",
-                           errors={"code": ["This code is taken."]})
+            raise Conflict(
+                f"An institution {code} already exists.",
+                code="code_taken",
+                errors={"code": ["This code is taken."]},
+            )
         inst = Institution(code=code, name_ko=name_ko, name_en=name_en, kind=kind_value)
         session.add(inst)
         session.flush()
-        record_event(session, actor, "institution:create", "institution", code,
-                     {"name_ko": name_ko, "name_en": name_en, "kind": kind_value.value})
+        record_event(
+            session,
+            actor,
+            "institution:create",
+            "institution",
+            code,
+            {"name_ko": name_ko, "name_en": name_en, "kind": kind_value.value},
+        )
     return inst
 
 
@@ -97,30 +109,51 @@ def list_teams(session: Session, actor: Actor) -> list[Team]:
     return list(session.scalars(select(Team).order_by(Team.code)))
 
 
-def create_team(session: Session, actor: Actor, *, code: str, name_ko: str, name_en: str,
-                organisations: list[str] | str = (), budget_krw: int = 0) -> Team:
+def create_team(
+    session: Session,
+    actor: Actor,
+    *,
+    code: str,
+    name_ko: str,
+    name_en: str,
+    organisations: list[str] | str = (),
+    budget_krw: int = 0,
+) -> Team:
     """A new team, with an initial budget grant when ``budget_krw`` is above zero."""
     require_admin(actor)
     code = (code or "").strip().lower()
     if not TEAM_CODE_RE.match(code):
-        raise _invalid("code", "2–32 lower-case letters, digits or '-', e.g. naver.",
-                       "invalid_code")
+        raise _invalid(
+            "code", "2–32 lower-case letters, digits or '-', e.g. naver.", "invalid_code"
+        )
     name_ko, name_en = _names(name_ko, name_en)
     if isinstance(organisations, str):
         organisations = organisations.split(",")
     orgs = [o.strip() for o in organisations if o.strip()][:50]
-    if isinstance(budget_krw, bool) or not isinstance(budget_krw, int) or not \
-            0 <= budget_krw <= ledger.MAX_AMOUNT:
+    if (
+        isinstance(budget_krw, bool)
+        or not isinstance(budget_krw, int)
+        or not 0 <= budget_krw <= ledger.MAX_AMOUNT
+    ):
         raise _invalid("budget_krw", "A whole number of won from 0.", "invalid_amount")
     with transaction(session):
         if session.scalar(select(Team.id).where(Team.code == code)):
-            raise Conflict(f"A team {code} already exists.", code="code_taken",
-                           errors={"code": ["This code is taken."]})
+            raise Conflict(
+                f"A team {code} already exists.",
+                code="code_taken",
+                errors={"code": ["This code is taken."]},
+            )
         team = Team(code=code, name_ko=name_ko, name_en=name_en, organisations=orgs)
         session.add(team)
         session.flush()
-        record_event(session, actor, "team:create", "team", code,
-                     {"name_ko": name_ko, "name_en": name_en, "organisations": orgs})
+        record_event(
+            session,
+            actor,
+            "team:create",
+            "team",
+            code,
+            {"name_ko": name_ko, "name_en": name_en, "organisations": orgs},
+        )
         if budget_krw:
             ledger.grant_budget(session, actor, code, budget_krw, memo="initial data budget")
     return team
@@ -147,15 +180,24 @@ def _affiliation(role: Role, team_code: str | None, institution_code: str | None
         return team_code, None
     if role == Role.PROVIDER:
         if not institution_code:
-            raise _invalid("institution", "Provider staff belong to an institution.",
-                           "institution_required")
+            raise _invalid(
+                "institution", "Provider staff belong to an institution.", "institution_required"
+            )
         return None, institution_code
     return None, None
 
 
-def create_account(session: Session, actor: Actor, *, email: str, name: str, password: str,
-                   role: str, team_code: str | None = None,
-                   institution_code: str | None = None) -> User:
+def create_account(
+    session: Session,
+    actor: Actor,
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: str,
+    team_code: str | None = None,
+    institution_code: str | None = None,
+) -> User:
     require_admin(actor)
     try:
         role_value = Role(role)
@@ -170,9 +212,16 @@ def create_account(session: Session, actor: Actor, *, email: str, name: str, pas
         raise _invalid("email", "An e-mail address.", "invalid_email")
     with transaction(session):
         try:
-            user = create_user(session, actor, email=email, name=name.strip()[:200],
-                               password=password, role=role_value, team_code=team_code,
-                               institution_code=institution_code)
+            user = create_user(
+                session,
+                actor,
+                email=email,
+                name=name.strip()[:200],
+                password=password,
+                role=role_value,
+                team_code=team_code,
+                institution_code=institution_code,
+            )
         except Conflict as exc:
             exc.extra.setdefault("errors", {"email": [exc.detail]})
             raise
@@ -182,9 +231,17 @@ def create_account(session: Session, actor: Actor, *, email: str, name: str, pas
     return user
 
 
-def update_account(session: Session, actor: Actor, user_id: int, *, role: str,
-                   team_code: str | None = None, institution_code: str | None = None,
-                   active: bool = True, password: str | None = None) -> User:
+def update_account(
+    session: Session,
+    actor: Actor,
+    user_id: int,
+    *,
+    role: str,
+    team_code: str | None = None,
+    institution_code: str | None = None,
+    active: bool = True,
+    password: str | None = None,
+) -> User:
     """Change a user's role and affiliation, (de)activate them, or set a new password."""
     require_admin(actor)
     try:
@@ -206,26 +263,43 @@ def update_account(session: Session, actor: Actor, user_id: int, *, role: str,
             if team is None:
                 raise _invalid("team", f"No team {team_code!r}.")
         if institution_code:
-            inst = session.scalar(select(Institution).where(
-                Institution.code == institution_code.upper()))
+            inst = session.scalar(
+                select(Institution).where(Institution.code == institution_code.upper())
+            )
             if inst is None:
                 raise _invalid("institution", f"No institution {institution_code!r}.")
-        before = {"role": user.role.value, "team": user.team.code if user.team else None,
-                  "institution": user.institution.code if user.institution else None,
-                  "active": user.active}
+        before = {
+            "role": user.role.value,
+            "team": user.team.code if user.team else None,
+            "institution": user.institution.code if user.institution else None,
+            "active": user.active,
+        }
         user.role = role_value
         user.team_id = team.id if team else None
         user.institution_id = inst.id if inst else None
         user.active = bool(active)
         if password:
             user.password_hash = hash_password(password)
-        after = {"role": role_value.value, "team": team.code if team else None,
-                 "institution": inst.code if inst else None, "active": user.active}
+        after = {
+            "role": role_value.value,
+            "team": team.code if team else None,
+            "institution": inst.code if inst else None,
+            "active": user.active,
+        }
         session.flush()
-        record_event(session, actor, "user:update", "user", user.id, {
-            "email": user.email, "before": before, "after": after,
-            "password_changed": bool(password),
-        })
+        record_event(
+            session,
+            actor,
+            "user:update",
+            "user",
+            user.id,
+            {
+                "email": user.email,
+                "before": before,
+                "after": after,
+                "password_changed": bool(password),
+            },
+        )
     return user
 
 
@@ -237,8 +311,15 @@ def list_phases(session: Session, actor: Actor) -> list[EvaluationPhase]:
     return list(session.scalars(select(EvaluationPhase).order_by(EvaluationPhase.number)))
 
 
-def create_phase(session: Session, actor: Actor, *, number: int, name: str,
-                 starts_on: date | None = None, ends_on: date | None = None) -> EvaluationPhase:
+def create_phase(
+    session: Session,
+    actor: Actor,
+    *,
+    number: int,
+    name: str,
+    starts_on: date | None = None,
+    ends_on: date | None = None,
+) -> EvaluationPhase:
     require_admin(actor)
     if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 1000:
         raise _invalid("number", "A whole number from 1.", "invalid_phase")
@@ -249,14 +330,26 @@ def create_phase(session: Session, actor: Actor, *, number: int, name: str,
         raise _invalid("ends_on", "The end comes before the start.")
     with transaction(session):
         if session.scalar(select(EvaluationPhase.id).where(EvaluationPhase.number == number)):
-            raise Conflict(f"Phase {number} exists.", code="phase_exists",
-                           errors={"number": ["This phase exists."]})
+            raise Conflict(
+                f"Phase {number} exists.",
+                code="phase_exists",
+                errors={"number": ["This phase exists."]},
+            )
         phase = EvaluationPhase(number=number, name=name, starts_on=starts_on, ends_on=ends_on)
         session.add(phase)
         session.flush()
-        record_event(session, actor, "phase:create", "evaluation_phase", number, {
-            "name": name, "starts_on": starts_on.isoformat() if starts_on else None,
-            "ends_on": ends_on.isoformat() if ends_on else None})
+        record_event(
+            session,
+            actor,
+            "phase:create",
+            "evaluation_phase",
+            number,
+            {
+                "name": name,
+                "starts_on": starts_on.isoformat() if starts_on else None,
+                "ends_on": ends_on.isoformat() if ends_on else None,
+            },
+        )
     return phase
 
 
@@ -268,8 +361,9 @@ class EliminationPreview:
     withdrawn: list[tuple[Purchase, str]] = field(default_factory=list)
 
 
-def elimination_preview(session: Session, actor: Actor, team_code: str,
-                        now: datetime | None = None) -> EliminationPreview:
+def elimination_preview(
+    session: Session, actor: Actor, team_code: str, now: datetime | None = None
+) -> EliminationPreview:
     """What ``purchasing.eliminate_team`` would do now, without doing it (same rules)."""
     require_admin(actor)
     now = now or utcnow()
@@ -277,26 +371,37 @@ def elimination_preview(session: Session, actor: Actor, team_code: str,
     if team is None:
         raise NotFound(f"No team {team_code!r}.")
     if team.status == TeamStatus.ELIMINATED:
-        raise Conflict(f"Team {team.code} was already eliminated at phase "
-                       f"{team.eliminated_phase}.", code="already_eliminated")
+        raise Conflict(
+            f"Team {team.code} was already eliminated at phase {team.eliminated_phase}.",
+            code="already_eliminated",
+        )
     preview = EliminationPreview(team=team)
     for lic in session.scalars(
-        select(License).where(License.team_id == team.id,
-                              License.status.in_((LicenseStatus.ACTIVE,
-                                                  LicenseStatus.SUSPENDED)))
-        .order_by(License.id).options(selectinload(License.dataset))
+        select(License)
+        .where(
+            License.team_id == team.id,
+            License.status.in_((LicenseStatus.ACTIVE, LicenseStatus.SUSPENDED)),
+        )
+        .order_by(License.id)
+        .options(selectinload(License.dataset))
     ):
-        (preview.kept if (lic.terms or {}).get("survives_elimination")
-         else preview.revoked).append(lic)
+        (preview.kept if (lic.terms or {}).get("survives_elimination") else preview.revoked).append(
+            lic
+        )
     purchases = session.scalars(
         select(Purchase)
         .join(PurchaseParticipant, PurchaseParticipant.purchase_id == Purchase.id)
-        .where(PurchaseParticipant.team_id == team.id,
-               PurchaseParticipant.status == ParticipantStatus.JOINED,
-               Purchase.status.in_(purchasing.LIVE_STATUSES))
+        .where(
+            PurchaseParticipant.team_id == team.id,
+            PurchaseParticipant.status == ParticipantStatus.JOINED,
+            Purchase.status.in_(purchasing.LIVE_STATUSES),
+        )
         .order_by(Purchase.id)
-        .options(selectinload(Purchase.participants), selectinload(Purchase.dataset),
-                 selectinload(Purchase.offer))
+        .options(
+            selectinload(Purchase.participants),
+            selectinload(Purchase.dataset),
+            selectinload(Purchase.offer),
+        )
     ).all()
     for p in purchases:
         if p.mode.value == "individual":

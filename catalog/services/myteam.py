@@ -55,7 +55,9 @@ def team_overview(session: Session, actor: Actor, now: datetime | None = None) -
     now = now or utcnow()
     team = session.get(Team, actor.team_id)
     lics = session.scalars(
-        select(License).where(License.team_id == team.id).order_by(License.id.desc())
+        select(License)
+        .where(License.team_id == team.id)
+        .order_by(License.id.desc())
         .options(selectinload(License.dataset).selectinload(Dataset.institution))
     ).all()
     licenses = [(lic, license_state(lic, now)) for lic in lics]
@@ -63,9 +65,14 @@ def team_overview(session: Session, actor: Actor, now: datetime | None = None) -
     for _lic, state in licenses:
         counts[state] = counts.get(state, 0) + 1
     purchases = purchasing.list_purchases(session, actor, team=team.code, limit=50).items
-    return TeamOverview(team=team, money=ledger.team_money(session, team),
-                        statement=ledger.team_statement(session, team, limit=50),
-                        licenses=licenses, purchases=purchases, counts=counts)
+    return TeamOverview(
+        team=team,
+        money=ledger.team_money(session, team),
+        statement=ledger.team_statement(session, team, limit=50),
+        licenses=licenses,
+        purchases=purchases,
+        counts=counts,
+    )
 
 
 @dataclass
@@ -77,49 +84,74 @@ class LicenseFiles:
     total_files: int
 
 
-def license_files(session: Session, actor: Actor, license_id: int, *, limit: int = 200,
-                  now: datetime | None = None) -> LicenseFiles:
+def license_files(
+    session: Session,
+    actor: Actor,
+    license_id: int,
+    *,
+    limit: int = 200,
+    now: datetime | None = None,
+) -> LicenseFiles:
     """A licence of the actor's team with the newest published version's files."""
     from catalog.services.terms import get_team_license
 
     _require_team(actor)
     lic = get_team_license(session, actor, license_id)
     version = session.scalar(
-        select(DatasetVersion).where(DatasetVersion.dataset_id == lic.dataset_id,
-                                     DatasetVersion.status == VersionStatus.PUBLISHED)
-        .order_by(DatasetVersion.published_at.desc(), DatasetVersion.id.desc()).limit(1))
+        select(DatasetVersion)
+        .where(
+            DatasetVersion.dataset_id == lic.dataset_id,
+            DatasetVersion.status == VersionStatus.PUBLISHED,
+        )
+        .order_by(DatasetVersion.published_at.desc(), DatasetVersion.id.desc())
+        .limit(1)
+    )
     files: list[DatasetObject] = []
     if version is not None:
-        files = list(session.scalars(
-            select(DatasetObject).where(DatasetObject.version_id == version.id)
-            .order_by(DatasetObject.key).limit(limit)))
-    return LicenseFiles(license=lic, state=license_state(lic, now), version=version,
-                        files=files, total_files=version.object_count if version else 0)
+        files = list(
+            session.scalars(
+                select(DatasetObject)
+                .where(DatasetObject.version_id == version.id)
+                .order_by(DatasetObject.key)
+                .limit(limit)
+            )
+        )
+    return LicenseFiles(
+        license=lic,
+        state=license_state(lic, now),
+        version=version,
+        files=files,
+        total_files=version.object_count if version else 0,
+    )
 
 
-def dataset_states(session: Session, actor: Actor, dataset_ids: list[int],
-                   now: datetime | None = None) -> dict[int, str]:
+def dataset_states(
+    session: Session, actor: Actor, dataset_ids: list[int], now: datetime | None = None
+) -> dict[int, str]:
     """dataset id → what the actor's team has of it: ``licensed``, ``suspended``,
     ``pending`` (a live purchase it takes part in) — absent when nothing."""
     if not actor.is_team_user or actor.team_id is None or not dataset_ids:
         return {}
     now = now or utcnow()
     out: dict[int, str] = {}
-    for ds_id, pstatus in session.execute(
-        select(Purchase.dataset_id, Purchase.status)
+    for ds_id in session.scalars(
+        select(Purchase.dataset_id)
         .join(PurchaseParticipant, PurchaseParticipant.purchase_id == Purchase.id)
-        .where(Purchase.dataset_id.in_(dataset_ids),
-               Purchase.status.in_(purchasing.LIVE_STATUSES),
-               PurchaseParticipant.team_id == actor.team_id,
-               PurchaseParticipant.status == ParticipantStatus.JOINED)
+        .where(
+            Purchase.dataset_id.in_(dataset_ids),
+            Purchase.status.in_(purchasing.LIVE_STATUSES),
+            PurchaseParticipant.team_id == actor.team_id,
+            PurchaseParticipant.status == ParticipantStatus.JOINED,
+        )
     ):
         out[ds_id] = "pending"
     for lic in session.scalars(
-        select(License).where(License.team_id == actor.team_id,
-                              License.dataset_id.in_(dataset_ids),
-                              License.status.in_((LicenseStatus.ACTIVE,
-                                                  LicenseStatus.SUSPENDED)),
-                              License.valid_until > now)
+        select(License).where(
+            License.team_id == actor.team_id,
+            License.dataset_id.in_(dataset_ids),
+            License.status.in_((LicenseStatus.ACTIVE, LicenseStatus.SUSPENDED)),
+            License.valid_until > now,
+        )
     ):
         out[lic.dataset_id] = "licensed" if lic.status == LicenseStatus.ACTIVE else "suspended"
     return out
@@ -127,6 +159,8 @@ def dataset_states(session: Session, actor: Actor, dataset_ids: list[int],
 
 def dataset_purchases(session: Session, actor: Actor, dataset: Dataset) -> list[Purchase]:
     """Undecided purchases of a dataset the actor may see (joint ones are public)."""
-    return [p for p in purchasing.list_purchases(session, actor, dataset=dataset.slug,
-                                                 limit=50).items
-            if p.status in purchasing.LIVE_STATUSES]
+    return [
+        p
+        for p in purchasing.list_purchases(session, actor, dataset=dataset.slug, limit=50).items
+        if p.status in purchasing.LIVE_STATUSES
+    ]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -28,8 +27,15 @@ COVERAGE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 MAX_PRICE = 10**15
 TEXT_FIELDS = ("title_ko", "title_en", "description_ko", "description_en")
 LIST_FIELDS = ("languages", "formats", "keywords")
-EDITABLE = (*TEXT_FIELDS, *LIST_FIELDS, "modality", "sensitivity", "record_count",
-            "coverage_start", "coverage_end")
+EDITABLE = (
+    *TEXT_FIELDS,
+    *LIST_FIELDS,
+    "modality",
+    "sensitivity",
+    "record_count",
+    "coverage_start",
+    "coverage_end",
+)
 
 
 def _invalid(field: str, message: str, code: str = "invalid_input") -> InvalidInput:
@@ -40,32 +46,45 @@ def _require_provider_or_admin(actor: Actor) -> None:
     if actor.is_auditor:
         raise Forbidden("Auditors read; they change nothing.", code="read_only")
     if not (actor.is_admin or actor.is_system or actor.role == Role.PROVIDER):
-        raise Forbidden("Only provider staff and the programme office manage datasets.",
-                        code="provider_required")
+        raise Forbidden(
+            "Only provider staff and the programme office manage datasets.",
+            code="provider_required",
+        )
 
 
 def _require_manager(actor: Actor, dataset: Dataset) -> None:
     _require_provider_or_admin(actor)
     if not (actor.is_admin or actor.is_system or actor.institution_id == dataset.institution_id):
-        raise Forbidden("This dataset belongs to another institution.",
-                        code="not_dataset_provider")
+        raise Forbidden("This dataset belongs to another institution.", code="not_dataset_provider")
 
 
 def managed_datasets(session: Session, actor: Actor) -> list[Dataset]:
     """The datasets the actor manages (all for admins), drafts included, by title."""
     _require_provider_or_admin(actor)
-    q = select(Dataset).options(selectinload(Dataset.offers), selectinload(Dataset.versions),
-                                selectinload(Dataset.institution))
+    q = select(Dataset).options(
+        selectinload(Dataset.offers),
+        selectinload(Dataset.versions),
+        selectinload(Dataset.institution),
+    )
     if not (actor.is_admin or actor.is_system):
         q = q.where(Dataset.institution_id == actor.institution_id)
     return list(session.scalars(q.order_by(Dataset.title_ko)))
 
 
 def get_managed_dataset(session: Session, actor: Actor, slug: str) -> Dataset:
-    dataset = session.scalar(
-        select(Dataset).where(Dataset.slug == slug).options(
-            selectinload(Dataset.offers), selectinload(Dataset.versions),
-            selectinload(Dataset.institution))) if len(slug) <= 100 else None
+    dataset = (
+        session.scalar(
+            select(Dataset)
+            .where(Dataset.slug == slug)
+            .options(
+                selectinload(Dataset.offers),
+                selectinload(Dataset.versions),
+                selectinload(Dataset.institution),
+            )
+        )
+        if len(slug) <= 100
+        else None
+    )
     if dataset is None:
         raise NotFound(f"No dataset {slug!r}.")
     _require_manager(actor, dataset)
@@ -121,14 +140,16 @@ def _clean(fields: dict) -> dict:
     return out
 
 
-def create_dataset(session: Session, actor: Actor, *, slug: str,
-                   institution_code: str | None = None, **fields) -> Dataset:
+def create_dataset(
+    session: Session, actor: Actor, *, slug: str, institution_code: str | None = None, **fields
+) -> Dataset:
     """A new draft dataset of the actor's institution (admins name the institution)."""
     _require_provider_or_admin(actor)
     slug = (slug or "").strip()
     if not SLUG_RE.match(slug):
-        raise _invalid("slug", "Lower-case letters, digits and '-', e.g. joseon-annals-2025.",
-                       "invalid_slug")
+        raise _invalid(
+            "slug", "Lower-case letters, digits and '-', e.g. joseon-annals-2025.", "invalid_slug"
+        )
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise InvalidInput(f"unknown field(s): {', '.join(sorted(unknown))}")
@@ -137,21 +158,31 @@ def create_dataset(session: Session, actor: Actor, *, slug: str,
     values = _clean(fields)
     with transaction(session):
         if actor.is_admin or actor.is_system:
-            inst = session.scalar(select(Institution).where(
-                Institution.code == (institution_code or "").upper()))
+            inst = session.scalar(
+                select(Institution).where(Institution.code == (institution_code or "").upper())
+            )
             if inst is None:
                 raise _invalid("institution", "Choose an institution.", "institution_required")
         else:
             inst = session.get(Institution, actor.institution_id)
         if session.scalar(select(Dataset.id).where(Dataset.slug == slug)) is not None:
-            raise Conflict(f"A dataset {slug!r} already exists.", code="slug_taken",
-                           errors={"slug": ["This slug is taken."]})
+            raise Conflict(
+                f"A dataset {slug!r} already exists.",
+                code="slug_taken",
+                errors={"slug": ["This slug is taken."]},
+            )
         dataset = Dataset(slug=slug, institution=inst, status=DatasetStatus.DRAFT, **values)
         reindex_dataset(dataset)
         session.add(dataset)
         session.flush()
-        record_event(session, actor, "dataset:create", "dataset", slug,
-                     {"institution": inst.code, "title_en": dataset.title_en})
+        record_event(
+            session,
+            actor,
+            "dataset:create",
+            "dataset",
+            slug,
+            {"institution": inst.code, "title_en": dataset.title_en},
+        )
     return dataset
 
 
@@ -172,8 +203,9 @@ def update_dataset(session: Session, actor: Actor, slug: str, **fields) -> Datas
         if changed:
             reindex_dataset(dataset)
             session.flush()
-            record_event(session, actor, "dataset:update", "dataset", slug,
-                         {"changed": sorted(changed)})
+            record_event(
+                session, actor, "dataset:update", "dataset", slug, {"changed": sorted(changed)}
+            )
     return dataset
 
 
@@ -194,13 +226,21 @@ def set_dataset_status(session: Session, actor: Actor, slug: str, status: str) -
         if dataset.status == wanted:
             raise Conflict(f"Dataset {slug} is already {wanted.value}.", code="no_change")
         if wanted == DatasetStatus.PUBLISHED and not any(o.active for o in dataset.offers):
-            raise Conflict("Add an offer before publishing: a published dataset must be "
-                           "buyable.", code="offer_required")
+            raise Conflict(
+                "Add an offer before publishing: a published dataset must be buyable.",
+                code="offer_required",
+            )
         before = dataset.status
         dataset.status = wanted
         session.flush()
-        record_event(session, actor, f"dataset:{'publish' if wanted == DatasetStatus.PUBLISHED else 'withdraw'}",
-                     "dataset", slug, {"from": before.value, "to": wanted.value})
+        record_event(
+            session,
+            actor,
+            f"dataset:{'publish' if wanted == DatasetStatus.PUBLISHED else 'withdraw'}",
+            "dataset",
+            slug,
+            {"from": before.value, "to": wanted.value},
+        )
     return dataset
 
 
@@ -240,15 +280,25 @@ def create_offer(session: Session, actor: Actor, slug: str, **fields) -> Offer:
         raise _invalid("attribution", "At most 2,000 characters.")
     with transaction(session):
         dataset = get_managed_dataset(session, actor, slug)
-        offer = Offer(dataset_id=dataset.id, mode=mode, price_krw=price, term_months=term,
-                      min_teams=min_teams, max_teams=max_teams, join_window_days=window,
-                      uses=uses, attribution=attribution,
-                      survives_elimination=bool(fields.get("survives_elimination")),
-                      download_quota=quota, active=True)
+        offer = Offer(
+            dataset_id=dataset.id,
+            mode=mode,
+            price_krw=price,
+            term_months=term,
+            min_teams=min_teams,
+            max_teams=max_teams,
+            join_window_days=window,
+            uses=uses,
+            attribution=attribution,
+            survives_elimination=bool(fields.get("survives_elimination")),
+            download_quota=quota,
+            active=True,
+        )
         session.add(offer)
         session.flush()
-        record_event(session, actor, "offer:create", "offer", offer.id,
-                     {"dataset": slug, **offer.terms()})
+        record_event(
+            session, actor, "offer:create", "offer", offer.id, {"dataset": slug, **offer.terms()}
+        )
     return offer
 
 
@@ -263,8 +313,7 @@ def deactivate_offer(session: Session, actor: Actor, offer_id: int) -> Offer:
             raise Conflict(f"Offer {offer_id} is already withdrawn.", code="no_change")
         offer.active = False
         session.flush()
-        record_event(session, actor, "offer:deactivate", "offer", offer.id,
-                     {"dataset": offer.dataset.slug})
+        record_event(
+            session, actor, "offer:deactivate", "offer", offer.id, {"dataset": offer.dataset.slug}
+        )
     return offer
-
-

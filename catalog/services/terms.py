@@ -24,11 +24,13 @@ from storage.base import ObjectStore
 MAX_ID = 2**31 - 1
 
 
-def _team_license(session: Session, actor: Actor, license_id: int, *,
-                  for_update: bool = False) -> License:
+def _team_license(
+    session: Session, actor: Actor, license_id: int, *, for_update: bool = False
+) -> License:
     if not actor.is_team_user:
-        raise Forbidden("Only members of the licensed team accept its terms.",
-                        code="team_role_required")
+        raise Forbidden(
+            "Only members of the licensed team accept its terms.", code="team_role_required"
+        )
     if not 0 < license_id <= MAX_ID:
         raise NotFound(f"No licence {license_id}.")
     stmt = select(License).where(License.id == license_id)
@@ -46,8 +48,9 @@ def get_team_license(session: Session, actor: Actor, license_id: int) -> License
     return _team_license(session, actor, license_id)
 
 
-def accept_terms(session: Session, actor: Actor, license_id: int,
-                 now: datetime | None = None) -> License:
+def accept_terms(
+    session: Session, actor: Actor, license_id: int, now: datetime | None = None
+) -> License:
     """Record that the actor accepted the licence's terms on behalf of the team.
 
     Idempotent: accepting again changes nothing and writes no event. Only an active
@@ -62,15 +65,25 @@ def accept_terms(session: Session, actor: Actor, license_id: int,
             return lic
         status = effective_status(lic, now)
         if status != LicenseStatus.ACTIVE:
-            raise Conflict(f"Licence {lic.id} is {status.value}; its terms can no longer be "
-                           "accepted.", code="license_not_active")
+            raise Conflict(
+                f"Licence {lic.id} is {status.value}; its terms can no longer be accepted.",
+                code="license_not_active",
+            )
         lic.terms_accepted_at = now
         lic.terms_accepted_by_id = actor.user_id
         session.flush()
-        record_event(session, actor, "license:accept_terms", "license", lic.id, {
-            "team_id": lic.team_id, "dataset_id": lic.dataset_id,
-            "terms": lic.terms,
-        })
+        record_event(
+            session,
+            actor,
+            "license:accept_terms",
+            "license",
+            lic.id,
+            {
+                "team_id": lic.team_id,
+                "dataset_id": lic.dataset_id,
+                "terms": lic.terms,
+            },
+        )
     return lic
 
 
@@ -78,14 +91,22 @@ class TermsNotAccepted(Forbidden):
     code = "terms_not_accepted"
 
     def __init__(self, lic: License):
-        super().__init__(f"Your team has not yet accepted the terms of licence {lic.id}.",
-                         license=lic.id)
+        super().__init__(
+            f"Your team has not yet accepted the terms of licence {lic.id}.", license=lic.id
+        )
         self.license_id = lic.id
 
 
-def issue_browser_download(session: Session, actor: Actor, store: ObjectStore, slug: str,
-                           key: str, *, version: str | None = None,
-                           default_ttl: int = 900) -> access.FileUrl:
+def issue_browser_download(
+    session: Session,
+    actor: Actor,
+    store: ObjectStore,
+    slug: str,
+    key: str,
+    *,
+    version: str | None = None,
+    default_ttl: int = 900,
+) -> access.FileUrl:
     """A fresh download URL for one file, for the web UI: the licence's terms must have
     been accepted first (``terms_not_accepted``, with the licence id to accept)."""
     with transaction(session):
@@ -93,5 +114,6 @@ def issue_browser_download(session: Session, actor: Actor, store: ObjectStore, s
         lic = access.check_license(session, actor, dataset)
         if lic.terms_accepted_at is None:
             raise TermsNotAccepted(lic)
-    return access.issue_file_url(session, actor, store, slug, key, version=version,
-                                 default_ttl=default_ttl)
+    return access.issue_file_url(
+        session, actor, store, slug, key, version=version, default_ttl=default_ttl
+    )

@@ -20,6 +20,7 @@ from catalog.web.forms import (
     TeamForm,
     UserEditForm,
     UserForm,
+    choices,
 )
 from catalog.web.guards import field_errors, flash_error, roles_required, web_actor
 
@@ -32,11 +33,13 @@ guard = roles_required(Role.ADMIN, message=_l("These pages are for the programme
 def index():
     session = get_session()
     actor = web_actor()
-    return render_template("admin/index.html",
-                           teams=administration.list_teams(session, actor),
-                           institutions=administration.list_institutions(session, actor),
-                           phases=administration.list_phases(session, actor),
-                           users=administration.list_users(session, actor))
+    return render_template(
+        "admin/index.html",
+        teams=administration.list_teams(session, actor),
+        institutions=administration.list_institutions(session, actor),
+        phases=administration.list_phases(session, actor),
+        users=administration.list_users(session, actor),
+    )
 
 
 @bp.route("/institutions", methods=["GET", "POST"])
@@ -48,8 +51,13 @@ def institutions():
     if form.validate_on_submit():
         try:
             inst = administration.create_institution(
-                session, web_actor(), code=form.code.data, name_ko=form.name_ko.data,
-                name_en=form.name_en.data, kind=form.kind.data)
+                session,
+                web_actor(),
+                code=form.code.data,
+                name_ko=form.name_ko.data,
+                name_en=form.name_en.data,
+                kind=form.kind.data,
+            )
         except DomainError as exc:
             if not field_errors(exc, form):
                 flash_error(exc)
@@ -59,14 +67,21 @@ def institutions():
             return redirect(url_for("admin.institutions"))
     elif form.is_submitted():
         status = 400
-    return render_template("admin/institutions.html", form=form,
-                           rows=administration.list_institutions(session, web_actor())), status
+    return render_template(
+        "admin/institutions.html",
+        form=form,
+        rows=administration.list_institutions(session, web_actor()),
+    ), status
 
 
 def _teams_page(form, status=200):
     session = get_session()
-    return render_template("admin/teams.html", form=form, grant_form=GrantForm(),
-                           teams=administration.list_teams(session, web_actor())), status
+    return render_template(
+        "admin/teams.html",
+        form=form,
+        grant_form=GrantForm(),
+        teams=administration.list_teams(session, web_actor()),
+    ), status
 
 
 @bp.route("/teams", methods=["GET", "POST"])
@@ -76,9 +91,14 @@ def teams():
     if form.validate_on_submit():
         try:
             team = administration.create_team(
-                get_session(), web_actor(), code=form.code.data, name_ko=form.name_ko.data,
-                name_en=form.name_en.data, organisations=form.organisations.data or "",
-                budget_krw=form.budget_krw.data or 0)
+                get_session(),
+                web_actor(),
+                code=form.code.data,
+                name_ko=form.name_ko.data,
+                name_en=form.name_en.data,
+                organisations=form.organisations.data or "",
+                budget_krw=form.budget_krw.data or 0,
+            )
         except DomainError as exc:
             if not field_errors(exc, form):
                 flash_error(exc)
@@ -97,17 +117,30 @@ def grant():
             flash(f"{form.amount_krw.label.text}: {error}", "error")
         return redirect(url_for("admin.teams"))
     try:
-        ledger.grant_team_budget(get_session(), web_actor(), form.team.data,
-                                 form.amount_krw.data, form.memo.data or "")
+        ledger.grant_team_budget(
+            get_session(), web_actor(), form.team.data, form.amount_krw.data, form.memo.data or ""
+        )
     except DomainError as exc:
         flash_error(exc)
     else:
         if form.amount_krw.data > 0:
-            flash(_("Granted ₩%(amount)s to %(team)s.", amount=f"{form.amount_krw.data:,}",
-                    team=form.team.data), "success")
+            flash(
+                _(
+                    "Granted ₩%(amount)s to %(team)s.",
+                    amount=f"{form.amount_krw.data:,}",
+                    team=form.team.data,
+                ),
+                "success",
+            )
         else:
-            flash(_("Clawed back ₩%(amount)s from %(team)s.",
-                    amount=f"{-form.amount_krw.data:,}", team=form.team.data), "success")
+            flash(
+                _(
+                    "Clawed back ₩%(amount)s from %(team)s.",
+                    amount=f"{-form.amount_krw.data:,}",
+                    team=form.team.data,
+                ),
+                "success",
+            )
     return redirect(url_for("admin.team", code=form.team.data))
 
 
@@ -117,10 +150,15 @@ def team(code: str):
     session = get_session()
     team = catalog_service.get_team(session, code)
     holdings = purchasing.team_holdings(session, team)
-    return render_template("admin/team.html", team=team, holdings=holdings,
-                           money=ledger.team_money(session, team),
-                           statement=ledger.team_statement(session, team, limit=50),
-                           grant_form=GrantForm(team=team.code), state_of=myteam.license_state)
+    return render_template(
+        "admin/team.html",
+        team=team,
+        holdings=holdings,
+        money=ledger.team_money(session, team),
+        statement=ledger.team_statement(session, team, limit=50),
+        grant_form=GrantForm(team=team.code),
+        state_of=myteam.license_state,
+    )
 
 
 @bp.route("/teams/<code>/eliminate", methods=["GET", "POST"])
@@ -130,7 +168,7 @@ def eliminate(code: str):
     actor = web_actor()
     form = EliminateForm()
     phases = administration.list_phases(session, actor)
-    form.phase.choices = [(ph.number, f"{ph.number} · {ph.name}") for ph in phases]
+    form.phase.choices = choices((ph.number, f"{ph.number} · {ph.name}") for ph in phases)
     preview = administration.elimination_preview(session, actor, code)
     if form.validate_on_submit():
         if form.confirm.data.strip() != code:
@@ -141,9 +179,17 @@ def eliminate(code: str):
             except DomainError as exc:
                 flash_error(exc)
             else:
-                flash(_("Team %(code)s is eliminated at phase %(phase)d: %(revoked)d licence(s) "
-                        "revoked, %(kept)d kept.", code=code, phase=result.phase,
-                        revoked=len(result.revoked), kept=len(result.kept)), "success")
+                flash(
+                    _(
+                        "Team %(code)s is eliminated at phase %(phase)d: %(revoked)d licence(s) "
+                        "revoked, %(kept)d kept.",
+                        code=code,
+                        phase=result.phase,
+                        revoked=len(result.revoked),
+                        kept=len(result.kept),
+                    ),
+                    "success",
+                )
                 return redirect(url_for("admin.team", code=code))
     status = 400 if form.is_submitted() else 200
     return render_template("admin/eliminate.html", form=form, preview=preview), status
@@ -151,10 +197,13 @@ def eliminate(code: str):
 
 def _affiliation_choices(form) -> None:
     session = get_session()
-    form.team.choices = [("", "—")] + [(t.code, t.code) for t in
-                                        administration.list_teams(session, web_actor())]
-    form.institution.choices = [("", "—")] + [
-        (i.code, f"{i.code} · {i.name_ko}") for i in catalog_service.list_institutions(session)]
+    form.team.choices = choices(
+        [("", "—")] + [(t.code, t.code) for t in administration.list_teams(session, web_actor())]
+    )
+    form.institution.choices = choices(
+        [("", "—")]
+        + [(i.code, f"{i.code} · {i.name_ko}") for i in catalog_service.list_institutions(session)]
+    )
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -167,9 +216,15 @@ def users():
     if form.validate_on_submit():
         try:
             user = administration.create_account(
-                session, web_actor(), email=form.email.data, name=form.name.data,
-                password=form.password.data, role=form.role.data,
-                team_code=form.team.data or None, institution_code=form.institution.data or None)
+                session,
+                web_actor(),
+                email=form.email.data,
+                name=form.name.data,
+                password=form.password.data,
+                role=form.role.data,
+                team_code=form.team.data or None,
+                institution_code=form.institution.data or None,
+            )
         except DomainError as exc:
             if not field_errors(exc, form):
                 flash_error(exc)
@@ -182,8 +237,12 @@ def users():
     role = request.args.get("role") or None
     if role not in {r.value for r in Role}:
         role = None
-    return render_template("admin/users.html", form=form, role=role,
-                           users=administration.list_users(session, web_actor(), role=role)), status
+    return render_template(
+        "admin/users.html",
+        form=form,
+        role=role,
+        users=administration.list_users(session, web_actor(), role=role),
+    ), status
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -206,9 +265,15 @@ def user(user_id: int):
     if form.validate_on_submit():
         try:
             administration.update_account(
-                session, web_actor(), user_id, role=form.role.data,
-                team_code=form.team.data or None, institution_code=form.institution.data or None,
-                active=form.active.data, password=form.password.data or None)
+                session,
+                web_actor(),
+                user_id,
+                role=form.role.data,
+                team_code=form.team.data or None,
+                institution_code=form.institution.data or None,
+                active=form.active.data,
+                password=form.password.data or None,
+            )
         except DomainError as exc:
             if not field_errors(exc, form):
                 flash_error(exc)
@@ -229,10 +294,14 @@ def phases():
     status = 200
     if form.validate_on_submit():
         try:
-            phase = administration.create_phase(session, web_actor(), number=form.number.data,
-                                                name=form.name.data,
-                                                starts_on=form.starts_on.data,
-                                                ends_on=form.ends_on.data)
+            phase = administration.create_phase(
+                session,
+                web_actor(),
+                number=form.number.data,
+                name=form.name.data,
+                starts_on=form.starts_on.data,
+                ends_on=form.ends_on.data,
+            )
         except DomainError as exc:
             if not field_errors(exc, form):
                 flash_error(exc)
@@ -242,6 +311,9 @@ def phases():
             return redirect(url_for("admin.phases"))
     elif form.is_submitted():
         status = 400
-    return render_template("admin/phases.html", form=form,
-                           phases=administration.list_phases(session, web_actor()),
-                           teams=administration.list_teams(session, web_actor())), status
+    return render_template(
+        "admin/phases.html",
+        form=form,
+        phases=administration.list_phases(session, web_actor()),
+        teams=administration.list_teams(session, web_actor()),
+    ), status

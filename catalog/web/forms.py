@@ -20,6 +20,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -29,26 +30,44 @@ from catalog.models.offers import Use
 from catalog.models.users import Role
 
 MODALITY_LABELS = {
-    "text": _l("Text"), "tabular": _l("Tabular"), "image": _l("Image"), "audio": _l("Audio"),
-    "video": _l("Video"), "multimodal": _l("Multimodal"),
+    "text": _l("Text"),
+    "tabular": _l("Tabular"),
+    "image": _l("Image"),
+    "audio": _l("Audio"),
+    "video": _l("Video"),
+    "multimodal": _l("Multimodal"),
 }
 SENSITIVITY_LABELS = {
-    "open": _l("Open"), "restricted": _l("Restricted"),
+    "open": _l("Open"),
+    "restricted": _l("Restricted"),
     "deidentified_personal": _l("De-identified personal data"),
 }
 USE_LABELS = {
-    "ai_training": _l("AI training"), "commercial_model": _l("Commercial model"),
-    "redistribution": _l("Redistribution"), "derivative_datasets": _l("Derivative datasets"),
+    "ai_training": _l("AI training"),
+    "commercial_model": _l("Commercial model"),
+    "redistribution": _l("Redistribution"),
+    "derivative_datasets": _l("Derivative datasets"),
     "publish_excerpts": _l("Publish excerpts"),
 }
 ROLE_LABELS = {
-    "admin": _l("Programme office (admin)"), "provider": _l("Provider staff"),
-    "team_member": _l("Team member"), "team_lead": _l("Team lead"), "auditor": _l("Auditor"),
+    "admin": _l("Programme office (admin)"),
+    "provider": _l("Provider staff"),
+    "team_member": _l("Team member"),
+    "team_lead": _l("Team lead"),
+    "auditor": _l("Auditor"),
 }
 KIND_LABELS = {
-    "archive": _l("Archive"), "history": _l("History"), "statistics": _l("Statistics"),
-    "patent": _l("Patent"), "broadcaster": _l("Broadcaster"),
+    "archive": _l("Archive"),
+    "history": _l("History"),
+    "statistics": _l("Statistics"),
+    "patent": _l("Patent"),
+    "broadcaster": _l("Broadcaster"),
 }
+
+
+def choices(pairs) -> list[SelectChoice]:
+    """``(value, label)`` pairs as WTForms ``SelectChoice`` objects."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -69,69 +88,114 @@ class NoteForm(FlaskForm):
 
 
 class AcceptTermsForm(FlaskForm):
-    accept = BooleanField(_l("I have read these terms and accept them for my team."),
-                          validators=[DataRequired(message=_l("Tick the box to accept."))])
+    accept = BooleanField(
+        _l("I have read these terms and accept them for my team."),
+        validators=[DataRequired(message=_l("Tick the box to accept."))],
+    )
 
 
 class TokenForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=100)],
-                       description=_l("What the token is for, e.g. training-cluster fetch."))
-    days = IntegerField(_l("Valid for (days)"), default=90,
-                        validators=[InputRequired(), NumberRange(min=1, max=366)])
+    name = StringField(
+        _l("Name"),
+        validators=[Optional(), Length(max=100)],
+        description=_l("What the token is for, e.g. training-cluster fetch."),
+    )
+    days = IntegerField(
+        _l("Valid for (days)"),
+        default=90,
+        validators=[InputRequired(), NumberRange(min=1, max=366)],
+    )
     scopes = MultiCheckboxField(_l("Scopes"), choices=[], validate_choice=True)
 
 
 class DatasetForm(FlaskForm):
-    slug = StringField(_l("Slug (web address)"), validators=[DataRequired(), Length(max=100)],
-                       description=_l("Lower-case letters, digits and '-', fixed once created."))
+    slug = StringField(
+        _l("Slug (web address)"),
+        validators=[DataRequired(), Length(max=100)],
+        description=_l("Lower-case letters, digits and '-', fixed once created."),
+    )
     institution = SelectField(_l("Institution"), choices=[], validate_choice=False)
     title_ko = StringField(_l("Title (Korean)"), validators=[DataRequired(), Length(max=300)])
     title_en = StringField(_l("Title (English)"), validators=[DataRequired(), Length(max=300)])
-    description_ko = TextAreaField(_l("Description (Korean)"),
-                                   validators=[Optional(), Length(max=20000)])
-    description_en = TextAreaField(_l("Description (English)"),
-                                   validators=[Optional(), Length(max=20000)])
-    modality = SelectField(_l("Modality"), choices=[(m.value, MODALITY_LABELS[m.value])
-                                                     for m in Modality])
-    sensitivity = SelectField(_l("Sensitivity"), choices=[(s.value, SENSITIVITY_LABELS[s.value])
-                                                           for s in Sensitivity])
-    languages = StringField(_l("Languages"), validators=[Optional(), Length(max=500)],
-                            description=_l("Comma-separated codes, e.g. ko, en."))
-    formats = StringField(_l("Formats"), validators=[Optional(), Length(max=500)],
-                          description=_l("Comma-separated, e.g. jsonl, csv."))
-    keywords = StringField(_l("Keywords"), validators=[Optional(), Length(max=2000)],
-                           description=_l("Comma-separated; searched with the titles."))
-    record_count = IntegerField(_l("Records"), default=0,
-                                validators=[Optional(), NumberRange(min=0)])
-    coverage_start = StringField(_l("Coverage from"), validators=[Optional(), Length(max=10)],
-                                 description=_l("Year, year-month or date."))
+    description_ko = TextAreaField(
+        _l("Description (Korean)"), validators=[Optional(), Length(max=20000)]
+    )
+    description_en = TextAreaField(
+        _l("Description (English)"), validators=[Optional(), Length(max=20000)]
+    )
+    modality = SelectField(
+        _l("Modality"), choices=choices((m.value, MODALITY_LABELS[m.value]) for m in Modality)
+    )
+    sensitivity = SelectField(
+        _l("Sensitivity"),
+        choices=choices((s.value, SENSITIVITY_LABELS[s.value]) for s in Sensitivity),
+    )
+    languages = StringField(
+        _l("Languages"),
+        validators=[Optional(), Length(max=500)],
+        description=_l("Comma-separated codes, e.g. ko, en."),
+    )
+    formats = StringField(
+        _l("Formats"),
+        validators=[Optional(), Length(max=500)],
+        description=_l("Comma-separated, e.g. jsonl, csv."),
+    )
+    keywords = StringField(
+        _l("Keywords"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Comma-separated; searched with the titles."),
+    )
+    record_count = IntegerField(
+        _l("Records"), default=0, validators=[Optional(), NumberRange(min=0)]
+    )
+    coverage_start = StringField(
+        _l("Coverage from"),
+        validators=[Optional(), Length(max=10)],
+        description=_l("Year, year-month or date."),
+    )
     coverage_end = StringField(_l("Coverage to"), validators=[Optional(), Length(max=10)])
 
 
 class OfferForm(FlaskForm):
-    mode = SelectField(_l("Mode"), choices=[("individual", _l("Individual purchase")),
-                                            ("joint", _l("Joint purchase"))])
-    price_krw = IntegerField(_l("Price (KRW)"), validators=[InputRequired(),
-                                                            NumberRange(min=1, max=10**15)])
-    term_months = IntegerField(_l("Term (months)"), default=12,
-                               validators=[InputRequired(), NumberRange(min=1, max=120)])
-    min_teams = IntegerField(_l("Minimum teams (joint)"), default=2,
-                             validators=[Optional(), NumberRange(min=2, max=100)])
-    max_teams = IntegerField(_l("Maximum teams (joint)"), default=5,
-                             validators=[Optional(), NumberRange(min=2, max=100)])
-    join_window_days = IntegerField(_l("Days open to join (joint)"), default=30,
-                                    validators=[Optional(), NumberRange(min=1, max=365)])
-    uses = MultiCheckboxField(_l("Permitted uses"),
-                              choices=[(u.value, USE_LABELS[u.value]) for u in Use])
+    mode = SelectField(
+        _l("Mode"),
+        choices=choices(
+            [("individual", _l("Individual purchase")), ("joint", _l("Joint purchase"))]
+        ),
+    )
+    price_krw = IntegerField(
+        _l("Price (KRW)"), validators=[InputRequired(), NumberRange(min=1, max=10**15)]
+    )
+    term_months = IntegerField(
+        _l("Term (months)"), default=12, validators=[InputRequired(), NumberRange(min=1, max=120)]
+    )
+    min_teams = IntegerField(
+        _l("Minimum teams (joint)"), default=2, validators=[Optional(), NumberRange(min=2, max=100)]
+    )
+    max_teams = IntegerField(
+        _l("Maximum teams (joint)"), default=5, validators=[Optional(), NumberRange(min=2, max=100)]
+    )
+    join_window_days = IntegerField(
+        _l("Days open to join (joint)"),
+        default=30,
+        validators=[Optional(), NumberRange(min=1, max=365)],
+    )
+    uses = MultiCheckboxField(
+        _l("Permitted uses"), choices=choices((u.value, USE_LABELS[u.value]) for u in Use)
+    )
     attribution = StringField(_l("Attribution"), validators=[Optional(), Length(max=2000)])
     survives_elimination = BooleanField(_l("The licence survives the team's elimination"))
-    download_quota = IntegerField(_l("Download quota (optional)"),
-                                  validators=[Optional(), NumberRange(min=1)])
+    download_quota = IntegerField(
+        _l("Download quota (optional)"), validators=[Optional(), NumberRange(min=1)]
+    )
 
 
 class VersionForm(FlaskForm):
-    label = StringField(_l("Version label"), validators=[DataRequired(), Length(max=50)],
-                        description=_l("e.g. 2025.2"))
+    label = StringField(
+        _l("Version label"),
+        validators=[DataRequired(), Length(max=50)],
+        description=_l("e.g. 2025.2"),
+    )
     release_notes = TextAreaField(_l("Release notes"), validators=[Optional(), Length(max=5000)])
 
 
@@ -140,30 +204,41 @@ class DeleteObjectForm(FlaskForm):
 
 
 class InstitutionForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=16)],
-                       description=_l("e.g. NAK"))
+    code = StringField(
+        _l("Code"), validators=[DataRequired(), Length(max=16)], description=_l("e.g. NAK")
+    )
     name_ko = StringField(_l("Name (Korean)"), validators=[DataRequired(), Length(max=200)])
     name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
-    kind = SelectField(_l("Kind"), choices=[(k.value, KIND_LABELS[k.value])
-                                             for k in InstitutionKind])
+    kind = SelectField(
+        _l("Kind"), choices=choices((k.value, KIND_LABELS[k.value]) for k in InstitutionKind)
+    )
 
 
 class TeamForm(FlaskForm):
-    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)],
-                       description=_l("e.g. naver"))
+    code = StringField(
+        _l("Code"), validators=[DataRequired(), Length(max=32)], description=_l("e.g. naver")
+    )
     name_ko = StringField(_l("Name (Korean)"), validators=[DataRequired(), Length(max=200)])
     name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
-    organisations = StringField(_l("Member organisations"),
-                                validators=[Optional(), Length(max=2000)],
-                                description=_l("Comma-separated."))
-    budget_krw = IntegerField(_l("Initial budget (KRW)"), default=0,
-                              validators=[Optional(), NumberRange(min=0, max=10**15)])
+    organisations = StringField(
+        _l("Member organisations"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Comma-separated."),
+    )
+    budget_krw = IntegerField(
+        _l("Initial budget (KRW)"),
+        default=0,
+        validators=[Optional(), NumberRange(min=0, max=10**15)],
+    )
 
 
 class GrantForm(FlaskForm):
     team = HiddenField(validators=[DataRequired()])
-    amount_krw = IntegerField(_l("Amount (KRW)"), validators=[InputRequired()],
-                              description=_l("Negative to claw back unspent budget."))
+    amount_krw = IntegerField(
+        _l("Amount (KRW)"),
+        validators=[InputRequired()],
+        description=_l("Negative to claw back unspent budget."),
+    )
     memo = StringField(_l("Memo"), validators=[Optional(), Length(max=500)])
 
 
@@ -171,18 +246,17 @@ class UserForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8)])
-    role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r.value]) for r in Role])
+    role = SelectField(_l("Role"), choices=choices((r.value, ROLE_LABELS[r.value]) for r in Role))
     team = SelectField(_l("Team"), choices=[], validate_choice=False)
     institution = SelectField(_l("Institution"), choices=[], validate_choice=False)
 
 
 class UserEditForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=[(r.value, ROLE_LABELS[r.value]) for r in Role])
+    role = SelectField(_l("Role"), choices=choices((r.value, ROLE_LABELS[r.value]) for r in Role))
     team = SelectField(_l("Team"), choices=[], validate_choice=False)
     institution = SelectField(_l("Institution"), choices=[], validate_choice=False)
     active = BooleanField(_l("Active (may sign in)"))
-    password = PasswordField(_l("New password (optional)"),
-                             validators=[Optional(), Length(min=8)])
+    password = PasswordField(_l("New password (optional)"), validators=[Optional(), Length(min=8)])
 
 
 class PhaseForm(FlaskForm):
@@ -194,5 +268,4 @@ class PhaseForm(FlaskForm):
 
 class EliminateForm(FlaskForm):
     phase = SelectField(_l("Evaluation phase"), coerce=int, choices=[])
-    confirm = StringField(_l("Type the team's code to confirm"),
-                          validators=[DataRequired()])
+    confirm = StringField(_l("Type the team's code to confirm"), validators=[DataRequired()])

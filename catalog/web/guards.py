@@ -20,26 +20,34 @@ TEAM_ROLES = (Role.TEAM_MEMBER, Role.TEAM_LEAD)
 
 # Stable codes → what the reader is told (in their language).
 MESSAGES = {
-    "license_required": _l("Your team holds no licence for this dataset. Request a purchase "
-                           "from the dataset page to get access."),
+    "license_required": _l(
+        "Your team holds no licence for this dataset. Request a purchase "
+        "from the dataset page to get access."
+    ),
     "license_expired": _l("Your team's licence for this dataset has expired."),
     "license_revoked": _l("Your team's licence for this dataset has been revoked."),
     "license_suspended": _l("Your team's licence for this dataset is suspended."),
-    "team_eliminated": _l("Your team has been eliminated from the programme; it can no longer "
-                          "buy data, and only licences that survive elimination give access."),
+    "team_eliminated": _l(
+        "Your team has been eliminated from the programme; it can no longer "
+        "buy data, and only licences that survive elimination give access."
+    ),
     "terms_not_accepted": _l("Accept the licence's terms before the first download."),
-    "budget_exceeded": _l("Not enough budget: a team's balance does not cover its share. "
-                          "Nobody was charged."),
-    "purchase_closed": _l("This purchase no longer accepts changes: it is closed or past "
-                          "its deadline."),
+    "budget_exceeded": _l(
+        "Not enough budget: a team's balance does not cover its share. Nobody was charged."
+    ),
+    "purchase_closed": _l(
+        "This purchase no longer accepts changes: it is closed or past its deadline."
+    ),
     "purchase_full": _l("This joint purchase already has the maximum number of teams."),
     "already_participant": _l("Your team already takes part in this purchase."),
     "already_licensed": _l("The team already holds an active licence for this dataset."),
-    "purchase_pending": _l("Your team already takes part in an undecided purchase of this "
-                           "dataset."),
+    "purchase_pending": _l(
+        "Your team already takes part in an undecided purchase of this dataset."
+    ),
     "not_participant": _l("Your team does not take part in this purchase."),
-    "opener_cannot_leave": _l("The team that opened a joint purchase cannot leave it; cancel "
-                              "it instead."),
+    "opener_cannot_leave": _l(
+        "The team that opened a joint purchase cannot leave it; cancel it instead."
+    ),
     "lead_required": _l("Only a team lead (or the member who acted) may do this."),
     "confirmation_pending": _l("A team lead has not yet confirmed the team's participation."),
     "already_confirmed": _l("Your team's participation is already confirmed."),
@@ -52,10 +60,10 @@ MESSAGES = {
     "wrong_institution": _l("This belongs to another institution."),
     "not_dataset_provider": _l("This dataset belongs to another institution."),
     "admin_required": _l("Only the programme office may do this."),
-    "offer_changed": _l("The offer's price changed since the request; reject it and let the "
-                        "team request again."),
-    "offer_required": _l("Add an offer before publishing: a published dataset must be "
-                         "buyable."),
+    "offer_changed": _l(
+        "The offer's price changed since the request; reject it and let the team request again."
+    ),
+    "offer_required": _l("Add an offer before publishing: a published dataset must be buyable."),
     "version_empty": _l("This version has no files yet; upload files first."),
     "version_published": _l("This version is published; its files are frozen."),
     "version_exists": _l("A version with this label exists."),
@@ -103,8 +111,10 @@ def roles_required(*roles: Role, message=None):
             if not current_user.is_authenticated:
                 return current_app.login_manager.unauthorized()
             if roles and current_user.role not in roles:
-                abort(403, description=str(message or _l("Your role does not give access to "
-                                                          "this page.")))
+                abort(
+                    403,
+                    description=str(message or _l("Your role does not give access to this page.")),
+                )
             return view(*args, **kwargs)
 
         return wrapper

@@ -38,12 +38,14 @@ from catalog.web.forms import (
     NoteForm,
     OfferForm,
     VersionForm,
+    choices,
 )
 from catalog.web.guards import field_errors, flash_error, message_for, roles_required, web_actor
 
 bp = Blueprint("provider", __name__, url_prefix="/provider")
-guard = roles_required(Role.PROVIDER, Role.ADMIN,
-                       message=_l("The provider console is for the institutions' staff."))
+guard = roles_required(
+    Role.PROVIDER, Role.ADMIN, message=_l("The provider console is for the institutions' staff.")
+)
 UPLOAD_TTL = 6 * 3600
 
 
@@ -52,8 +54,10 @@ def _dataset_fields(form: DatasetForm) -> dict:
 
 
 def _institution_choices(form: DatasetForm) -> None:
-    form.institution.choices = [(i.code, f"{i.code} · {i.name_ko}")
-                                for i in catalog_service.list_institutions(get_session())]
+    form.institution.choices = choices(
+        (i.code, f"{i.code} · {i.name_ko}")
+        for i in catalog_service.list_institutions(get_session())
+    )
 
 
 @bp.route("/")
@@ -67,12 +71,14 @@ def index():
         for p in purchasing.list_purchases(session, actor, status=status, limit=100).items:
             parts = purchasing.joined(p)
             shares = split_price(p.price_krw, len(parts)) if parts else []
-            rows = [{"part": part, "team": session.get(Team, part.team_id), "share": share}
-                    for part, share in zip(parts, shares, strict=True)]
-            queue.append({"p": p, "rows": rows,
-                          "actions": purchasing.available_actions(actor, p)})
-    return render_template("provider/index.html", datasets=datasets, queue=queue,
-                           note_form=NoteForm())
+            rows = [
+                {"part": part, "team": session.get(Team, part.team_id), "share": share}
+                for part, share in zip(parts, shares, strict=True)
+            ]
+            queue.append({"p": p, "rows": rows, "actions": purchasing.available_actions(actor, p)})
+    return render_template(
+        "provider/index.html", datasets=datasets, queue=queue, note_form=NoteForm()
+    )
 
 
 @bp.route("/datasets/new", methods=["GET", "POST"])
@@ -82,15 +88,24 @@ def dataset_new():
     _institution_choices(form)
     if form.validate_on_submit():
         try:
-            ds = publishing.create_dataset(get_session(), web_actor(), slug=form.slug.data,
-                                           institution_code=form.institution.data,
-                                           **_dataset_fields(form))
+            ds = publishing.create_dataset(
+                get_session(),
+                web_actor(),
+                slug=form.slug.data,
+                institution_code=form.institution.data,
+                **_dataset_fields(form),
+            )
         except DomainError as exc:
             if not field_errors(exc, form):
                 flash_error(exc)
         else:
-            flash(_("Draft dataset %(slug)s created. Add an offer and a version, then publish.",
-                    slug=ds.slug), "success")
+            flash(
+                _(
+                    "Draft dataset %(slug)s created. Add an offer and a version, then publish.",
+                    slug=ds.slug,
+                ),
+                "success",
+            )
             return redirect(url_for("provider.dataset", slug=ds.slug))
     status = 400 if form.is_submitted() else 200
     return render_template("provider/dataset_form.html", form=form, ds=None), status
@@ -125,8 +140,14 @@ def dataset(slug: str):
                 return redirect(url_for("provider.dataset", slug=slug))
         else:
             status = 400
-    return render_template("provider/dataset.html", ds=ds, form=form, offer_form=OfferForm(),
-                           version_form=VersionForm(), action_form=ActionForm()), status
+    return render_template(
+        "provider/dataset.html",
+        ds=ds,
+        form=form,
+        offer_form=OfferForm(),
+        version_form=VersionForm(),
+        action_form=ActionForm(),
+    ), status
 
 
 @bp.route("/datasets/<slug>/status/<status>", methods=["POST"])
@@ -138,9 +159,12 @@ def dataset_status(slug: str, status: str):
     except DomainError as exc:
         flash_error(exc)
     else:
-        flash(_("The dataset is published.") if status == "published"
-              else _("The dataset is withdrawn from sale; existing licences stay valid."),
-              "success")
+        flash(
+            _("The dataset is published.")
+            if status == "published"
+            else _("The dataset is withdrawn from sale; existing licences stay valid."),
+            "success",
+        )
     return redirect(url_for("provider.dataset", slug=slug))
 
 
@@ -152,11 +176,26 @@ def offer_create(slug: str):
     form = OfferForm()
     if form.validate_on_submit():
         try:
-            publishing.create_offer(session, actor, slug, **{
-                k: getattr(form, k).data for k in (
-                    "mode", "price_krw", "term_months", "min_teams", "max_teams",
-                    "join_window_days", "uses", "attribution", "survives_elimination",
-                    "download_quota")})
+            publishing.create_offer(
+                session,
+                actor,
+                slug,
+                **{
+                    k: getattr(form, k).data
+                    for k in (
+                        "mode",
+                        "price_krw",
+                        "term_months",
+                        "min_teams",
+                        "max_teams",
+                        "join_window_days",
+                        "uses",
+                        "attribution",
+                        "survives_elimination",
+                        "download_quota",
+                    )
+                },
+            )
         except DomainError as exc:
             if not field_errors(exc, form):
                 flash_error(exc)
@@ -166,9 +205,15 @@ def offer_create(slug: str):
     ds = publishing.get_managed_dataset(session, actor, slug)
     ds_form = DatasetForm(obj=ds)
     _institution_choices(ds_form)
-    return render_template("provider/dataset.html", ds=ds, form=ds_form, offer_form=form,
-                           version_form=VersionForm(), action_form=ActionForm(),
-                           open_offer_form=True), 400
+    return render_template(
+        "provider/dataset.html",
+        ds=ds,
+        form=ds_form,
+        offer_form=form,
+        version_form=VersionForm(),
+        action_form=ActionForm(),
+        open_offer_form=True,
+    ), 400
 
 
 @bp.route("/offers/<int:offer_id>/deactivate", methods=["POST"])
@@ -194,13 +239,24 @@ def version_create(slug: str):
                 flash(f"{field.label.text}: {error}", "error")
         return redirect(url_for("provider.dataset", slug=slug))
     try:
-        version = versions.create_version(get_session(), web_actor(), get_object_store(), slug,
-                                          form.label.data.strip(), form.release_notes.data or "")
+        version = versions.create_version(
+            get_session(),
+            web_actor(),
+            get_object_store(),
+            slug,
+            form.label.data.strip(),
+            form.release_notes.data or "",
+        )
     except DomainError as exc:
         flash_error(exc)
         return redirect(url_for("provider.dataset", slug=slug))
-    flash(_("Draft version %(label)s created: upload its files, then publish it.",
-            label=version.label), "success")
+    flash(
+        _(
+            "Draft version %(label)s created: upload its files, then publish it.",
+            label=version.label,
+        ),
+        "success",
+    )
     return redirect(url_for("provider.version", slug=slug, label=version.label))
 
 
@@ -214,8 +270,14 @@ def version(slug: str, label: str):
     from catalog.web.filters import version_sample
 
     files = version_sample(ver, limit=500)
-    return render_template("provider/version.html", ds=ds, ver=ver, files=files,
-                           action_form=ActionForm(), delete_form=DeleteObjectForm())
+    return render_template(
+        "provider/version.html",
+        ds=ds,
+        ver=ver,
+        files=files,
+        action_form=ActionForm(),
+        delete_form=DeleteObjectForm(),
+    )
 
 
 @bp.route("/datasets/<slug>/versions/<label>/publish", methods=["POST"])
@@ -238,8 +300,9 @@ def object_delete(slug: str, label: str):
     if not form.validate_on_submit():
         abort(400)
     try:
-        versions.delete_object(get_session(), web_actor(), get_object_store(), slug, label,
-                               form.key.data)
+        versions.delete_object(
+            get_session(), web_actor(), get_object_store(), slug, label, form.key.data
+        )
     except DomainError as exc:
         flash_error(exc)
     else:
@@ -268,15 +331,32 @@ def upload_start(slug: str, label: str):
             raise InvalidInput("Send JSON: key, size, sha256.")
         size = body.get("size")
         plan = versions.request_upload(
-            get_session(), web_actor(), get_object_store(), _tickets(), slug, label,
-            key=str(body.get("key") or ""), size=size, sha256=str(body.get("sha256") or ""),
+            get_session(),
+            web_actor(),
+            get_object_store(),
+            _tickets(),
+            slug,
+            label,
+            key=str(body.get("key") or ""),
+            size=size,
+            sha256=str(body.get("sha256") or ""),
             content_type=(str(body["content_type"]) if body.get("content_type") else None),
-            ttl=UPLOAD_TTL)
+            ttl=UPLOAD_TTL,
+        )
     except DomainError as exc:
         return _json_error(exc)
-    return jsonify({"upload_id": plan.upload_id, "key": plan.key, "size": plan.size,
-                    "multipart": plan.multipart, "part_size": plan.part_size, "url": plan.url,
-                    "parts": plan.parts, "content_type": plan.content_type}), 201
+    return jsonify(
+        {
+            "upload_id": plan.upload_id,
+            "key": plan.key,
+            "size": plan.size,
+            "multipart": plan.multipart,
+            "part_size": plan.part_size,
+            "url": plan.url,
+            "parts": plan.parts,
+            "content_type": plan.content_type,
+        }
+    ), 201
 
 
 @bp.route("/datasets/<slug>/versions/<label>/uploads/complete", methods=["POST"])
@@ -286,8 +366,15 @@ def upload_complete(slug: str, label: str):
     try:
         if not isinstance(body, dict) or not isinstance(body.get("upload_id"), str):
             raise InvalidInput("Send JSON: upload_id.")
-        obj = versions.complete_upload(get_session(), web_actor(), get_object_store(),
-                                       _tickets(), slug, label, body["upload_id"])
+        obj = versions.complete_upload(
+            get_session(),
+            web_actor(),
+            get_object_store(),
+            _tickets(),
+            slug,
+            label,
+            body["upload_id"],
+        )
     except DomainError as exc:
         return _json_error(exc)
     return jsonify({"key": obj.key, "size": obj.size, "sha256": obj.sha256}), 201

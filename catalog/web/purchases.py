@@ -36,22 +36,32 @@ def done_message(action: str, purchase) -> str:
     return {
         "join": _("Your team joined purchase #%(id)d.", id=purchase.id),
         "leave": _("Your team left purchase #%(id)d.", id=purchase.id),
-        "confirm": _("You confirmed your team's participation in purchase #%(id)d.",
-                     id=purchase.id),
-        "close": _("Purchase #%(id)d is closed: %(status)s.", id=purchase.id,
-                   status=status_label(purchase.status.value)),
+        "confirm": _(
+            "You confirmed your team's participation in purchase #%(id)d.", id=purchase.id
+        ),
+        "close": _(
+            "Purchase #%(id)d is closed: %(status)s.",
+            id=purchase.id,
+            status=status_label(purchase.status.value),
+        ),
         "cancel": _("Purchase #%(id)d was cancelled.", id=purchase.id),
-        "approve": _("Purchase #%(id)d is approved; licences are active and the teams "
-                     "were charged.", id=purchase.id),
+        "approve": _(
+            "Purchase #%(id)d is approved; licences are active and the teams were charged.",
+            id=purchase.id,
+        ),
         "reject": _("Purchase #%(id)d was rejected; nobody was charged.", id=purchase.id),
     }[action]
 
 
 def status_label(status: str) -> str:
     return {
-        "requested": _("requested"), "open": _("open"),
-        "pending_approval": _("waiting for the provider"), "approved": _("approved"),
-        "rejected": _("rejected"), "cancelled": _("cancelled"), "failed": _("failed"),
+        "requested": _("requested"),
+        "open": _("open"),
+        "pending_approval": _("waiting for the provider"),
+        "approved": _("approved"),
+        "rejected": _("rejected"),
+        "cancelled": _("cancelled"),
+        "failed": _("failed"),
     }.get(status, status)
 
 
@@ -63,8 +73,7 @@ def _card(actor, purchase) -> dict:
     actions = purchasing.available_actions(actor, purchase)
     if "join" in actions:
         preview = split_price(purchase.price_krw, len(parts) + 1)[-1]
-    return {"p": purchase, "parts": parts, "shares": shares, "actions": actions,
-            "preview": preview}
+    return {"p": purchase, "parts": parts, "shares": shares, "actions": actions, "preview": preview}
 
 
 @bp.route("/")
@@ -72,20 +81,28 @@ def _card(actor, purchase) -> dict:
 def board():
     session = get_session()
     actor = web_actor()
-    open_joint = purchasing.list_purchases(session, actor, mode="joint", status="open",
-                                           limit=100).items
+    open_joint = purchasing.list_purchases(
+        session, actor, mode="joint", status="open", limit=100
+    ).items
     mine = []
     if actor.is_team_user:
-        mine = [p for p in purchasing.list_purchases(session, actor, team=current_user.team.code,
-                                                     limit=100).items
-                if p.status != PurchaseStatus.OPEN or p.mode.value != "joint"]
-    waiting = purchasing.list_purchases(session, actor, mode="joint", status="pending_approval",
-                                        limit=100).items
-    return render_template("purchases/board.html",
-                           cards=[_card(actor, p) for p in open_joint],
-                           waiting=[_card(actor, p) for p in waiting],
-                           mine=[_card(actor, p) for p in mine],
-                           form=ActionForm())
+        mine = [
+            p
+            for p in purchasing.list_purchases(
+                session, actor, team=current_user.team.code, limit=100
+            ).items
+            if p.status != PurchaseStatus.OPEN or p.mode.value != "joint"
+        ]
+    waiting = purchasing.list_purchases(
+        session, actor, mode="joint", status="pending_approval", limit=100
+    ).items
+    return render_template(
+        "purchases/board.html",
+        cards=[_card(actor, p) for p in open_joint],
+        waiting=[_card(actor, p) for p in waiting],
+        mine=[_card(actor, p) for p in mine],
+        form=ActionForm(),
+    )
 
 
 @bp.route("/<int:purchase_id>")
@@ -93,8 +110,12 @@ def board():
 def detail(purchase_id: int):
     actor = web_actor()
     purchase = purchasing.get_purchase(get_session(), actor, purchase_id)
-    return render_template("purchases/detail.html", card=_card(actor, purchase),
-                           form=ActionForm(), note_form=NoteForm())
+    return render_template(
+        "purchases/detail.html",
+        card=_card(actor, purchase),
+        form=ActionForm(),
+        note_form=NoteForm(),
+    )
 
 
 @bp.route("/<int:purchase_id>/<action>", methods=["POST"])

@@ -26,7 +26,7 @@ from catalog.db import get_session
 from catalog.errors import DomainError
 from catalog.services import myteam, terms, tokens
 from catalog.storage_ext import get_object_store
-from catalog.web.forms import AcceptTermsForm, ActionForm, TokenForm
+from catalog.web.forms import AcceptTermsForm, ActionForm, TokenForm, choices
 from catalog.web.guards import (
     TEAM_ROLES,
     field_errors,
@@ -50,9 +50,14 @@ def overview():
 @roles_required(*TEAM_ROLES, message=_l("This page is for members of a team."))
 def license_page(license_id: int):
     data = myteam.license_files(get_session(), web_actor(), license_id)
-    resp = make_response(render_template(
-        "team/license.html", data=data, form=AcceptTermsForm(),
-        server_url=request.host_url.rstrip("/")))
+    resp = make_response(
+        render_template(
+            "team/license.html",
+            data=data,
+            form=AcceptTermsForm(),
+            server_url=request.host_url.rstrip("/"),
+        )
+    )
     return resp
 
 
@@ -63,15 +68,15 @@ def accept(license_id: int):
     session = get_session()
     if not form.validate_on_submit():
         data = myteam.license_files(session, web_actor(), license_id)
-        return render_template("team/license.html", data=data, form=form,
-                               server_url=request.host_url.rstrip("/")), 400
+        return render_template(
+            "team/license.html", data=data, form=form, server_url=request.host_url.rstrip("/")
+        ), 400
     try:
         terms.accept_terms(session, web_actor(), license_id)
     except DomainError as exc:
         flash_error(exc)
     else:
-        flash(_("You accepted the licence's terms for your team. Downloads are open."),
-              "success")
+        flash(_("You accepted the licence's terms for your team. Downloads are open."), "success")
     return redirect(url_for("team.license_page", license_id=license_id))
 
 
@@ -82,16 +87,30 @@ def download(slug: str, key: str):
     version = request.args.get("version") or None
     try:
         issued = terms.issue_browser_download(
-            get_session(), web_actor(), get_object_store(), slug, key, version=version,
-            default_ttl=current_app.config["URL_TTL"])
+            get_session(),
+            web_actor(),
+            get_object_store(),
+            slug,
+            key,
+            version=version,
+            default_ttl=current_app.config["URL_TTL"],
+        )
     except terms.TermsNotAccepted as exc:
         flash(message_for(exc), "error")
         return redirect(url_for("team.license_page", license_id=exc.license_id))
     except DomainError as exc:
         status = exc.status if exc.status in (403, 404, 503) else 400
-        resp = make_response(render_template(
-            "team/refused.html", status=status, code=exc.code, message=message_for(exc),
-            slug=slug, key=key), status)
+        resp = make_response(
+            render_template(
+                "team/refused.html",
+                status=status,
+                code=exc.code,
+                message=message_for(exc),
+                slug=slug,
+                key=key,
+            ),
+            status,
+        )
         resp.headers.update(exc.headers)
         return resp
     resp = redirect(issued.url, 302)
@@ -105,7 +124,7 @@ def download(slug: str, key: str):
 def _token_form() -> TokenForm:
     form = TokenForm()
     allowed = tokens.ROLE_SCOPES[current_user.role]
-    form.scopes.choices = [(s, s) for s in allowed]
+    form.scopes.choices = choices((s, s) for s in allowed)
     if not form.is_submitted():
         form.scopes.data = list(allowed)
     return form
@@ -114,10 +133,19 @@ def _token_form() -> TokenForm:
 def _tokens_page(form, raw=None, created=None, status=200):
     actor = web_actor()
     items = tokens.list_tokens(get_session(), actor)
-    resp = make_response(render_template(
-        "team/tokens.html", form=form, items=items, raw=raw, created=created,
-        status_of=tokens.token_status, revoke_form=ActionForm(),
-        server_url=request.host_url.rstrip("/")), status)
+    resp = make_response(
+        render_template(
+            "team/tokens.html",
+            form=form,
+            items=items,
+            raw=raw,
+            created=created,
+            status_of=tokens.token_status,
+            revoke_form=ActionForm(),
+            server_url=request.host_url.rstrip("/"),
+        ),
+        status,
+    )
     # A new token is shown exactly once: never from a cache, never in a Referer.
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -131,9 +159,14 @@ def token_list():
         if not form.validate_on_submit():
             return _tokens_page(form, status=400)
         try:
-            token, raw = tokens.create_token(get_session(), web_actor(), current_user,
-                                             scopes=form.scopes.data or None,
-                                             days=form.days.data, name=form.name.data or "")
+            token, raw = tokens.create_token(
+                get_session(),
+                web_actor(),
+                current_user,
+                scopes=form.scopes.data or None,
+                days=form.days.data,
+                name=form.name.data or "",
+            )
         except DomainError as exc:
             if not field_errors(exc, form):
                 form.scopes.errors = list(form.scopes.errors) + [message_for(exc)]
@@ -153,6 +186,11 @@ def token_revoke(token_id: int):
     except DomainError as exc:
         flash_error(exc)
     else:
-        flash(_("Token %(prefix)s… is revoked; scripts using it are refused from now on.",
-                prefix=token.prefix), "success")
+        flash(
+            _(
+                "Token %(prefix)s… is revoked; scripts using it are refused from now on.",
+                prefix=token.prefix,
+            ),
+            "success",
+        )
     return redirect(url_for("team.token_list"))

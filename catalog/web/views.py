@@ -52,7 +52,9 @@ def login():
             login_user(user)
             flash(_("Signed in as %(email)s.", email=user.email), "success")
             return redirect(_safe_next(request.args.get("next")))
-    return render_template("login.html", form=form), 200 if request.method == "GET" else 400 if form.errors else 200
+    return render_template(
+        "login.html", form=form
+    ), 200 if request.method == "GET" else 400 if form.errors else 200
 
 
 @bp.route("/logout", methods=["POST"])
@@ -74,8 +76,10 @@ def set_language(code: str):
 def index():
     schema = DatasetSearchArgsSchema()
     raw = {k: v for k, v in request.args.lists() if v != [""]}
-    raw = {k: (v if k in ("institution", "modality", "use", "sensitivity", "price") else v[0])
-           for k, v in raw.items()}
+    raw = {
+        k: (v if k in ("institution", "modality", "use", "sensitivity", "price") else v[0])
+        for k, v in raw.items()
+    }
     errors = {}
     try:
         args = schema.load(raw)
@@ -92,8 +96,14 @@ def index():
     held = {}
     if current_user.is_authenticated:
         held = myteam.dataset_states(session_, web_actor(), [d.id for d in result.items])
-    return render_template("catalog.html", result=result, args=args, errors=errors, held=held,
-                           institutions=catalog_service.list_institutions(session_))
+    return render_template(
+        "catalog.html",
+        result=result,
+        args=args,
+        errors=errors,
+        held=held,
+        institutions=catalog_service.list_institutions(session_),
+    )
 
 
 @bp.route("/datasets/<slug>")
@@ -107,11 +117,24 @@ def dataset(slug: str):
         state = myteam.dataset_states(session_, actor, [ds.id]).get(ds.id)
         open_purchases = myteam.dataset_purchases(session_, actor, ds)
         if actor.is_team_user:
-            my_license = next((lic for lic, _s in myteam.team_overview(session_, actor).licenses
-                               if lic.dataset_id == ds.id), None)
-    return render_template("dataset.html", ds=ds, licensed_by=licensed_by, state=state,
-                           open_purchases=open_purchases, my_license=my_license,
-                           form=PurchaseRequestForm(), OfferMode=OfferMode)
+            my_license = next(
+                (
+                    lic
+                    for lic, _s in myteam.team_overview(session_, actor).licenses
+                    if lic.dataset_id == ds.id
+                ),
+                None,
+            )
+    return render_template(
+        "dataset.html",
+        ds=ds,
+        licensed_by=licensed_by,
+        state=state,
+        open_purchases=open_purchases,
+        my_license=my_license,
+        form=PurchaseRequestForm(),
+        OfferMode=OfferMode,
+    )
 
 
 @bp.route("/datasets/<slug>/purchases", methods=["POST"])
@@ -124,14 +147,20 @@ def request_purchase(slug: str):
         flash(_("Choose an offer."), "error")
         return redirect(back)
     try:
-        purchase = purchasing.request_purchase(get_session(), web_actor(), dataset=slug,
-                                               offer=int(form.offer_id.data))
+        purchase = purchasing.request_purchase(
+            get_session(), web_actor(), dataset=slug, offer=int(form.offer_id.data)
+        )
     except DomainError as exc:
         flash_error(exc)
         return redirect(back)
     if purchase.mode == OfferMode.JOINT:
-        flash(_("Joint purchase #%(id)d is open. Other teams can now join it from the board.",
-                id=purchase.id), "success")
+        flash(
+            _(
+                "Joint purchase #%(id)d is open. Other teams can now join it from the board.",
+                id=purchase.id,
+            ),
+            "success",
+        )
     else:
         flash(_("Purchase request #%(id)d was sent to the provider.", id=purchase.id), "success")
     if not current_user.role.value == "team_lead":

@@ -166,7 +166,7 @@ def test_configured_ttl_is_the_default(demo_app, client, token_for):
 
 @pytest.mark.parametrize(("params", "status", "code"), [
     ({"limit": 0}, 422, "invalid_input"),
-    ({"limit": 1001}, 422, "invalid_input"),
+    ({"limit": 5001}, 422, "invalid_input"),
     ({"cursor": "%%%"}, 422, "invalid_cursor"),
     ({"cursor": "_w"}, 422, "invalid_cursor"),
     ({"version": "1999.9"}, 404, "version_not_found"),
