@@ -9,12 +9,15 @@ with a progress bar, then asks the server to verify size and SHA-256
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import (
     Blueprint,
     abort,
     current_app,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -270,14 +273,40 @@ def version(slug: str, label: str):
     from catalog.web.filters import version_sample
 
     files = version_sample(ver, limit=500)
-    return render_template(
-        "provider/version.html",
-        ds=ds,
-        ver=ver,
-        files=files,
-        action_form=ActionForm(),
-        delete_form=DeleteObjectForm(),
+    resp = make_response(
+        render_template(
+            "provider/version.html",
+            ds=ds,
+            ver=ver,
+            files=files,
+            action_form=ActionForm(),
+            delete_form=DeleteObjectForm(),
+        )
     )
+    origin = _upload_origin()
+    if origin:
+        # upload.js PUTs straight to the object store: let this page connect to it, only it.
+        resp.headers["Content-Security-Policy"] = UPLOAD_CSP.format(origin=origin)
+    return resp
+
+
+UPLOAD_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self' {origin}; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+def _upload_origin() -> str | None:
+    """The scheme://host of presigned upload URLs when they leave this server (S3)."""
+    store = get_object_store()
+    if store.scheme != "s3":
+        return None
+    try:
+        url = store.presign_put(".kdc-uploads/csp-probe", 60)
+    except Exception:  # noqa: BLE001 - the page must render even if signing fails
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") else None
 
 
 @bp.route("/datasets/<slug>/versions/<label>/publish", methods=["POST"])

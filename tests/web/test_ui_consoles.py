@@ -252,3 +252,19 @@ def test_elimination_preview_then_execution(ui, run):
     assert re.search(r'data-dataset="joseon-annals-original">.*?status-revoked', rows, re.S)
     assert re.search(r'data-dataset="kosis-statistical-tables">.*?status-active', rows, re.S)
     assert admin.get("/admin/teams/lgai/eliminate").status_code == 409
+
+
+def test_upload_page_may_connect_to_an_s3_endpoint_and_nothing_else(ui, sqlite_demo_app,
+                                                                     monkeypatch):
+    from storage import get_store
+
+    nikh = ui("nikh@kdc.test")
+    url = "/provider/datasets/joseon-annals-original/versions/2025.1"
+    assert "connect-src" not in nikh.get(url).headers["Content-Security-Policy"]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    store = get_store("s3://kdc-data/catalog?endpoint_url=http://127.0.0.1:9&region=us-east-1"
+                      "&addressing_style=path", secret_key="x")
+    monkeypatch.setitem(sqlite_demo_app.extensions, "kdc_store", store)
+    csp = nikh.get(url).headers["Content-Security-Policy"]
+    assert "connect-src 'self' http://127.0.0.1:9;" in csp and "unsafe-inline" not in csp
