@@ -23,6 +23,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from storage.base import _NOT_PLAIN, _PLAIN_FILENAME, _rfc5987
+
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
@@ -53,6 +55,33 @@ def _percent_encoder(safe: str):
 _quote_param = _percent_encoder("~")
 # botocore's S3 key in the path: "/" and "~" stay too.
 quote_key = _percent_encoder("/~")
+
+
+class PreEncoded(str):
+    """A query value already percent-encoded exactly as botocore would encode it."""
+
+
+_DISPOSITION_HEAD = _quote_param('attachment; filename="')
+_DISPOSITION_END = _quote_param('"')
+_DISPOSITION_STAR = _quote_param("\"; filename*=UTF-8''")
+
+
+_RFC5987_THEN_QUERY = [_quote_param(_rfc5987(chr(b))) if b < 128 else _quote_param(f"%{b:02X}")
+                       for b in range(256)].__getitem__
+
+
+def encoded_content_disposition(filename: str) -> PreEncoded:
+    """``_quote_param(content_disposition(filename))``, built without quoting the constants.
+
+    Percent-encoding works byte by byte, so the encoding of a concatenation is the
+    concatenation of the encodings: only the file name parts need encoding per URL.
+    """
+    if _PLAIN_FILENAME.fullmatch(filename):
+        return PreEncoded(_DISPOSITION_HEAD + _quote_param(filename) + _DISPOSITION_END)
+    fallback = _NOT_PLAIN.sub("_", filename)
+    # One table lookup per UTF-8 byte gives _quote_param(_rfc5987(filename)) in one pass.
+    starred = "".join(map(_RFC5987_THEN_QUERY, filename.encode("utf-8")))
+    return PreEncoded(_DISPOSITION_HEAD + _quote_param(fallback) + _DISPOSITION_STAR + starred)
 
 
 @functools.lru_cache(maxsize=64)
@@ -155,20 +184,31 @@ class SigV4Presigner:
         out = []
         for key, params in requests:
             quoted_key = quote_key(key)
-            path = f"{base_path}/{quoted_key}"
-            if params:
-                encoded = [(quote_name(k), _quote_param(str(v))) for k, v in params]
+            if len(params) == 1:
+                # The common case (a download's file name), without the general merging.
+                name, value = params[0]
+                name = quote_name(name)
+                value = value if type(value) is PreEncoded else _quote_param(str(value))
+                op_query = f"{name}={value}&"
+                if "a" <= name[0] <= "z":
+                    # Lower-case names sort after every "X-Amz-…": append, no merge.
+                    canonical_query = f"{canonical_auth}&{name}={value}"
+                else:
+                    canonical_query = "&".join(
+                        f"{k}={v}" for k, v in sorted([(name, value), *auth]))
+            elif params:
+                encoded = [(quote_name(k), v if type(v) is PreEncoded else _quote_param(str(v)))
+                           for k, v in params]
                 op_query = "&".join(f"{k}={v}" for k, v in encoded) + "&"
                 if all("a" <= k[0] <= "z" for k, _v in encoded):
-                    # Lower-case names sort after every "X-Amz-…": no need to merge.
-                    ops = encoded if len(encoded) == 1 else sorted(encoded)
-                    canonical_query = canonical_auth + "&" + "&".join(f"{k}={v}" for k, v in ops)
+                    canonical_query = canonical_auth + "&" + "&".join(
+                        f"{k}={v}" for k, v in sorted(encoded))
                 else:
                     canonical_query = "&".join(f"{k}={v}" for k, v in sorted(encoded + auth))
             else:
                 op_query = ""
                 canonical_query = canonical_auth
-            canonical_request = f"{method}\n{path}\n{canonical_query}{cr_suffix}"
+            canonical_request = f"{method}\n{base_path}/{quoted_key}\n{canonical_query}{cr_suffix}"
             string_to_sign = sts_prefix + sha256(canonical_request.encode("utf-8")).hexdigest()
             signature = digest(signing_key, string_to_sign.encode("utf-8")).hex()
             out.append(f"{base_url}/{quoted_key}?{op_query}{auth_query}"

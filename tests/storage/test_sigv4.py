@@ -135,3 +135,13 @@ def test_changed_key_or_expiry_changes_the_signature():
     c = store.presign_get_many([("a.txt", None)], 61, issued_at=when)[0]
     sig = {u.split("X-Amz-Signature=")[1] for u in (a, b, c)}
     assert len(sig) == 3 and all(len(s) == 64 for s in sig)
+
+
+@pytest.mark.parametrize("filename", [
+    "a.txt", "a b.txt", "조선왕조실록 1 +=&.jsonl", 'q"uote.txt', "back\\slash.txt", "100%.csv",
+    "tab\tname", "emoji-😀.png", "~tilde~", "!#$&'()*+,;=:@.bin", "",
+])
+def test_pre_encoded_disposition_equals_quoting_the_whole_header(filename):
+    from storage.sigv4 import _quote_param, encoded_content_disposition
+
+    assert encoded_content_disposition(filename) == _quote_param(content_disposition(filename))
