@@ -87,6 +87,11 @@ def setup(instance: Path, small: int, large: int, large_mb: int) -> dict:
         provider = Actor.for_user(find_user(session, "kbs@kdc.test"))
         p = purchasing.request_purchase(session, lead, dataset=slug, offer=offer.id)
         purchasing.approve_purchase(session, provider, p.id)
+        from catalog.models.licenses import License
+        from catalog.services import terms
+
+        terms.accept_terms(session, lead, session.scalar(
+            select(License.id).where(License.purchase_id == p.id)))
         _tok, raw = create_token(session, Actor.system("bench"),
                                  find_user(session, "naver-member@kdc.test"))
     app.extensions["kdc_engine"].dispose()

@@ -143,7 +143,7 @@ def _prepare(tmp: Path, storage_url: str, n_objects: int, keys: list[str], bucke
             session.flush()
             session.add(License(team_id=team.id, dataset_id=ds.id, purchase_id=purchase.id,
                                 valid_from=now, valid_until=now + timedelta(days=365),
-                                terms=offer.terms()))
+                                terms=offer.terms(), terms_accepted_at=now))
             _tok, raw = create_token(session, Actor.system("bench"),
                                      find_user(session, "naver-member@kdc.test"))
     app.extensions["kdc_engine"].dispose()

@@ -332,6 +332,23 @@ def licenses(c: Context, status, dataset, team, as_json) -> None:
     err.print(f"[dim]{len(items)} licences[/dim]")
 
 
+@cli.command("accept-terms")
+@click.argument("license_id", type=int)
+@json_option
+@pass_ctx
+def accept_terms(c: Context, license_id: int, as_json) -> None:
+    """Accept licence LICENSE_ID's terms for your team (once, before the first download)."""
+    lic = c.client.post(f"/api/v1/licenses/{license_id}/accept-terms")
+    if as_json:
+        emit_json(lic)
+        return
+    terms = lic.get("terms") or {}
+    out.print(f"accepted the terms of licence {lic['id']} ({lic['dataset']}) for team "
+              f"{lic['team']}: uses {', '.join(terms.get('uses', []))}")
+    if terms.get("attribution"):
+        out.print(f"attribution: {terms['attribution']}")
+
+
 # --- data ------------------------------------------------------------------------------
 
 

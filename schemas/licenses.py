@@ -22,6 +22,8 @@ class LicenseSchema(ma.Schema):
     valid_until = ma.fields.DateTime()
     terms = ma.fields.Dict(metadata={"description": "Frozen copy of the offer's terms"})
     status_reason = ma.fields.String()
+    terms_accepted_at = ma.fields.DateTime(allow_none=True, metadata={
+        "description": "When someone of the team accepted the terms; downloads need it"})
 
 
 class LicenseListArgsSchema(ma.Schema):

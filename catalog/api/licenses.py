@@ -61,3 +61,25 @@ _admin_action("suspend", licensing.suspend_license,
               "Suspend an active licence (no new download URLs until reinstated)")
 _admin_action("reinstate", licensing.reinstate_license, "Reinstate a suspended licence")
 _admin_action("revoke", licensing.revoke_license, "Revoke a live licence for good")
+
+
+@blp.route("/<int:license_id>/accept-terms")
+class LicenseAcceptTerms(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.response(200, LicenseSchema)
+    @blp.alt_response(401, schema=None, description="No valid token")
+    @blp.alt_response(403, schema=None, description="Not a member of a team (`team_role_required`)")
+    @blp.alt_response(404, schema=None, description="No such licence of your team")
+    @blp.alt_response(409, schema=None, description="The licence is not active (`license_not_active`)")
+    @require_token("data:read")
+    def post(self, license_id):
+        """Accept a licence's terms for your team (needed once before the first download)
+
+        Idempotent: accepting again changes nothing. The acceptance (who, when) is stored on
+        the licence and written to the audit chain as `license:accept_terms`.
+        """
+        from catalog.services import terms
+
+        lic = terms.accept_terms(get_session(), current_actor(), license_id)
+        _ = lic.team, lic.dataset
+        return lic

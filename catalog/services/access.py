@@ -94,6 +94,15 @@ def check_license(session: Session, actor: Actor, dataset: Dataset,
                     code="license_required")
 
 
+def require_accepted_terms(lic: License) -> None:
+    """Someone of the team must have accepted the licence's terms before the first download."""
+    if lic.terms_accepted_at is None:
+        raise Forbidden(
+            f"Your team has not yet accepted the terms of licence {lic.id}. Read and accept them "
+            f"in the web UI (My team → licence) or with `kdc accept-terms {lic.id}`.",
+            code="terms_not_accepted", license_id=lic.id)
+
+
 def url_ttl(requested: int | None, default: int, lic: License, now: datetime) -> int:
     """Seconds a URL may live: as asked (or the default), at most 3,600, not past the licence."""
     ttl = min(int(requested or default), MAX_URL_TTL)
@@ -198,6 +207,7 @@ def issue_download_urls(session: Session, actor: Actor, store: ObjectStore, slug
         # The licence is checked at full precision: a licence approved this very second
         # is valid now; `now` (whole seconds) only dates the URLs and the grant.
         lic = check_license(session, actor, dataset, utcnow())
+        require_accepted_terms(lic)
         ver = published_version(session, dataset, version)
         seconds = url_ttl(ttl, default_ttl, lic, now)
         stmt = (select(DatasetObject.key, DatasetObject.size, DatasetObject.sha256)
@@ -246,6 +256,7 @@ def issue_file_url(session: Session, actor: Actor, store: ObjectStore, slug: str
         # The licence is checked at full precision: a licence approved this very second
         # is valid now; `now` (whole seconds) only dates the URLs and the grant.
         lic = check_license(session, actor, dataset, utcnow())
+        require_accepted_terms(lic)
         ver = published_version(session, dataset, version)
         seconds = url_ttl(ttl, default_ttl, lic, now)
         found = session.scalar(select(DatasetObject.id).where(

@@ -30,6 +30,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("query")
     parser.add_argument("--dest", required=True, type=Path)
+    parser.add_argument("--accept-terms", action="store_true",
+                        help="accept the licence's terms for your team if nobody has yet")
     args = parser.parse_args()
 
     api = httpx.Client(base_url=os.environ.get("KDC_URL", "http://127.0.0.1:5000"),
@@ -78,7 +80,17 @@ def main() -> int:
         print("run again once the purchase is approved to download")
         return 0
 
-    # 3. Download page by page: each page's URLs are fresh; verify every file.
+    # 3. The team accepts the licence's terms once before its first download (in the web UI,
+    #    or here: running this script with --accept-terms means you accept them for the team).
+    licence = licences["items"][0]
+    if licence.get("terms_accepted_at") is None:
+        if not args.accept_terms:
+            print(f"licence {licence['id']}: accept its terms first (uses: "
+                  f"{', '.join(licence['terms']['uses'])}); rerun with --accept-terms")
+            return 0
+        call("POST", f"/api/v1/licenses/{licence['id']}/accept-terms")
+
+    # 4. Download page by page: each page's URLs are fresh; verify every file.
     url: str | None = f"/api/v1/datasets/{slug}/manifest"
     files = 0
     with httpx.Client(timeout=60) as storage:  # presigned URLs: no bearer token

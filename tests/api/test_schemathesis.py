@@ -76,6 +76,11 @@ def license_naver(app) -> None:
         provider = Actor.for_user(find_user(session, "kbs@kdc.test"))
         purchase = purchasing.request_purchase(session, lead, dataset=LICENSED, offer=offer.id)
         purchasing.approve_purchase(session, provider, purchase.id)
+        from catalog.models.licenses import License
+        from catalog.services import terms
+
+        lic = session.scalar(select(License).where(License.purchase_id == purchase.id))
+        terms.accept_terms(session, lead, lic.id)
 
 
 def test_api_conforms_to_its_openapi_document(sqlite_demo_app):

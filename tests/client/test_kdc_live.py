@@ -34,6 +34,12 @@ def buy(kdc, slug: str, team: str = "naver", institution: str = "kbs") -> int:
                                   "approved by test", "--json")
     assert ok.code == 0, ok.err
     assert ok.json()["status"] == "approved"
+    # Downloads need the team to accept the licence's terms once.
+    lead = kdc.as_(f"{team}-lead")
+    lic = lead.run("licenses", "--dataset", slug, "--status", "active", "--json").json()["items"][0]
+    accepted = lead.run("accept-terms", str(lic["id"]))
+    assert accepted.code == 0, accepted.err
+    assert f"accepted the terms of licence {lic['id']}" in accepted.out
     return purchase["id"]
 
 
@@ -248,7 +254,7 @@ def test_worked_example_of_docs_api_md(kdc, tmp_path):
     def example(who: str):
         env = {**kdc.as_(who).env()}
         return subprocess.run([sys.executable, str(script), "실록 원문", "--dest",
-                               str(tmp_path / "annals")], env=env, capture_output=True,
+                               str(tmp_path / "annals"), "--accept-terms"], env=env, capture_output=True,
                               text=True, timeout=60)
 
     first = example("upstage-lead")

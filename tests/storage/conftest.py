@@ -137,7 +137,7 @@ def served_local(request, templates, tmp_path):
 def grant_license(app, team: str = "naver", dataset: str = DATASET, *,
                   status: LicenseStatus = LicenseStatus.ACTIVE, valid_for: timedelta =
                   timedelta(days=365), started: timedelta = timedelta(days=1),
-                  survives: bool = False) -> int:
+                  survives: bool = False, accepted: bool = True) -> int:
     """Insert a licence row directly (with the approved purchase it refers to)."""
     with app.app_context():
         session = get_session()
@@ -154,7 +154,8 @@ def grant_license(app, team: str = "naver", dataset: str = DATASET, *,
             terms = {**offer.terms(), "survives_elimination": survives}
             lic = License(team_id=t.id, dataset_id=ds.id, purchase_id=purchase.id,
                           status=status, valid_from=now - started,
-                          valid_until=now - started + valid_for, terms=terms)
+                          valid_until=now - started + valid_for, terms=terms,
+                          terms_accepted_at=now if accepted else None)
             session.add(lic)
             session.flush()
             return lic.id

@@ -235,3 +235,23 @@ def test_a_licence_approved_this_very_second_is_usable_at_once(demo_app):
         page = access.issue_download_urls(session, Actor.for_user(user),
                                           demo_app.extensions["kdc_store"], DATASET)
         assert page.objects
+
+
+def test_downloads_wait_for_the_terms_to_be_accepted(demo_app, client, token_for):
+    """No URL until someone of the team accepted the licence's terms; then at once."""
+    lic_id = grant_license(demo_app, accepted=False)
+    headers = token_for(MEMBER)
+    before = _counts(demo_app)
+    resp = client.get(f"/api/v1/datasets/{DATASET}/manifest", headers=headers)
+    _refused(resp, "terms_not_accepted")
+    assert resp.json["license_id"] == lic_id and f"kdc accept-terms {lic_id}" in resp.json["detail"]
+    assert _counts(demo_app) == before
+    accepted = client.post(f"/api/v1/licenses/{lic_id}/accept-terms", headers=headers)
+    assert accepted.status_code == 200 and accepted.json["terms_accepted_at"]
+    again = client.post(f"/api/v1/licenses/{lic_id}/accept-terms", headers=headers)
+    assert again.status_code == 200  # idempotent
+    resp = client.get(f"/api/v1/datasets/{DATASET}/manifest", headers=headers)
+    assert resp.status_code == 200 and resp.json["objects"]
+    other = client.post(f"/api/v1/licenses/{lic_id}/accept-terms",
+                        headers=token_for("upstage-member@kdc.test"))
+    assert other.status_code == 404
