@@ -151,30 +151,31 @@ class ObjectStore(abc.ABC):
 
     # --- multipart uploads (parts of 5 MiB … 5 GiB, at most 10,000) ----------------------
 
+    @abc.abstractmethod
     def create_multipart(self, key: str, content_type: str | None = None) -> str:
         """Start a multipart upload to ``key``; returns its upload id."""
-        raise NotImplementedError
 
     def presign_upload_part(self, key: str, upload_id: str, part_number: int,
                             expires_in: int) -> str:
         """A URL to PUT part ``part_number`` (1 … 10,000) of an upload."""
         return self.presign_upload_parts(key, upload_id, [part_number], expires_in)[0]
 
+    @abc.abstractmethod
     def presign_upload_parts(self, key: str, upload_id: str, part_numbers: list[int],
                              expires_in: int) -> list[str]:
-        raise NotImplementedError
+        """URLs to PUT each of ``part_numbers`` of an upload, in the order given."""
 
+    @abc.abstractmethod
     def list_parts(self, key: str, upload_id: str) -> list[UploadedPart]:
         """The parts received so far, by part number (``ObjectNotFound`` if no such upload)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def complete_multipart(self, key: str, upload_id: str) -> ObjectInfo:
         """Assemble every received part, in part-number order, into the object."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def abort_multipart(self, key: str, upload_id: str) -> None:
         """Discard an upload and its parts; aborting a finished or unknown one is a no-op."""
-        raise NotImplementedError
 
     # --- housekeeping ------------------------------------------------------------------
 
