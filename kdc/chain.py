@@ -116,38 +116,15 @@ def _plain(value) -> bool:
     """True when Python's json module already writes ``value`` exactly as RFC 8785 does:
     no floats, integers in the safe range, keys that sort alike in UTF-16 and code points."""
     t = type(value)
-    if t is dict:
-        for k, v in value.items():
-            if type(k) is not str or (not k.isascii() and _ASTRAL.search(k)):
-                return False
-            tv = type(v)
-            if tv is str or v is None or tv is bool:
-                continue
-            if tv is int:
-                if -MAX_SAFE_INT <= v <= MAX_SAFE_INT:
-                    continue
-                return False
-            if (tv is dict or tv is list or tv is tuple) and _plain(v):
-                continue
-            return False
-        return True
-    if t is list or t is tuple:
-        for v in value:
-            tv = type(v)
-            if tv is str or v is None or tv is bool:
-                continue
-            if tv is int:
-                if -MAX_SAFE_INT <= v <= MAX_SAFE_INT:
-                    continue
-                return False
-            if (tv is dict or tv is list or tv is tuple) and _plain(v):
-                continue
-            return False
-        return True
     if t is str or t is bool or value is None:
         return True
     if t is int:
         return -MAX_SAFE_INT <= value <= MAX_SAFE_INT
+    if t is dict:
+        return all(type(k) is str and (k.isascii() or not _ASTRAL.search(k)) and _plain(v)
+                   for k, v in value.items())
+    if t is list or t is tuple:
+        return all(_plain(v) for v in value)
     return False
 
 
