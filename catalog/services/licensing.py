@@ -57,36 +57,6 @@ def live_license(session: Session, team_id: int, dataset_id: int,
     )
 
 
-def usable_license(session: Session, team_id: int | None, dataset_id: int,
-                   now: datetime | None = None) -> License:
-    """The licence that entitles ``team_id`` to use a dataset now, or a 403 saying why not.
-
-    For the access broker: call it at the moment of use (URL issuance).
-    """
-    now = now or utcnow()
-    if team_id is None:
-        raise Forbidden("Only teams hold licences.", code="license_required")
-    lic = session.scalar(
-        select(License).where(License.team_id == team_id, License.dataset_id == dataset_id)
-        .order_by((License.status == LicenseStatus.ACTIVE).desc(), License.id.desc())
-    )
-    if lic is None:
-        raise Forbidden("Your team holds no licence for this dataset.", code="license_required")
-    status = effective_status(lic, now)
-    if status == LicenseStatus.ACTIVE:
-        return lic
-    messages = {
-        LicenseStatus.EXPIRED: ("Your team's licence for this dataset has expired.",
-                                "license_expired"),
-        LicenseStatus.SUSPENDED: ("Your team's licence for this dataset is suspended.",
-                                  "license_suspended"),
-        LicenseStatus.REVOKED: ("Your team's licence for this dataset has been revoked.",
-                                "license_revoked"),
-    }
-    detail, code = messages[status]
-    raise Forbidden(detail, code=code, license=lic.id)
-
-
 def expire_stale(session: Session, actor: Actor, team_id: int, dataset_id: int,
                  now: datetime) -> None:
     """Mark the team's lapsed live licences for a dataset expired (caller's transaction)."""

@@ -227,11 +227,14 @@ def test_joining_after_deadline_is_refused_before_tick_runs(demo_app, api, datas
 
 
 def test_usable_license_reports_why_not(demo_app, api, dataset_factory):
+    """The access broker's check at the moment of use names why a licence does not count."""
     import pytest
 
     from catalog.errors import Forbidden
-    from catalog.services import licensing
+    from catalog.models.datasets import Dataset
+    from catalog.services import access, licensing
     from catalog.services.context import Actor
+    from catalog.services.users import find_user
 
     ds = dataset_factory(term_months=1)
     pid = api.buy("ncai-lead", ds).json["id"]
@@ -239,21 +242,19 @@ def test_usable_license_reports_why_not(demo_app, api, dataset_factory):
     lic_id = api.get("ncai-lead", "/api/v1/licenses").json["items"][0]["id"]
     with demo_app.app_context():
         session = get_session()
-        from catalog.models.teams import Team
-
-        ncai = session.scalar(select(Team).where(Team.code == "ncai"))
-        naver = session.scalar(select(Team).where(Team.code == "naver"))
-        assert licensing.usable_license(session, ncai.id, ds["id"]).id == lic_id
+        dataset = session.get(Dataset, ds["id"])
+        ncai = Actor.for_user(find_user(session, "ncai-lead@kdc.test"))
+        naver = Actor.for_user(find_user(session, "naver-lead@kdc.test"))
+        assert access.check_license(session, ncai, dataset).id == lic_id
         with pytest.raises(Forbidden) as exc:
-            licensing.usable_license(session, ncai.id, ds["id"],
-                                     now=utcnow() + timedelta(days=40))
+            access.check_license(session, ncai, dataset, now=utcnow() + timedelta(days=40))
         assert exc.value.code == "license_expired"
         with pytest.raises(Forbidden) as exc:
-            licensing.usable_license(session, naver.id, ds["id"])
+            access.check_license(session, naver, dataset)
         assert exc.value.code == "license_required"
         licensing.suspend_license(session, Actor.system("test"), lic_id, "audit")
         with pytest.raises(Forbidden) as exc:
-            licensing.usable_license(session, ncai.id, ds["id"])
+            access.check_license(session, ncai, dataset)
         assert exc.value.code == "license_suspended"
     r = api.post("admin", f"/api/v1/licenses/{lic_id}/reinstate", {"reason": "cleared"})
     assert r.status_code == 200 and r.json["status"] == "active"
