@@ -29,6 +29,15 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# Primary keys are 32-bit integers: a larger id cannot exist, and drivers would overflow on it.
+MAX_ID = 2**31 - 1
+
+
+def id_in_range(value: int) -> bool:
+    """Whether ``value`` could be a row id (ids from URLs and bodies are checked with this)."""
+    return 0 < value <= MAX_ID
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

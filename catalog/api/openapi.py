@@ -20,8 +20,8 @@ from http import HTTPStatus
 from flask import Flask, request
 
 from catalog.api import etag, ratelimit
+from catalog.db import MAX_ID, id_in_range
 
-MAX_ID = 2**31 - 1
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 STANDARD_PROBLEMS = {
@@ -127,7 +127,7 @@ def _refuse_impossible_ids():
     if not request.view_args or not is_api_request():
         return
     for name, value in request.view_args.items():
-        if isinstance(value, int) and not 1 <= value <= MAX_ID:
+        if isinstance(value, int) and not id_in_range(value):
             raise NotFound(f"No such resource: {name} {value} is out of range.")
 
 

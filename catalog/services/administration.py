@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from catalog.db import transaction, utcnow
+from catalog.db import id_in_range, transaction, utcnow
 from catalog.errors import Conflict, Forbidden, InvalidInput, NotFound
 from catalog.models.datasets import Dataset
 from catalog.models.institutions import Institution, InstitutionKind
@@ -252,7 +252,7 @@ def update_account(
     if password and len(password) < 8:
         raise _invalid("password", "At least 8 characters.", "weak_password")
     with transaction(session):
-        user = session.get(User, user_id) if 0 < user_id <= 2**31 - 1 else None
+        user = session.get(User, user_id) if id_in_range(user_id) else None
         if user is None:
             raise NotFound(f"No user {user_id}.")
         if user.id == actor.user_id and (role_value != Role.ADMIN or not active):

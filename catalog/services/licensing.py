@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from catalog.db import transaction, utcnow
+from catalog.db import id_in_range, transaction, utcnow
 from catalog.errors import Conflict, Forbidden, InvalidInput, NotFound
 from catalog.models.datasets import Dataset
 from catalog.models.licenses import License, LicenseStatus
@@ -105,7 +105,7 @@ def _require_admin(actor: Actor) -> None:
 
 
 def _lock_license(session: Session, license_id: int) -> License:
-    if not 0 < license_id <= 2**31 - 1:
+    if not id_in_range(license_id):
         raise NotFound(f"No licence {license_id}.")
     lic = session.scalar(
         select(License).where(License.id == license_id).with_for_update()

@@ -12,7 +12,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from catalog.db import transaction
+from catalog.db import id_in_range, transaction
 from catalog.errors import Conflict, Forbidden, InvalidInput, NotFound
 from catalog.models.datasets import Dataset, DatasetStatus, Modality, Sensitivity
 from catalog.models.institutions import Institution
@@ -305,7 +305,7 @@ def create_offer(session: Session, actor: Actor, slug: str, **fields) -> Offer:
 def deactivate_offer(session: Session, actor: Actor, offer_id: int) -> Offer:
     """Stop selling under an offer. Licences sold under it keep their frozen terms."""
     with transaction(session):
-        offer = session.get(Offer, offer_id) if 0 < offer_id <= 2**31 - 1 else None
+        offer = session.get(Offer, offer_id) if id_in_range(offer_id) else None
         if offer is None:
             raise NotFound(f"No offer {offer_id}.")
         _require_manager(actor, offer.dataset)

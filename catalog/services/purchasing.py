@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from catalog.db import transaction, utcnow
+from catalog.db import id_in_range, transaction, utcnow
 from catalog.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from catalog.models.datasets import Dataset, DatasetStatus
 from catalog.models.ledger import TransactionKind
@@ -59,7 +59,6 @@ LIVE_STATUSES = (PurchaseStatus.REQUESTED, PurchaseStatus.OPEN, PurchaseStatus.P
 DECIDED_STATUSES = (PurchaseStatus.APPROVED, PurchaseStatus.REJECTED, PurchaseStatus.CANCELLED,
                     PurchaseStatus.FAILED)
 MAX_NOTE = 1000
-MAX_ID = 2**31 - 1  # ids are 32-bit: anything larger cannot exist (and overflows drivers)
 
 
 # --------------------------------------------------------------------------- reading
@@ -100,7 +99,7 @@ def _load_options():
 
 def get_purchase(session: Session, actor: Actor, purchase_id: int) -> Purchase:
     """A purchase the actor may see (404 otherwise: drafts of other teams do not exist for you)."""
-    if not 0 < purchase_id <= MAX_ID:
+    if not id_in_range(purchase_id):
         raise NotFound(f"No purchase {purchase_id}.")
     purchase = session.scalar(
         select(Purchase).where(Purchase.id == purchase_id).options(*_load_options())
@@ -361,7 +360,7 @@ def _lock_purchase(session: Session, actor: Actor, purchase_id: int, *,
     A purchase the actor may not see is a 404, except for provider staff deciding: a
     provider of another institution gets 403 ``wrong_institution``.
     """
-    if not 0 < purchase_id <= MAX_ID:
+    if not id_in_range(purchase_id):
         raise NotFound(f"No purchase {purchase_id}.")
     purchase = session.scalar(
         select(Purchase).where(Purchase.id == purchase_id).with_for_update()
@@ -447,7 +446,7 @@ def request_purchase(session: Session, actor: Actor, *, dataset: str, offer: int
         ds = session.scalar(select(Dataset).where(Dataset.slug == dataset))
         if ds is None or ds.status != DatasetStatus.PUBLISHED:
             raise NotFound(f"No published dataset {dataset!r}.")
-        off = session.get(Offer, offer) if 0 < offer <= MAX_ID else None
+        off = session.get(Offer, offer) if id_in_range(offer) else None
         if off is None or off.dataset_id != ds.id or not off.active:
             raise NotFound(f"Dataset {ds.slug} has no active offer {offer}.",
                            code="offer_not_found")

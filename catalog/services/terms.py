@@ -13,15 +13,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog.db import transaction, utcnow
+from catalog.db import id_in_range, transaction, utcnow
 from catalog.errors import Conflict, Forbidden, NotFound
 from catalog.models.licenses import License, LicenseStatus
 from catalog.services import access
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
 from storage.base import ObjectStore
-
-MAX_ID = 2**31 - 1
 
 
 def _team_license(
@@ -31,7 +29,7 @@ def _team_license(
         raise Forbidden(
             "Only members of the licensed team accept its terms.", code="team_role_required"
         )
-    if not 0 < license_id <= MAX_ID:
+    if not id_in_range(license_id):
         raise NotFound(f"No licence {license_id}.")
     stmt = select(License).where(License.id == license_id)
     if for_update:

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from catalog.db import get_session
+from catalog.db import get_session, id_in_range
 from catalog.errors import DomainError
 from catalog.models.users import Role, User
 from catalog.services import administration, ledger, myteam, purchasing
@@ -249,7 +249,7 @@ def users():
 @guard
 def user(user_id: int):
     session = get_session()
-    target = session.get(User, user_id) if user_id <= 2**31 - 1 else None
+    target = session.get(User, user_id) if id_in_range(user_id) else None
     if target is None:
         from flask import abort
 

@@ -22,7 +22,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from catalog.db import get_session
+from catalog.db import get_session, id_in_range
 from catalog.errors import DomainError
 from catalog.services import myteam, terms, tokens
 from catalog.storage_ext import get_object_store
@@ -180,7 +180,7 @@ def token_list():
 def token_revoke(token_id: int):
     ActionForm().validate_on_submit()
     try:
-        if token_id > 2**31 - 1:
+        if not id_in_range(token_id):
             raise tokens.NotFound(f"No token {token_id} of yours exists.", code="token_not_found")
         token = tokens.revoke_token(get_session(), web_actor(), token_id)
     except DomainError as exc:
