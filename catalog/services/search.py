@@ -15,7 +15,7 @@ import math
 import unicodedata
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from catalog.models.datasets import Dataset, DatasetStatus
@@ -217,9 +217,3 @@ def search_datasets(
 
 def reindex_dataset(dataset: Dataset) -> None:
     dataset.search_text = build_search_text(dataset)
-
-
-def count_published(session: Session) -> int:
-    return session.scalar(
-        select(func.count()).select_from(Dataset).where(and_(Dataset.status == DatasetStatus.PUBLISHED))
-    ) or 0
