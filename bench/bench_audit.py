@@ -36,8 +36,16 @@ from kdc.chain import (  # noqa: E402
 
 PG_ADMIN = os.environ.get("KDC_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 TEAMS = ["naver", "upstage", "skt", "ncai", "lgai"]
-ACTIONS = ["purchase:request", "purchase:open", "purchase:join", "purchase:approve",
-           "ledger:purchase", "license:issue", "access:issue_urls", "ledger:grant"]
+ACTIONS = [
+    "purchase:request",
+    "purchase:open",
+    "purchase:join",
+    "purchase:approve",
+    "ledger:purchase",
+    "license:issue",
+    "access:issue_urls",
+    "ledger:grant",
+]
 
 
 def realistic_events(n: int, seed: int = 5, ids: bool = True):
@@ -48,18 +56,30 @@ def realistic_events(n: int, seed: int = 5, ids: bool = True):
     for seq in range(1, n + 1):
         action = ACTIONS[seq % len(ACTIONS)]
         team = TEAMS[seq % 5]
-        data = {"dataset": f"nikh-sillok-{seq % 97}", "team": team,
-                "price_krw": rnd.randrange(10**7, 3 * 10**9)}
+        data = {
+            "dataset": f"nikh-sillok-{seq % 97}",
+            "team": team,
+            "price_krw": rnd.randrange(10**7, 3 * 10**9),
+        }
         if action == "purchase:approve":
             data["shares"] = [{"team": t, "share_krw": 100_000_000} for t in TEAMS[:3]]
             data["note"] = "승인합니다 — 공동구매 조건 확인"
         elif action == "access:issue_urls":
             data.update({"version": "2025.1", "objects": rnd.randrange(1, 500), "ttl": 900})
         ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t0 + seq)) + f".{seq % 1_000_000:06d}Z"
-        ev = {"seq": seq, "ts": ts, "actor": f"{team}-lead@kdc.test", "actor_id": 10 + seq % 20 if ids else None,
-              "token_id": (None if seq % 3 else seq % 50) if ids else None, "action": action,
-              "subject_type": action.split(":")[0], "subject_id": str(seq // 3),
-              "data": data, "client_addr": f"10.0.0.{seq % 250}", "prev_hash": prev}
+        ev = {
+            "seq": seq,
+            "ts": ts,
+            "actor": f"{team}-lead@kdc.test",
+            "actor_id": 10 + seq % 20 if ids else None,
+            "token_id": (None if seq % 3 else seq % 50) if ids else None,
+            "action": action,
+            "subject_type": action.split(":")[0],
+            "subject_id": str(seq // 3),
+            "data": data,
+            "client_addr": f"10.0.0.{seq % 250}",
+            "prev_hash": prev,
+        }
         ev["hash"] = prev = event_hash(ev)
         yield ev
 
@@ -77,14 +97,37 @@ def write_export(path: Path, n: int, key) -> None:
                 evh.write(export_line(ev) + "\n")
                 if ev["seq"] % 100_000 == 0 or ev["seq"] == n:
                     ts = "2026-11-28T00:00:00.000000Z"
-                    cps.append({"type": "checkpoint", "seq": ev["seq"], "hash": ev["hash"],
-                                "signed_at": ts, "key_id": key.key_id,
-                                "signature": key.sign(ev["seq"], ev["hash"], ts)})
-        fh.write(export_line({"type": "header", "format": "kdc-audit-export", "version": 1,
-                              "after": 0, "head_seq": n, "head_hash": cps[-1]["hash"],
-                              "exported_at": "2026-11-28T00:00:00.000000Z",
-                              "public_keys": [{"key_id": info["key_id"], "algorithm": ALGORITHM,
-                                               "public_key_pem": info["public_key_pem"]}]}) + "\n")
+                    cps.append(
+                        {
+                            "type": "checkpoint",
+                            "seq": ev["seq"],
+                            "hash": ev["hash"],
+                            "signed_at": ts,
+                            "key_id": key.key_id,
+                            "signature": key.sign(ev["seq"], ev["hash"], ts),
+                        }
+                    )
+        fh.write(
+            export_line(
+                {
+                    "type": "header",
+                    "format": "kdc-audit-export",
+                    "version": 1,
+                    "after": 0,
+                    "head_seq": n,
+                    "head_hash": cps[-1]["hash"],
+                    "exported_at": "2026-11-28T00:00:00.000000Z",
+                    "public_keys": [
+                        {
+                            "key_id": info["key_id"],
+                            "algorithm": ALGORITHM,
+                            "public_key_pem": info["public_key_pem"],
+                        }
+                    ],
+                }
+            )
+            + "\n"
+        )
         for cp in cps:
             fh.write(export_line(cp) + "\n")
         with open(events_tmp, encoding="utf-8") as evh:
@@ -103,10 +146,12 @@ def bench_offline(n: int, tmp: Path, key) -> None:
     result = verify_export(str(path), public_keys={key.key_id: key.private.public_key()})
     took = time.perf_counter() - t
     assert result.ok and result.valid_events == n, result.as_dict()
-    print(f"offline verify: {n:,} events ({size / 1e6:,.0f} MB, {result.checkpoints_valid} "
-          f"signed checkpoints) in {took:.2f} s = {n / took:,.0f} events/s "
-          f"(target < 10 s for 1,000,000: {'met' if took * 1_000_000 / n < 10 else 'MISSED'}; "
-          f"writing the export took {gen:.1f} s)")
+    print(
+        f"offline verify: {n:,} events ({size / 1e6:,.0f} MB, {result.checkpoints_valid} "
+        f"signed checkpoints) in {took:.2f} s = {n / took:,.0f} events/s "
+        f"(target < 10 s for 1,000,000: {'met' if took * 1_000_000 / n < 10 else 'MISSED'}; "
+        f"writing the export took {gen:.1f} s)"
+    )
 
 
 def _pg_db():
@@ -114,7 +159,7 @@ def _pg_db():
 
     name = f"kdc_bench_audit_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
+        conn.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
     base = PG_ADMIN.rsplit("/", 1)[0]
     return name, f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
 
@@ -144,15 +189,29 @@ def bench_pg_verify(n: int) -> None:
         t = time.perf_counter()
         last = None
         with psycopg.connect(dsn) as conn, conn.cursor() as cur:
-            with cur.copy("COPY audit_events (seq, created_at, actor_id, actor_token_id, actor, "
-                          "action, subject_type, subject_id, data, client_addr, prev_hash, hash)"
-                          " FROM STDIN") as copy:
+            with cur.copy(
+                "COPY audit_events (seq, created_at, actor_id, actor_token_id, actor, "
+                "action, subject_type, subject_id, data, client_addr, prev_hash, hash)"
+                " FROM STDIN"
+            ) as copy:
                 for ev in realistic_events(n, ids=False):
                     ts = datetime.strptime(ev["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-                    copy.write_row((ev["seq"], ts, None, None, ev["actor"], ev["action"],
-                                    ev["subject_type"], ev["subject_id"],
-                                    json.dumps(ev["data"], ensure_ascii=False),
-                                    ev["client_addr"], ev["prev_hash"], ev["hash"]))
+                    copy.write_row(
+                        (
+                            ev["seq"],
+                            ts,
+                            None,
+                            None,
+                            ev["actor"],
+                            ev["action"],
+                            ev["subject_type"],
+                            ev["subject_id"],
+                            json.dumps(ev["data"], ensure_ascii=False),
+                            ev["client_addr"],
+                            ev["prev_hash"],
+                            ev["hash"],
+                        )
+                    )
                     last = ev
             cur.execute("UPDATE audit_chain_head SET seq = %s, hash = %s", (n, last["hash"]))
         load = time.perf_counter() - t
@@ -164,8 +223,10 @@ def bench_pg_verify(n: int) -> None:
         assert result.ok and result.valid_events == n, result.as_dict()
         session.close()
         engine.dispose()
-        print(f"PostgreSQL verify: {n:,} events in {took:.2f} s = {n / took:,.0f} events/s "
-              f"(≈ {took * 1_000_000 / n:.1f} s per 1,000,000; loading took {load:.1f} s)")
+        print(
+            f"PostgreSQL verify: {n:,} events in {took:.2f} s = {n / took:,.0f} events/s "
+            f"(≈ {took * 1_000_000 / n:.1f} s per 1,000,000; loading took {load:.1f} s)"
+        )
     finally:
         _drop(name)
 
@@ -195,10 +256,19 @@ def bench_append(txns: int) -> None:
             team.balance_krw -= 1
             session.flush()
             if with_event:
-                record_event(session, actor, "purchase:approve", "purchase", 1,
-                             {"dataset": "nikh-sillok", "price_krw": 300_000_000,
-                              "shares": [{"team": t, "share_krw": 100_000_000}
-                                         for t in TEAMS[:3]], "note": "승인"})
+                record_event(
+                    session,
+                    actor,
+                    "purchase:approve",
+                    "purchase",
+                    1,
+                    {
+                        "dataset": "nikh-sillok",
+                        "price_krw": 300_000_000,
+                        "shares": [{"team": t, "share_krw": 100_000_000} for t in TEAMS[:3]],
+                        "note": "승인",
+                    },
+                )
             session.commit()
             return time.perf_counter() - t
 
@@ -209,10 +279,12 @@ def bench_append(txns: int) -> None:
         for i in range(txns):
             (with_ev if i % 2 else base).append(one(bool(i % 2)))
         b, w = statistics.median(base), statistics.median(with_ev)
-        print(f"PostgreSQL append: median transaction {b * 1000:.3f} ms without an event, "
-              f"{w * 1000:.3f} ms with one: an event adds {(w - b) * 1000:.3f} ms "
-              f"(mean {(statistics.mean(with_ev) - statistics.mean(base)) * 1000:.3f} ms; "
-              f"target < 2 ms: {'met' if w - b < 0.002 else 'MISSED'}; {txns:,} transactions)")
+        print(
+            f"PostgreSQL append: median transaction {b * 1000:.3f} ms without an event, "
+            f"{w * 1000:.3f} ms with one: an event adds {(w - b) * 1000:.3f} ms "
+            f"(mean {(statistics.mean(with_ev) - statistics.mean(base)) * 1000:.3f} ms; "
+            f"target < 2 ms: {'met' if w - b < 0.002 else 'MISSED'}; {txns:,} transactions)"
+        )
         session.close()
         engine.dispose()
     finally:

@@ -37,12 +37,14 @@ def free_port() -> int:
 
 def setup(instance: Path, small: int, large: int, large_mb: int) -> dict:
     instance.mkdir(parents=True, exist_ok=True)
-    os.environ.update({
-        "KDC_INSTANCE_PATH": str(instance),
-        "KDC_DATABASE_URL": f"sqlite:///{instance / 'kdc.sqlite3'}",
-        "KDC_STORAGE_URL": f"file://{instance / 'storage'}",
-        "KDC_SECRET_KEY": "bench-secret",
-    })
+    os.environ.update(
+        {
+            "KDC_INSTANCE_PATH": str(instance),
+            "KDC_DATABASE_URL": f"sqlite:///{instance / 'kdc.sqlite3'}",
+            "KDC_STORAGE_URL": f"file://{instance / 'storage'}",
+            "KDC_SECRET_KEY": "bench-secret",
+        }
+    )
     from sqlalchemy import select
 
     from app import create_app
@@ -64,25 +66,38 @@ def setup(instance: Path, small: int, large: int, large_mb: int) -> dict:
         load_demo(session, store)
         slug = "kbs-news-speech"
         ds = session.scalar(select(Dataset).where(Dataset.slug == slug))
-        for label, files in (("small", {f"clips/{i:05d}.bin": os.urandom(64 * 1024)
-                                        for i in range(small)}),
-                             ("large", {f"video/{i}.bin": os.urandom(large_mb * 1024**2)
-                                        for i in range(large)})):
+        for label, files in (
+            ("small", {f"clips/{i:05d}.bin": os.urandom(64 * 1024) for i in range(small)}),
+            ("large", {f"video/{i}.bin": os.urandom(large_mb * 1024**2) for i in range(large)}),
+        ):
             with transaction(session):
                 prefix = f"bench/{label}"
-                version = DatasetVersion(dataset_id=ds.id, label=label, storage_backend="file",
-                                         bucket=store.bucket, prefix=prefix,
-                                         status=VersionStatus.PUBLISHED, published_at=utcnow(),
-                                         object_count=len(files),
-                                         total_bytes=sum(map(len, files.values())))
+                version = DatasetVersion(
+                    dataset_id=ds.id,
+                    label=label,
+                    storage_backend="file",
+                    bucket=store.bucket,
+                    prefix=prefix,
+                    status=VersionStatus.PUBLISHED,
+                    published_at=utcnow(),
+                    object_count=len(files),
+                    total_bytes=sum(map(len, files.values())),
+                )
                 session.add(version)
                 session.flush()
                 for key, data in files.items():
                     store.put(f"{prefix}/{key}", data)
-                    session.add(DatasetObject(version_id=version.id, key=key, size=len(data),
-                                              sha256=hashlib.sha256(data).hexdigest()))
-        offer = session.scalar(select(Offer).where(Offer.dataset_id == ds.id,
-                                                   Offer.mode == OfferMode.INDIVIDUAL))
+                    session.add(
+                        DatasetObject(
+                            version_id=version.id,
+                            key=key,
+                            size=len(data),
+                            sha256=hashlib.sha256(data).hexdigest(),
+                        )
+                    )
+        offer = session.scalar(
+            select(Offer).where(Offer.dataset_id == ds.id, Offer.mode == OfferMode.INDIVIDUAL)
+        )
         lead = Actor.for_user(find_user(session, "naver-lead@kdc.test"))
         provider = Actor.for_user(find_user(session, "kbs@kdc.test"))
         p = purchasing.request_purchase(session, lead, dataset=slug, offer=offer.id)
@@ -90,10 +105,12 @@ def setup(instance: Path, small: int, large: int, large_mb: int) -> dict:
         from catalog.models.licenses import License
         from catalog.services import terms
 
-        terms.accept_terms(session, lead, session.scalar(
-            select(License.id).where(License.purchase_id == p.id)))
-        _tok, raw = create_token(session, Actor.system("bench"),
-                                 find_user(session, "naver-member@kdc.test"))
+        terms.accept_terms(
+            session, lead, session.scalar(select(License.id).where(License.purchase_id == p.id))
+        )
+        _tok, raw = create_token(
+            session, Actor.system("bench"), find_user(session, "naver-member@kdc.test")
+        )
     app.extensions["kdc_engine"].dispose()
     return {"token": raw, "slug": slug}
 
@@ -111,9 +128,19 @@ def main() -> None:
         port = free_port()
         url = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "-w", "4", "-b",
-             f"127.0.0.1:{port}", "app:create_app()"],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ)
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "-w",
+                "4",
+                "-b",
+                f"127.0.0.1:{port}",
+                "app:create_app()",
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=os.environ,
+        )
         for _ in range(100):
             try:
                 httpx.get(url + "/api/v1/institutions", timeout=1)
@@ -122,28 +149,62 @@ def main() -> None:
                 time.sleep(0.1)
         env = {**os.environ, "KDC_URL": url, "KDC_TOKEN": info["token"]}
         kdc = [sys.executable, "-m", "kdc.cli"]
-        print(f"server: gunicorn 4 sync workers; {args.small} files of 64 KiB, "
-              f"{args.large} files of {args.large_mb} MiB")
+        print(
+            f"server: gunicorn 4 sync workers; {args.small} files of 64 KiB, "
+            f"{args.large} files of {args.large_mb} MiB"
+        )
         for label in ("small", "large"):
             for jobs in (1, 4, 8):
                 dest = work / f"{label}-{jobs}"
-                res = subprocess.run([*kdc, "fetch", info["slug"], "--version", label,
-                                      "--dest", str(dest), "--jobs", str(jobs), "--json"],
-                                     cwd=ROOT, env=env, capture_output=True, text=True)
+                res = subprocess.run(
+                    [
+                        *kdc,
+                        "fetch",
+                        info["slug"],
+                        "--version",
+                        label,
+                        "--dest",
+                        str(dest),
+                        "--jobs",
+                        str(jobs),
+                        "--json",
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                )
                 s = json.loads(res.stdout)
                 assert s["status"] == "complete", res.stderr
                 mb = s["bytes_downloaded"] / 1024**2
-                print(f"{label:5} -j {jobs}: {s['objects']:4} files {mb:7.1f} MiB in "
-                      f"{s['seconds']:6.2f} s = {s['objects'] / s['seconds']:7.1f} files/s, "
-                      f"{mb / s['seconds']:6.1f} MiB/s (exit {res.returncode})")
+                print(
+                    f"{label:5} -j {jobs}: {s['objects']:4} files {mb:7.1f} MiB in "
+                    f"{s['seconds']:6.2f} s = {s['objects'] / s['seconds']:7.1f} files/s, "
+                    f"{mb / s['seconds']:6.1f} MiB/s (exit {res.returncode})"
+                )
             started = time.monotonic()
-            res = subprocess.run([*kdc, "fetch", info["slug"], "--version", label, "--dest",
-                                  str(work / f"{label}-8"), "--json"], cwd=ROOT, env=env,
-                                 capture_output=True, text=True)
+            res = subprocess.run(
+                [
+                    *kdc,
+                    "fetch",
+                    info["slug"],
+                    "--version",
+                    label,
+                    "--dest",
+                    str(work / f"{label}-8"),
+                    "--json",
+                ],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+            )
             s = json.loads(res.stdout)
-            print(f"{label:5} re-run on the complete directory: {s['downloaded']} downloaded, "
-                  f"{s['present']} present, {time.monotonic() - started:.2f} s wall "
-                  "(process start included)")
+            print(
+                f"{label:5} re-run on the complete directory: {s['downloaded']} downloaded, "
+                f"{s['present']} present, {time.monotonic() - started:.2f} s wall "
+                "(process start included)"
+            )
     finally:
         if server is not None:
             server.terminate()

@@ -34,34 +34,51 @@ import boto3  # noqa: E402
 import httpx  # noqa: E402
 
 PAGE_SIZE = 5000
-AWS = {"AWS_ACCESS_KEY_ID": "AKIABENCHKDC", "AWS_SECRET_ACCESS_KEY": "bench-secret-key",
-       "AWS_DEFAULT_REGION": "ap-northeast-2"}
+AWS = {
+    "AWS_ACCESS_KEY_ID": "AKIABENCHKDC",
+    "AWS_SECRET_ACCESS_KEY": "bench-secret-key",
+    "AWS_DEFAULT_REGION": "ap-northeast-2",
+}
 # Worst case: Korean directory and file names, spaces and reserved characters in every key
 # (each URL then carries a percent-encoded RFC 5987 file name too).
 KEYS = [f"원문/권{i:05d}/조선왕조실록 {i} +=&.jsonl" for i in range(20_000)]
 # Typical: ASCII paths, as most archives name their shards.
-ASCII_KEYS = [f"sillok/reign-{i % 27:02d}/vol-{i:05d}/articles-{i:06d}.jsonl"
-              for i in range(20_000)]
+ASCII_KEYS = [
+    f"sillok/reign-{i % 27:02d}/vol-{i:05d}/articles-{i:06d}.jsonl" for i in range(20_000)
+]
 
 
 def bench_presign(keys_all: list[str], label: str, n_boto: int = 3000) -> None:
     from storage.base import content_disposition
     from storage.s3 import S3Store
 
-    session = boto3.session.Session(aws_access_key_id=AWS["AWS_ACCESS_KEY_ID"],
-                                    aws_secret_access_key=AWS["AWS_SECRET_ACCESS_KEY"],
-                                    region_name="ap-northeast-2")
-    store = S3Store("kdc-bench", "data", endpoint_url="http://127.0.0.1:9000",
-                    region="ap-northeast-2", addressing_style="path", session=session)
+    session = boto3.session.Session(
+        aws_access_key_id=AWS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=AWS["AWS_SECRET_ACCESS_KEY"],
+        region_name="ap-northeast-2",
+    )
+    store = S3Store(
+        "kdc-bench",
+        "data",
+        endpoint_url="http://127.0.0.1:9000",
+        region="ap-northeast-2",
+        addressing_style="path",
+        session=session,
+    )
     client = store.client
     keys = keys_all[:n_boto]
     client.generate_presigned_url("get_object", Params={"Bucket": "kdc-bench", "Key": "warm"})
     t0 = time.perf_counter()
     for key in keys:
-        client.generate_presigned_url("get_object", Params={
-            "Bucket": "kdc-bench", "Key": f"data/{key}",
-            "ResponseContentDisposition": content_disposition(key.rsplit("/", 1)[-1])},
-            ExpiresIn=900)
+        client.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": "kdc-bench",
+                "Key": f"data/{key}",
+                "ResponseContentDisposition": content_disposition(key.rsplit("/", 1)[-1]),
+            },
+            ExpiresIn=900,
+        )
     boto_rate = len(keys) / (time.perf_counter() - t0)
 
     items = [(k, k.rsplit("/", 1)[-1]) for k in keys_all]
@@ -71,12 +88,16 @@ def bench_presign(keys_all: list[str], label: str, n_boto: int = 3000) -> None:
     for _ in range(3):
         t0 = time.perf_counter()
         for start in range(0, len(items), 1000):
-            store.presign_get_many(items[start:start + 1000], 900, issued_at=now)
+            store.presign_get_many(items[start : start + 1000], 900, issued_at=now)
         best = max(best, len(items) / (time.perf_counter() - t0))
-    print(f"presign [{label}] boto3 generate_presigned_url loop: {boto_rate:10,.0f} URLs/s "
-          f"({1e3 / boto_rate:.3f} ms per URL, {n_boto} URLs)")
-    print(f"presign [{label}] storage.sigv4 (presign_get_many): {best:10,.0f} URLs/s "
-          f"({1e6 / best:.1f} µs per URL, {len(items)} URLs, best of 3)")
+    print(
+        f"presign [{label}] boto3 generate_presigned_url loop: {boto_rate:10,.0f} URLs/s "
+        f"({1e3 / boto_rate:.3f} ms per URL, {n_boto} URLs)"
+    )
+    print(
+        f"presign [{label}] storage.sigv4 (presign_get_many): {best:10,.0f} URLs/s "
+        f"({1e6 / best:.1f} µs per URL, {len(items)} URLs, best of 3)"
+    )
     print(f"presign [{label}] ratio: {best / boto_rate:.1f}x  (goal ≥ 40x)")
 
 
@@ -113,8 +134,9 @@ def _prepare(tmp: Path, storage_url: str, n_objects: int, keys: list[str], bucke
 
     db_url = f"sqlite:///{tmp / 'bench.sqlite3'}"
     upgrade(db_url)
-    app = create_app({"DATABASE_URL": db_url, "STORAGE_URL": storage_url,
-                      "SECRET_KEY": "bench-secret"})
+    app = create_app(
+        {"DATABASE_URL": db_url, "STORAGE_URL": storage_url, "SECRET_KEY": "bench-secret"}
+    )
     with app.app_context():
         session = get_session()
         load_demo(session, app.extensions["kdc_store"])
@@ -123,29 +145,56 @@ def _prepare(tmp: Path, storage_url: str, n_objects: int, keys: list[str], bucke
             team = session.scalar(select(Team).where(Team.code == "naver"))
             offer = session.scalar(select(Offer).where(Offer.dataset_id == ds.id))
             now = utcnow()
-            version = DatasetVersion(dataset_id=ds.id, label="bench", storage_backend="s3",
-                                     bucket=bucket, prefix="datasets/bench",
-                                     status=VersionStatus.PUBLISHED, published_at=now,
-                                     object_count=n_objects, total_bytes=n_objects * 1000)
+            version = DatasetVersion(
+                dataset_id=ds.id,
+                label="bench",
+                storage_backend="s3",
+                bucket=bucket,
+                prefix="datasets/bench",
+                status=VersionStatus.PUBLISHED,
+                published_at=now,
+                object_count=n_objects,
+                total_bytes=n_objects * 1000,
+            )
             session.add(version)
             session.flush()
-            rows = [{"version_id": version.id, "key": f"{i // len(keys)}/{keys[i % len(keys)]}",
-                     "size": 1000,
-                "sha256": hashlib.sha256(str(i).encode()).hexdigest(),
-                "content_type": "application/x-ndjson", "created_at": now}
-                for i in range(n_objects)]
+            rows = [
+                {
+                    "version_id": version.id,
+                    "key": f"{i // len(keys)}/{keys[i % len(keys)]}",
+                    "size": 1000,
+                    "sha256": hashlib.sha256(str(i).encode()).hexdigest(),
+                    "content_type": "application/x-ndjson",
+                    "created_at": now,
+                }
+                for i in range(n_objects)
+            ]
             for start in range(0, len(rows), 10_000):
-                session.execute(insert(DatasetObject), rows[start:start + 10_000])
-            purchase = Purchase(dataset_id=ds.id, offer_id=offer.id, mode=offer.mode,
-                                status=PurchaseStatus.APPROVED, price_krw=offer.price_krw,
-                                opener_team_id=team.id)
+                session.execute(insert(DatasetObject), rows[start : start + 10_000])
+            purchase = Purchase(
+                dataset_id=ds.id,
+                offer_id=offer.id,
+                mode=offer.mode,
+                status=PurchaseStatus.APPROVED,
+                price_krw=offer.price_krw,
+                opener_team_id=team.id,
+            )
             session.add(purchase)
             session.flush()
-            session.add(License(team_id=team.id, dataset_id=ds.id, purchase_id=purchase.id,
-                                valid_from=now, valid_until=now + timedelta(days=365),
-                                terms=offer.terms(), terms_accepted_at=now))
-            _tok, raw = create_token(session, Actor.system("bench"),
-                                     find_user(session, "naver-member@kdc.test"))
+            session.add(
+                License(
+                    team_id=team.id,
+                    dataset_id=ds.id,
+                    purchase_id=purchase.id,
+                    valid_from=now,
+                    valid_until=now + timedelta(days=365),
+                    terms=offer.terms(),
+                    terms_accepted_at=now,
+                )
+            )
+            _tok, raw = create_token(
+                session, Actor.system("bench"), find_user(session, "naver-member@kdc.test")
+            )
     app.extensions["kdc_engine"].dispose()
     return raw
 
@@ -161,20 +210,43 @@ def bench_manifest(n_objects: int, keys: list[str], label: str) -> None:
         endpoint = f"http://127.0.0.1:{moto._port}"
         bucket = f"kdc-bench-{os.getpid()}-{len(label)}"
         boto3.client("s3", endpoint_url=endpoint, region_name="ap-northeast-2").create_bucket(
-            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-2"})
-        storage_url = (f"s3://{bucket}?endpoint_url={endpoint}&region=ap-northeast-2"
-                       "&addressing_style=path")
+            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-2"}
+        )
+        storage_url = (
+            f"s3://{bucket}?endpoint_url={endpoint}&region=ap-northeast-2&addressing_style=path"
+        )
         t0 = time.perf_counter()
         token = _prepare(tmp, storage_url, n_objects, keys, bucket)
-        print(f"manifest setup: {n_objects:,} objects in SQLite in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"manifest setup: {n_objects:,} objects in SQLite in {time.perf_counter() - t0:.1f} s"
+        )
         port = _free_port()
-        env = {**os.environ, "KDC_DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
-               "KDC_STORAGE_URL": storage_url, "KDC_SECRET_KEY": "bench-secret",
-               "KDC_INSTANCE_PATH": str(tmp / "instance"), "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            "KDC_DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+            "KDC_STORAGE_URL": storage_url,
+            "KDC_SECRET_KEY": "bench-secret",
+            "KDC_INSTANCE_PATH": str(tmp / "instance"),
+            "PYTHONPATH": str(ROOT),
+        }
         gunicorn = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
-             "--log-level", "warning", "app:create_app()"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                "2",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                "app:create_app()",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
@@ -184,15 +256,19 @@ def bench_manifest(n_objects: int, keys: list[str], label: str) -> None:
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline or gunicorn.poll() is not None:
-                raise SystemExit("gunicorn did not start: " + gunicorn.stderr.read().decode()[-2000:])
+                raise SystemExit(
+                    "gunicorn did not start: " + gunicorn.stderr.read().decode()[-2000:]
+                )
             time.sleep(0.1)
         headers = {"Authorization": f"Bearer {token}"}
         results = []
         with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
             # One warm-up page per worker (imports, connections), then three timed runs.
             for _ in range(2):
-                client.get("/api/v1/datasets/joseon-annals-original/manifest",
-                           params={"version": "bench", "limit": PAGE_SIZE}).raise_for_status()
+                client.get(
+                    "/api/v1/datasets/joseon-annals-original/manifest",
+                    params={"version": "bench", "limit": PAGE_SIZE},
+                ).raise_for_status()
             for _ in range(3):
                 t0 = time.perf_counter()
                 url = f"/api/v1/datasets/joseon-annals-original/manifest?version=bench&limit={PAGE_SIZE}"
@@ -209,9 +285,11 @@ def bench_manifest(n_objects: int, keys: list[str], label: str) -> None:
                 results.append(time.perf_counter() - t0)
         assert objects == n_objects, (objects, n_objects)
         assert "X-Amz-Signature=" in last_url
-        print(f"manifest [{label}] {objects:,} objects, {pages} pages over HTTP (gunicorn, 2 sync workers, "
-              f"SQLite, S3 store): best {min(results):.2f} s, runs "
-              f"{', '.join(f'{r:.2f}' for r in results)} s  (goal < 3 s)")
+        print(
+            f"manifest [{label}] {objects:,} objects, {pages} pages over HTTP (gunicorn, 2 sync workers, "
+            f"SQLite, S3 store): best {min(results):.2f} s, runs "
+            f"{', '.join(f'{r:.2f}' for r in results)} s  (goal < 3 s)"
+        )
     finally:
         if gunicorn is not None and gunicorn.poll() is None:
             gunicorn.send_signal(signal.SIGTERM)

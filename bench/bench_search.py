@@ -28,10 +28,44 @@ from catalog.models.institutions import InstitutionKind  # noqa: E402
 from catalog.models.offers import OfferMode  # noqa: E402
 from catalog.services.search import SearchFilters, reindex_dataset, search_datasets  # noqa: E402
 
-WORDS_KO = ["특허", "방송", "통계", "음성", "자막", "영상", "실록", "기록", "인구", "상표", "뉴스",
-            "교육", "강의", "문서", "사진", "지도", "법령", "의회", "선거", "기상"]
-WORDS_EN = ["patent", "broadcast", "statistics", "speech", "subtitle", "video", "annals",
-            "record", "census", "trademark", "news", "lecture", "document", "photo"]
+WORDS_KO = [
+    "특허",
+    "방송",
+    "통계",
+    "음성",
+    "자막",
+    "영상",
+    "실록",
+    "기록",
+    "인구",
+    "상표",
+    "뉴스",
+    "교육",
+    "강의",
+    "문서",
+    "사진",
+    "지도",
+    "법령",
+    "의회",
+    "선거",
+    "기상",
+]
+WORDS_EN = [
+    "patent",
+    "broadcast",
+    "statistics",
+    "speech",
+    "subtitle",
+    "video",
+    "annals",
+    "record",
+    "census",
+    "trademark",
+    "news",
+    "lecture",
+    "document",
+    "photo",
+]
 QUERIES = ["실록", "특허", "음성 자막", "census", ""]
 
 
@@ -39,23 +73,38 @@ def populate(url: str, n: int) -> None:
     engine = make_engine(url)
     session = sessionmaker(engine)()
     rnd = random.Random(n)
-    inst = Institution(code="BENCH", name_ko="벤치마크", name_en="Bench", kind=InstitutionKind.ARCHIVE)
+    inst = Institution(
+        code="BENCH", name_ko="벤치마크", name_en="Bench", kind=InstitutionKind.ARCHIVE
+    )
     session.add(inst)
     session.flush()
     for i in range(n):
         ko = " ".join(rnd.sample(WORDS_KO, 3))
         en = " ".join(rnd.sample(WORDS_EN, 3))
-        ds = Dataset(slug=f"bench-{i}", institution=inst, title_ko=f"{ko} 데이터 {i}",
-                     title_en=f"{en} dataset {i}", description_ko=" ".join(rnd.sample(WORDS_KO, 8)),
-                     description_en=" ".join(rnd.sample(WORDS_EN, 8)),
-                     modality=rnd.choice(list(Modality)), sensitivity=rnd.choice(list(Sensitivity)),
-                     status=DatasetStatus.PUBLISHED, keywords=[])
+        ds = Dataset(
+            slug=f"bench-{i}",
+            institution=inst,
+            title_ko=f"{ko} 데이터 {i}",
+            title_en=f"{en} dataset {i}",
+            description_ko=" ".join(rnd.sample(WORDS_KO, 8)),
+            description_en=" ".join(rnd.sample(WORDS_EN, 8)),
+            modality=rnd.choice(list(Modality)),
+            sensitivity=rnd.choice(list(Sensitivity)),
+            status=DatasetStatus.PUBLISHED,
+            keywords=[],
+        )
         reindex_dataset(ds)
         session.add(ds)
         session.flush()
-        session.add(Offer(dataset_id=ds.id, mode=OfferMode.INDIVIDUAL,
-                          price_krw=rnd.randrange(10**7, 3 * 10**9), term_months=12,
-                          uses=["ai_training"]))
+        session.add(
+            Offer(
+                dataset_id=ds.id,
+                mode=OfferMode.INDIVIDUAL,
+                price_krw=rnd.randrange(10**7, 3 * 10**9),
+                term_months=12,
+                uses=["ai_training"],
+            )
+        )
     session.commit()
     session.close()
     engine.dispose()
@@ -88,7 +137,9 @@ def main() -> None:
                 print(f"  sqlite      n={n:>6}  q={q!r:<12} {ms:8.1f} ms  ({total} matches)")
         name = f"kdc_bench_{uuid.uuid4().hex[:8]}"
         try:
-            admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True)
+            admin = psycopg.connect(
+                "postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True
+            )
         except psycopg.OperationalError:
             print("  postgresql  (not reachable; skipped)")
             continue

@@ -41,8 +41,11 @@ users_cli = AppGroup("users", help="Manage user accounts.")
 @users_cli.command("create")
 @click.argument("email")
 @click.option("--name", default="")
-@click.option("--role", required=True,
-              type=click.Choice(["admin", "provider", "team_member", "team_lead", "auditor"]))
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "provider", "team_member", "team_lead", "auditor"]),
+)
 @click.option("--team", "team_code")
 @click.option("--institution", "institution_code")
 @click.password_option()
@@ -53,9 +56,16 @@ def users_create(email, name, role, team_code, institution_code, password) -> No
     session = get_session()
     try:
         with transaction(session):
-            user = create_user(session, cli_actor(), email=email, name=name or email,
-                               password=password, role=role, team_code=team_code,
-                               institution_code=institution_code)
+            user = create_user(
+                session,
+                cli_actor(),
+                email=email,
+                name=name or email,
+                password=password,
+                role=role,
+                team_code=team_code,
+                institution_code=institution_code,
+            )
     except DomainError as exc:
         fail(exc)
     click.echo(f"created {user.email} ({user.role.value})", err=True)
@@ -66,7 +76,9 @@ tokens_cli = AppGroup("tokens", help="Manage API tokens.")
 
 @tokens_cli.command("create")
 @click.argument("email")
-@click.option("--scope", "scopes", multiple=True, help="Repeat for several; default: all the role allows.")
+@click.option(
+    "--scope", "scopes", multiple=True, help="Repeat for several; default: all the role allows."
+)
 @click.option("--days", default=90, show_default=True, type=int)
 @click.option("--name", default="cli")
 def tokens_create(email: str, scopes: tuple[str, ...], days: int, name: str) -> None:
@@ -81,8 +93,9 @@ def tokens_create(email: str, scopes: tuple[str, ...], days: int, name: str) -> 
         sys.exit(1)
     try:
         with transaction(session):
-            _token, raw = create_token(session, cli_actor(), user, scopes=list(scopes),
-                                       days=days, name=name)
+            _token, raw = create_token(
+                session, cli_actor(), user, scopes=list(scopes), days=days, name=name
+            )
     except DomainError as exc:
         fail(exc)
     click.echo(raw)

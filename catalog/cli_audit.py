@@ -1,9 +1,9 @@
 """Operator commands for the audit chain: ``flask --app app audit …``.
 
-    flask --app app audit verify [--checkpoint FILE] [--json] [--no-record]
-    flask --app app audit export [--out FILE] [--after N]
-    flask --app app audit checkpoint          # cron-safe: signs the head if it moved
-    flask --app app audit public-key [--json]
+flask --app app audit verify [--checkpoint FILE] [--json] [--no-record]
+flask --app app audit export [--out FILE] [--after N]
+flask --app app audit checkpoint          # cron-safe: signs the head if it moved
+flask --app app audit public-key [--json]
 """
 
 from __future__ import annotations
@@ -31,12 +31,19 @@ def _key_path() -> str:
 
 
 @audit_cli.command("verify")
-@click.option("--checkpoint", "checkpoint_files", multiple=True,
-              type=click.Path(exists=True, dir_okay=False),
-              help="Checkpoints kept outside the database (JSON Lines); repeatable.")
+@click.option(
+    "--checkpoint",
+    "checkpoint_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Checkpoints kept outside the database (JSON Lines); repeatable.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option("--no-record", is_flag=True,
-              help="Do not append an audit:verify event recording this verification.")
+@click.option(
+    "--no-record",
+    is_flag=True,
+    help="Do not append an audit:verify event recording this verification.",
+)
 def audit_verify(checkpoint_files: tuple[str, ...], as_json: bool, no_record: bool) -> None:
     """Verify the whole chain in the database; exit 1 on any problem."""
     extra = []
@@ -56,8 +63,9 @@ def audit_verify(checkpoint_files: tuple[str, ...], as_json: bool, no_record: bo
         with transaction(session):
             data = audit_tools.summary_of(result)
             data["via"] = "cli"
-            record_event(session, cli_actor(), "audit:verify", "audit_chain",
-                         result.last_seq or 0, data)
+            record_event(
+                session, cli_actor(), "audit:verify", "audit_chain", result.last_seq or 0, data
+            )
     if as_json:
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     else:
@@ -66,10 +74,19 @@ def audit_verify(checkpoint_files: tuple[str, ...], as_json: bool, no_record: bo
 
 
 @audit_cli.command("export")
-@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True),
-              help="Write to FILE instead of standard output.")
-@click.option("--after", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Only events after this sequence number (checkpoints are all included).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write to FILE instead of standard output.",
+)
+@click.option(
+    "--after",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Only events after this sequence number (checkpoints are all included).",
+)
 def audit_export(out: str | None, after: int) -> None:
     """Export events and signed checkpoints as JSON Lines (verify with 'kdc audit verify')."""
     session = get_session()
@@ -86,8 +103,11 @@ def audit_export(out: str | None, after: int) -> None:
     finally:
         if out:
             fh.close()
-    click.echo(f"exported {counts['event']} event(s) after {after} and "
-               f"{counts['checkpoint']} checkpoint(s)" + (f" to {out}" if out else ""), err=True)
+    click.echo(
+        f"exported {counts['event']} event(s) after {after} and "
+        f"{counts['checkpoint']} checkpoint(s)" + (f" to {out}" if out else ""),
+        err=True,
+    )
 
 
 @audit_cli.command("checkpoint")

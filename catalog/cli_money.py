@@ -1,10 +1,10 @@
 """Money and rights commands: ``budgets``, ``teams eliminate``, ``licenses`` and ``tick``.
 
-    flask --app app budgets grant naver 5000000000 --memo "2026 H1"
-    flask --app app budgets grant naver -1000000000          # claw back unspent budget
-    flask --app app budgets show [TEAM]
-    flask --app app teams eliminate ncai --phase 1
-    flask --app app tick                                      # cron-safe, idempotent
+flask --app app budgets grant naver 5000000000 --memo "2026 H1"
+flask --app app budgets grant naver -1000000000          # claw back unspent budget
+flask --app app budgets show [TEAM]
+flask --app app teams eliminate ncai --phase 1
+flask --app app tick                                      # cron-safe, idempotent
 """
 
 from __future__ import annotations
@@ -36,8 +36,10 @@ def budgets_grant(team: str, amount: int, memo: str) -> None:
         fail(exc)
     balance = session.scalar(select(Team.balance_krw).where(Team.code == team))
     verb = "granted" if amount > 0 else "clawed back"
-    click.echo(f"{verb} ₩{abs(amount):,} {'to' if amount > 0 else 'from'} {team} "
-               f"(ledger transaction {txn.id}); balance ₩{balance:,}")
+    click.echo(
+        f"{verb} ₩{abs(amount):,} {'to' if amount > 0 else 'from'} {team} "
+        f"(ledger transaction {txn.id}); balance ₩{balance:,}"
+    )
 
 
 @budgets_cli.command("show")
@@ -54,8 +56,10 @@ def budgets_show(team: str | None) -> None:
         raise SystemExit(1)
     for t in teams:
         money = ledger.team_money(session, t)
-        click.echo(f"{t.code:10} {t.status.value:10} balance ₩{money['balance_krw']:>20,}  "
-                   f"granted ₩{money['granted_krw']:,}  spent ₩{money['spent_krw']:,}")
+        click.echo(
+            f"{t.code:10} {t.status.value:10} balance ₩{money['balance_krw']:>20,}  "
+            f"granted ₩{money['granted_krw']:,}  spent ₩{money['spent_krw']:,}"
+        )
     click.echo(f"ledger total (must be 0): {ledger.ledger_total(session)}")
 
 
@@ -90,8 +94,11 @@ def tick_command() -> None:
         click.echo(f"closed purchase {pid}: {status}")
     for lid in result.expired_licenses:
         click.echo(f"expired licence {lid}")
-    click.echo(f"tick: {len(result.closed)} purchase(s) closed, "
-               f"{len(result.expired_licenses)} licence(s) expired", err=True)
+    click.echo(
+        f"tick: {len(result.closed)} purchase(s) closed, "
+        f"{len(result.expired_licenses)} licence(s) expired",
+        err=True,
+    )
 
 
 def register(app) -> None:

@@ -1,8 +1,8 @@
 """``flask --app app storage …``: register existing bucket prefixes as versions, check the store.
 
-    flask --app app storage sync DATASET VERSION s3://bucket/prefix [--publish]
-    flask --app app storage sync DATASET VERSION file:///path/inside/the/store [--publish]
-    flask --app app storage check
+flask --app app storage sync DATASET VERSION s3://bucket/prefix [--publish]
+flask --app app storage sync DATASET VERSION file:///path/inside/the/store [--publish]
+flask --app app storage check
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ from catalog.services.versions import storage_errors, sync_version
 from storage.base import ObjectStore
 from storage.local import LocalStore
 
-storage_cli = AppGroup("storage", help="Object storage: sync a prefix as a version, check the store.")
+storage_cli = AppGroup(
+    "storage", help="Object storage: sync a prefix as a version, check the store."
+)
 
 
 def _fail(message: str) -> None:
@@ -50,9 +52,10 @@ def resolve_location(store: ObjectStore, url: str) -> tuple[ObjectStore, str]:
         if bucket == store.bucket and store.prefix:  # type: ignore[attr-defined]
             base = store.prefix + "/"  # type: ignore[attr-defined]
             if not prefix.startswith(base):
-                raise click.UsageError(f"in bucket {bucket} the catalogue uses only keys under "
-                                       f"{base}")
-            return store, prefix[len(base):]
+                raise click.UsageError(
+                    f"in bucket {bucket} the catalogue uses only keys under {base}"
+                )
+            return store, prefix[len(base) :]
         return store.for_bucket(bucket), prefix  # type: ignore[attr-defined]
     raise click.UsageError("the location must be s3://bucket/prefix or file:///path")
 
@@ -63,10 +66,16 @@ def resolve_location(store: ObjectStore, url: str) -> tuple[ObjectStore, str]:
 @click.argument("location")
 @click.option("--publish", is_flag=True, help="Publish the version at once (freezes it).")
 @click.option("--notes", default="", help="Release notes of the version.")
-@click.option("--workers", default=8, show_default=True, type=click.IntRange(1, 64),
-              help="Objects read in parallel to compute SHA-256.")
-def storage_sync(dataset: str, version: str, location: str, publish: bool, notes: str,
-                 workers: int) -> None:
+@click.option(
+    "--workers",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Objects read in parallel to compute SHA-256.",
+)
+def storage_sync(
+    dataset: str, version: str, location: str, publish: bool, notes: str, workers: int
+) -> None:
     """Register every object under LOCATION as VERSION of DATASET.
 
     Each object is read once to compute its SHA-256; the manifest is written in one
@@ -81,14 +90,25 @@ def storage_sync(dataset: str, version: str, location: str, publish: bool, notes
             click.echo(f"  hashed {done}/{total}", err=True)
 
     try:
-        result = sync_version(get_session(), Actor.system("cli"), store, dataset, version,
-                              prefix, publish=publish, release_notes=notes, workers=workers,
-                              progress=progress)
+        result = sync_version(
+            get_session(),
+            Actor.system("cli"),
+            store,
+            dataset,
+            version,
+            prefix,
+            publish=publish,
+            release_notes=notes,
+            workers=workers,
+            progress=progress,
+        )
     except DomainError as exc:
         _fail(exc.detail)
     state = "published" if publish else "draft"
-    click.echo(f"{dataset} {version}: {result.object_count} objects, {result.total_bytes} bytes "
-               f"registered ({state})")
+    click.echo(
+        f"{dataset} {version}: {result.object_count} objects, {result.total_bytes} bytes "
+        f"registered ({state})"
+    )
 
 
 @storage_cli.command("check")

@@ -87,7 +87,9 @@ def load_config(instance_path: str | os.PathLike, overrides: dict | None = None)
     try:
         ttl = int(ttl_raw)
     except ValueError as exc:
-        raise ConfigError(f"KDC_URL_TTL must be a whole number of seconds, got {ttl_raw!r}") from exc
+        raise ConfigError(
+            f"KDC_URL_TTL must be a whole number of seconds, got {ttl_raw!r}"
+        ) from exc
     if not 1 <= ttl <= MAX_URL_TTL:
         raise ConfigError(f"KDC_URL_TTL must be between 1 and {MAX_URL_TTL} seconds, got {ttl}")
     config = {

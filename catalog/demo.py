@@ -47,12 +47,19 @@ def _ensure_institutions(session: Session, actor: Actor) -> dict[str, Institutio
     for code, name_ko, name_en, kind in demo_data.INSTITUTIONS:
         inst = session.scalar(select(Institution).where(Institution.code == code))
         if inst is None:
-            inst = Institution(code=code, name_ko=name_ko, name_en=name_en,
-                               kind=InstitutionKind(kind))
+            inst = Institution(
+                code=code, name_ko=name_ko, name_en=name_en, kind=InstitutionKind(kind)
+            )
             session.add(inst)
             session.flush()
-            record_event(session, actor, "institution:create", "institution", inst.code,
-                         {"name_en": name_en, "kind": kind, "demo": True})
+            record_event(
+                session,
+                actor,
+                "institution:create",
+                "institution",
+                inst.code,
+                {"name_en": name_en, "kind": kind, "demo": True},
+            )
         out[code] = inst
     return out
 
@@ -68,40 +75,63 @@ def _ensure_teams(session: Session, actor: Actor) -> None:
             team = Team(code=code, name_ko=name_ko, name_en=name_en, organisations=orgs)
             session.add(team)
             session.flush()
-            record_event(session, actor, "team:create", "team", code,
-                         {"name_en": name_en, "demo": True})
+            record_event(
+                session, actor, "team:create", "team", code, {"name_en": name_en, "demo": True}
+            )
             grant_budget(session, actor, code, budget, memo="demo: initial data budget")
 
 
 def _ensure_users(session: Session, actor: Actor) -> None:
-    accounts = [("admin@kdc.test", "Programme office (demo)", Role.ADMIN, None, None),
-                ("auditor@kdc.test", "Audit office (demo)", Role.AUDITOR, None, None)]
+    accounts = [
+        ("admin@kdc.test", "Programme office (demo)", Role.ADMIN, None, None),
+        ("auditor@kdc.test", "Audit office (demo)", Role.AUDITOR, None, None),
+    ]
     for code, _ko, name_en, _kind in [(i[0], i[1], i[2], i[3]) for i in demo_data.INSTITUTIONS]:
-        accounts.append((f"{code.lower()}@kdc.test", f"{name_en} staff (demo)", Role.PROVIDER,
-                         None, code))
+        accounts.append(
+            (f"{code.lower()}@kdc.test", f"{name_en} staff (demo)", Role.PROVIDER, None, code)
+        )
     for code, *_rest in demo_data.TEAMS:
-        accounts.append((f"{code}-lead@kdc.test", f"{code} team lead (demo)", Role.TEAM_LEAD,
-                         code, None))
-        accounts.append((f"{code}-member@kdc.test", f"{code} team member (demo)",
-                         Role.TEAM_MEMBER, code, None))
+        accounts.append(
+            (f"{code}-lead@kdc.test", f"{code} team lead (demo)", Role.TEAM_LEAD, code, None)
+        )
+        accounts.append(
+            (f"{code}-member@kdc.test", f"{code} team member (demo)", Role.TEAM_MEMBER, code, None)
+        )
     shared_hash = None  # one argon2 hash for all: hashing is most of the demo's load time
     for email, name, role, team, inst in accounts:
         if find_user(session, email) is None:
             shared_hash = shared_hash or hash_password(DEMO_PASSWORD)
-            create_user(session, actor, email=email, name=name, password="",
-                        password_hash=shared_hash, role=role, team_code=team,
-                        institution_code=inst)
+            create_user(
+                session,
+                actor,
+                email=email,
+                name=name,
+                password="",
+                password_hash=shared_hash,
+                role=role,
+                team_code=team,
+                institution_code=inst,
+            )
 
 
-def _ensure_dataset(session: Session, actor: Actor, store: ObjectStore,
-                    institutions: dict[str, Institution], spec: dict) -> bool:
+def _ensure_dataset(
+    session: Session,
+    actor: Actor,
+    store: ObjectStore,
+    institutions: dict[str, Institution],
+    spec: dict,
+) -> bool:
     if session.scalar(select(Dataset).where(Dataset.slug == spec["slug"])) is not None:
         return False
     fields = {k: v for k, v in spec.items() if k not in ("offers", "files", "institution")}
     fields["modality"] = Modality(fields["modality"])
     fields["sensitivity"] = Sensitivity(fields["sensitivity"])
-    ds = Dataset(**fields, institution=institutions[spec["institution"]],
-                 status=DatasetStatus.PUBLISHED, is_demo=True)
+    ds = Dataset(
+        **fields,
+        institution=institutions[spec["institution"]],
+        status=DatasetStatus.PUBLISHED,
+        is_demo=True,
+    )
     reindex_dataset(ds)
     session.add(ds)
     session.flush()
@@ -109,9 +139,14 @@ def _ensure_dataset(session: Session, actor: Actor, store: ObjectStore,
         offer = Offer(dataset_id=ds.id, **{**offer_spec, "mode": OfferMode(offer_spec["mode"])})
         session.add(offer)
     prefix = f"demo/{ds.slug}/{DEMO_VERSION}"
-    version = DatasetVersion(dataset_id=ds.id, label=DEMO_VERSION, storage_backend=store.scheme,
-                             bucket=store.bucket, prefix=prefix,
-                             release_notes="Demo sample files / 데모 샘플 파일")
+    version = DatasetVersion(
+        dataset_id=ds.id,
+        label=DEMO_VERSION,
+        storage_backend=store.scheme,
+        bucket=store.bucket,
+        prefix=prefix,
+        release_notes="Demo sample files / 데모 샘플 파일",
+    )
     session.add(version)
     session.flush()
     total = 0
@@ -121,19 +156,42 @@ def _ensure_dataset(session: Session, actor: Actor, store: ObjectStore,
         if key.endswith(".jsonl"):
             ctype = "application/x-ndjson"
         store.put(f"{prefix}/{key}", data, content_type=ctype)
-        session.add(DatasetObject(version_id=version.id, key=key, size=len(data),
-                                  sha256=hashlib.sha256(data).hexdigest(), content_type=ctype))
+        session.add(
+            DatasetObject(
+                version_id=version.id,
+                key=key,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                content_type=ctype,
+            )
+        )
         total += len(data)
     version.object_count = len(spec["files"])
     version.total_bytes = total
     version.status = VersionStatus.PUBLISHED
     version.published_at = utcnow()
     session.flush()
-    record_event(session, actor, "dataset:create", "dataset", ds.slug,
-                 {"institution": spec["institution"], "demo": True})
-    record_event(session, actor, "version:publish", "dataset_version", version.id,
-                 {"dataset": ds.slug, "label": DEMO_VERSION, "objects": version.object_count,
-                  "bytes": total})
+    record_event(
+        session,
+        actor,
+        "dataset:create",
+        "dataset",
+        ds.slug,
+        {"institution": spec["institution"], "demo": True},
+    )
+    record_event(
+        session,
+        actor,
+        "version:publish",
+        "dataset_version",
+        version.id,
+        {
+            "dataset": ds.slug,
+            "label": DEMO_VERSION,
+            "objects": version.object_count,
+            "bytes": total,
+        },
+    )
     return True
 
 
@@ -155,5 +213,7 @@ def load_demo(session: Session, store: ObjectStore) -> int:
 def demo_command() -> None:
     """Load the demo catalogue (idempotent): teams, institutions, datasets, demo accounts."""
     added = load_demo(get_session(), current_app.extensions["kdc_store"])
-    click.echo(f"demo catalogue loaded ({added} datasets added; accounts use password "
-               f"{DEMO_PASSWORD!r})", err=True)
+    click.echo(
+        f"demo catalogue loaded ({added} datasets added; accounts use password {DEMO_PASSWORD!r})",
+        err=True,
+    )

@@ -11,8 +11,15 @@ class DomainError(Exception):
     code = "bad_request"
     title = "Bad request"
 
-    def __init__(self, detail: str, *, code: str | None = None, status: int | None = None,
-                 headers: dict | None = None, **extra):
+    def __init__(
+        self,
+        detail: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        headers: dict | None = None,
+        **extra,
+    ):
         super().__init__(detail)
         self.detail = detail
         if code:

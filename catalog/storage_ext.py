@@ -21,7 +21,8 @@ from storage.local import LocalStore
 
 _SECRET_PARAMS = re.compile(
     r"((?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|signature|upload_id)=)[^&\s\"]*",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 def redact(text: str) -> str:
@@ -46,14 +47,17 @@ _FILTER = RedactSignatures()
 
 def init_app(app: Flask) -> None:
     app.extensions["kdc_store"] = get_store(
-        app.config["STORAGE_URL"], secret_key=app.config["SECRET_KEY"],
+        app.config["STORAGE_URL"],
+        secret_key=app.config["SECRET_KEY"],
         public_base=app.config.get("PUBLIC_BASE_URL", ""),
     )
     app.add_url_rule("/storage/get/<path:key>", "storage_get", serve_local_object)
-    app.add_url_rule("/storage/put/<path:key>", "storage_put", receive_local_object,
-                     methods=["PUT"])
-    app.add_url_rule("/storage/put-part/<path:key>", "storage_put_part", receive_local_part,
-                     methods=["PUT"])
+    app.add_url_rule(
+        "/storage/put/<path:key>", "storage_put", receive_local_object, methods=["PUT"]
+    )
+    app.add_url_rule(
+        "/storage/put-part/<path:key>", "storage_put_part", receive_local_part, methods=["PUT"]
+    )
     for name in ("werkzeug", "gunicorn.access"):
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
@@ -112,8 +116,9 @@ def _body_stream(limit: int):
 def receive_local_object(key: str):
     """Accept a signed single-PUT upload (``LocalStore.presign_put``)."""
     store = _local_store()
-    why = store.check_signature("PUT", key, request.args.get("expires", ""),
-                                request.args.get("signature", ""))
+    why = store.check_signature(
+        "PUT", key, request.args.get("expires", ""), request.args.get("signature", "")
+    )
     if why:
         raise _SignedUrlRefused(why)
     try:
@@ -130,15 +135,21 @@ def receive_local_part(key: str):
     store = _local_store()
     upload_id = request.args.get("upload_id", "")
     part = request.args.get("part", "")
-    why = store.check_signature("PUT-PART", key, request.args.get("expires", ""),
-                                request.args.get("signature", ""), f"{upload_id}:{part}")
+    why = store.check_signature(
+        "PUT-PART",
+        key,
+        request.args.get("expires", ""),
+        request.args.get("signature", ""),
+        f"{upload_id}:{part}",
+    )
     if why:
         raise _SignedUrlRefused(why)
     try:
         received = store.write_part(key, upload_id, int(part), _body_stream(MAX_PART_SIZE))
     except ObjectNotFound:
-        raise _UploadRefused(404, "upload_not_found",
-                             "No such multipart upload (completed or aborted?).") from None
+        raise _UploadRefused(
+            404, "upload_not_found", "No such multipart upload (completed or aborted?)."
+        ) from None
     except ValueError:
         abort(404)
     resp = jsonify({"part": received.number, "size": received.size})

@@ -31,8 +31,11 @@ def format_report(result: VerifyResult, source: str) -> str:
     lines.append("")
     p = result.problem
     if p is not None:
-        where = f"Event {p.seq}" if p.kind != "bad_checkpoint_signature" else \
-            f"Checkpoint at event {p.seq}"
+        where = (
+            f"Event {p.seq}"
+            if p.kind != "bad_checkpoint_signature"
+            else f"Checkpoint at event {p.seq}"
+        )
         lines.append(f"{where} INVALID: {p.kind} — {p.detail}")
         lines.append("")
     found = f"events {first} to {last}" if last is not None else "no valid events"
@@ -74,17 +77,25 @@ def _load_checkpoints(paths: tuple[str, ...]) -> list[dict]:
 
 @click.command("verify")
 @click.argument("export", type=click.Path(exists=True, dir_okay=False, readable=True))
-@click.option("--checkpoint", "checkpoint_files", multiple=True,
-              type=click.Path(exists=True, dir_okay=False, readable=True),
-              help="Signed checkpoints kept apart from the export (JSON Lines or JSON); "
-                   "repeatable.")
-@click.option("--public-key", "key_files", multiple=True,
-              type=click.Path(exists=True, dir_okay=False, readable=True),
-              help="The Ed25519 public key you trust (PEM, or the JSON of "
-                   "/api/v1/audit/public-key); repeatable.")
+@click.option(
+    "--checkpoint",
+    "checkpoint_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, readable=True),
+    help="Signed checkpoints kept apart from the export (JSON Lines or JSON); repeatable.",
+)
+@click.option(
+    "--public-key",
+    "key_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, readable=True),
+    help="The Ed25519 public key you trust (PEM, or the JSON of "
+    "/api/v1/audit/public-key); repeatable.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def verify_command(export: str, checkpoint_files: tuple[str, ...], key_files: tuple[str, ...],
-                   as_json: bool) -> None:
+def verify_command(
+    export: str, checkpoint_files: tuple[str, ...], key_files: tuple[str, ...], as_json: bool
+) -> None:
     """Verify an exported audit chain (EXPORT is the JSON Lines export) offline.
 
     Detects edited, deleted, inserted and reordered events; with checkpoints also a cut-off
@@ -97,8 +108,7 @@ def verify_command(export: str, checkpoint_files: tuple[str, ...], key_files: tu
     except (OSError, UnicodeDecodeError) as exc:
         raise click.BadParameter(f"{export}: {exc}", param_hint="EXPORT") from exc
     if as_json:
-        click.echo(json.dumps({"source": export, **result.as_dict()}, ensure_ascii=False,
-                              indent=2))
+        click.echo(json.dumps({"source": export, **result.as_dict()}, ensure_ascii=False, indent=2))
     else:
         click.echo(format_report(result, export))
     sys.exit(0 if result.ok else 1)

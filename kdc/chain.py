@@ -43,11 +43,17 @@ CHECKPOINT_KIND = "kdc-audit-checkpoint"
 # I-JSON (RFC 7493): integers beyond this are not exact as IEEE doubles, so JCS could not
 # represent them faithfully. The writer refuses them; store larger numbers as strings.
 MAX_SAFE_INT = 2**53 - 1
-PROBLEM_KINDS = ("edited", "deleted", "inserted", "reordered", "truncated",
-                 "bad_checkpoint_signature", "malformed")
+PROBLEM_KINDS = (
+    "edited",
+    "deleted",
+    "inserted",
+    "reordered",
+    "truncated",
+    "bad_checkpoint_signature",
+    "malformed",
+)
 
-_FAST = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                         allow_nan=False)
+_FAST = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 _ASTRAL = re.compile(r"[\U00010000-\U0010FFFF]")
 
 
@@ -105,8 +111,11 @@ def _jcs(value) -> str:
                 raise TypeError(f"object keys must be strings, not {type(key).__name__}")
         # RFC 8785 §3.2.3: sort by UTF-16 code units.
         items = sorted(value.items(), key=lambda kv: kv[0].encode("utf-16-be"))
-        return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + _jcs(v)
-                              for k, v in items) + "}"
+        return (
+            "{"
+            + ",".join(json.dumps(k, ensure_ascii=False) + ":" + _jcs(v) for k, v in items)
+            + "}"
+        )
     if isinstance(value, list | tuple):
         return "[" + ",".join(_jcs(v) for v in value) + "]"
     raise TypeError(f"{type(value).__name__} has no canonical JSON form")
@@ -121,8 +130,10 @@ def _plain(value) -> bool:
     if t is int:
         return -MAX_SAFE_INT <= value <= MAX_SAFE_INT
     if t is dict:
-        return all(type(k) is str and (k.isascii() or not _ASTRAL.search(k)) and _plain(v)
-                   for k, v in value.items())
+        return all(
+            type(k) is str and (k.isascii() or not _ASTRAL.search(k)) and _plain(v)
+            for k, v in value.items()
+        )
     if t is list or t is tuple:
         return all(_plain(v) for v in value)
     return False
@@ -159,8 +170,16 @@ def export_line(obj: dict) -> str:
 
 def checkpoint_message(seq: int, chain_hash: str, signed_at: str, key_id: str) -> bytes:
     """The bytes an Ed25519 checkpoint signature covers."""
-    return canonical_json({"v": 1, "kind": CHECKPOINT_KIND, "seq": seq, "hash": chain_hash,
-                           "signed_at": signed_at, "key_id": key_id})
+    return canonical_json(
+        {
+            "v": 1,
+            "kind": CHECKPOINT_KIND,
+            "seq": seq,
+            "hash": chain_hash,
+            "signed_at": signed_at,
+            "key_id": key_id,
+        }
+    )
 
 
 def key_id_of(raw_public_key: bytes) -> str:
@@ -304,19 +323,23 @@ def record_of_line(line: str) -> Record:
         i = line.rfind(_HASH_KEY)
         if i > 0:
             j = i + len(_HASH_KEY)
-            claimed = line[j:j + 64]
-            body = line[:i] + line[j + 65:len(line) - len(_EVENT_SUFFIX)] + "}"
+            claimed = line[j : j + 64]
+            body = line[:i] + line[j + 65 : len(line) - len(_EVENT_SUFFIX)] + "}"
             try:
                 digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
             except UnicodeEncodeError:
                 digest = None
             p = j + 65 + len(_PREV_KEY)
-            if (digest == claimed and line[j + 64] == '"'
-                    and line[j + 65:p] == _PREV_KEY and line[p + 64:p + 72] == _SEQ_KEY):
+            if (
+                digest == claimed
+                and line[j + 64] == '"'
+                and line[j + 65 : p] == _PREV_KEY
+                and line[p + 64 : p + 72] == _SEQ_KEY
+            ):
                 end = line.find(",", p + 72)
-                digits = line[p + 72:end]
+                digits = line[p + 72 : end]
                 if digits.isdigit() and digits[0] != "0":
-                    return Record(int(digits), line[p:p + 64], claimed, True)
+                    return Record(int(digits), line[p : p + 64], claimed, True)
     try:
         obj = json.loads(line)
     except ValueError:
@@ -352,34 +375,55 @@ def _fits(rec: Record | None, seq: int, prev: str) -> bool:
     return rec is not None and rec.ok and rec.seq == seq and rec.prev_hash == prev
 
 
-def _classify(rec: Record, nxt: Record | None, k: int, prev: str, prev_prev: str | None,
-              later_has_k: bool, later_same_seq: int, first: int) -> Problem:
+def _classify(
+    rec: Record,
+    nxt: Record | None,
+    k: int,
+    prev: str,
+    prev_prev: str | None,
+    later_has_k: bool,
+    later_same_seq: int,
+    first: int,
+) -> Problem:
     """Name the first break: event ``rec`` stands where seq ``k`` (linking to ``prev``) was
     expected; everything before it verified. See docs/audit.md, "Classifying a break"."""
-    if (rec.ok and k - 1 >= first and rec.seq == k - 1 and prev_prev is not None
-            and rec.prev_hash == prev_prev):
+    if (
+        rec.ok
+        and k - 1 >= first
+        and rec.seq == k - 1
+        and prev_prev is not None
+        and rec.prev_hash == prev_prev
+    ):
         if rec.hash == prev:
             return Problem(k - 1, "inserted", f"event {k - 1} appears twice")
-        return Problem(k - 1, "inserted", f"two different events claim seq {k - 1}; "
-                                          "one of them was inserted")
+        return Problem(
+            k - 1, "inserted", f"two different events claim seq {k - 1}; one of them was inserted"
+        )
     if _fits(nxt, k, prev):
-        if (rec.ok and rec.seq == k + 1 and rec.prev_hash == nxt.hash
-                and later_same_seq == 0):
+        if rec.ok and rec.seq == k + 1 and rec.prev_hash == nxt.hash and later_same_seq == 0:
             return Problem(k, "reordered", f"events {k} and {k + 1} are swapped")
         return Problem(k, "inserted", f"an extra event stands before event {k}")
     if rec.seq is None:
-        return Problem(k, "malformed", f"the record where event {k} was expected is not an "
-                                       "event with an integer seq")
+        return Problem(
+            k,
+            "malformed",
+            f"the record where event {k} was expected is not an event with an integer seq",
+        )
     if not rec.ok:
         return Problem(k, "edited", f"event {k}: its content does not match its hash")
     if rec.seq == k:
         if k > first:
-            return Problem(k - 1, "edited", f"event {k - 1} was altered and re-hashed: "
-                                            f"event {k} still links to its original hash")
+            return Problem(
+                k - 1,
+                "edited",
+                f"event {k - 1} was altered and re-hashed: "
+                f"event {k} still links to its original hash",
+            )
         return Problem(k, "edited", f"event {k} does not link to its predecessor")
     if later_has_k:
-        return Problem(k, "reordered", f"event {rec.seq} stands where event {k} belongs; "
-                                       f"event {k} comes later")
+        return Problem(
+            k, "reordered", f"event {rec.seq} stands where event {k} belongs; event {k} comes later"
+        )
     if rec.seq > k:
         missing = f"{k}" if rec.seq == k + 1 else f"{k}–{rec.seq - 1}"
         return Problem(k, "deleted", f"event {missing} is missing")
@@ -407,15 +451,25 @@ def verify_records(
     good: list[dict] = []
     for cp in cps:
         if type(cp.get("seq")) is not int or not isinstance(cp.get("hash"), str):
-            problems.append(Problem(cp.get("seq") if type(cp.get("seq")) is int else None,
-                                    "bad_checkpoint_signature", "a checkpoint is malformed"))
+            problems.append(
+                Problem(
+                    cp.get("seq") if type(cp.get("seq")) is int else None,
+                    "bad_checkpoint_signature",
+                    "a checkpoint is malformed",
+                )
+            )
             continue
         result.checkpoints_checked += 1
         if check_signature is not None:
             why = check_signature(cp)
             if why is not None:
-                problems.append(Problem(cp["seq"], "bad_checkpoint_signature",
-                                        f"checkpoint at event {cp['seq']}: {why}"))
+                problems.append(
+                    Problem(
+                        cp["seq"],
+                        "bad_checkpoint_signature",
+                        f"checkpoint at event {cp['seq']}: {why}",
+                    )
+                )
                 continue
         good.append(cp)
     good.sort(key=lambda c: c["seq"])
@@ -428,13 +482,16 @@ def verify_records(
     if after:
         if anchor:
             prev = anchor[0]["hash"]
-            result.notes.append(f"partial export after event {after}: anchored on the "
-                                f"signed checkpoint at {after}")
+            result.notes.append(
+                f"partial export after event {after}: anchored on the signed checkpoint at {after}"
+            )
         else:
             head = it.peek()
             prev = head.prev_hash if head is not None and isinstance(head.prev_hash, str) else ""
-            result.notes.append(f"partial export after event {after}: its link to event "
-                                f"{after} is taken on trust (no checkpoint at {after})")
+            result.notes.append(
+                f"partial export after event {after}: its link to event "
+                f"{after} is taken on trust (no checkpoint at {after})"
+            )
     result.first_seq = first
     expected = first
     prev_prev: str | None = None
@@ -480,34 +537,55 @@ def verify_records(
             break
         if seq <= last_ok:
             if hash_at.get(seq) != cp["hash"]:
-                problems.append(Problem(
-                    vouched + 1, "edited",
-                    f"events {vouched + 1}–{seq} were rewritten: the chain's hash at event {seq} "
-                    f"differs from the signed checkpoint", until=seq))
+                problems.append(
+                    Problem(
+                        vouched + 1,
+                        "edited",
+                        f"events {vouched + 1}–{seq} were rewritten: the chain's hash at event {seq} "
+                        f"differs from the signed checkpoint",
+                        until=seq,
+                    )
+                )
                 break
             vouched = seq
             result.checkpoints_valid += 1
             result.last_checkpoint_seq = seq
         else:
-            problems.append(Problem(last_ok + 1, "truncated",
-                                    f"the chain ends at event {last_ok} but a signed checkpoint "
-                                    f"covers event {seq}"))
+            problems.append(
+                Problem(
+                    last_ok + 1,
+                    "truncated",
+                    f"the chain ends at event {last_ok} but a signed checkpoint covers event {seq}",
+                )
+            )
             break
     if claimed_head is not None and brk is None and claimed_head > last_ok:
-        problems.append(Problem(last_ok + 1, "truncated",
-                                f"the export ends at event {last_ok} but its header says the "
-                                f"chain reached {claimed_head}"))
+        problems.append(
+            Problem(
+                last_ok + 1,
+                "truncated",
+                f"the export ends at event {last_ok} but its header says the "
+                f"chain reached {claimed_head}",
+            )
+        )
     if problems:
         order = {kind: i for i, kind in enumerate(PROBLEM_KINDS)}
-        problems.sort(key=lambda pr: (pr.seq if pr.seq is not None else 0,
-                                      pr.kind == "bad_checkpoint_signature", order[pr.kind]))
+        problems.sort(
+            key=lambda pr: (
+                pr.seq if pr.seq is not None else 0,
+                pr.kind == "bad_checkpoint_signature",
+                order[pr.kind],
+            )
+        )
         result.problem = problems[0]
         if result.problem.seq is not None:
             accepted = max(0, min(accepted, result.problem.seq - first))
     result.valid_events = accepted
     if not cps:
-        result.notes.append("no checkpoints: a cut-off tail or a chain rewritten from the "
-                            "start could not be detected")
+        result.notes.append(
+            "no checkpoints: a cut-off tail or a chain rewritten from the "
+            "start could not be detected"
+        )
     return result
 
 
@@ -522,10 +600,16 @@ def verify_events(
     """Verify event dicts given in order (``verify_signature(cp) -> bool`` is the older
     form of ``check_signature``)."""
     if check_signature is None and verify_signature is not None:
+
         def check_signature(cp):
             return None if verify_signature(cp) else "the signature does not verify"
-    return verify_records((record_of(e) for e in events), checkpoints=checkpoints,
-                          check_signature=check_signature, after=after)
+
+    return verify_records(
+        (record_of(e) for e in events),
+        checkpoints=checkpoints,
+        check_signature=check_signature,
+        after=after,
+    )
 
 
 # --------------------------------------------------------------------------- export files
@@ -623,8 +707,13 @@ def read_checkpoint_file(path: str) -> list[dict]:
 
 
 def _cp_key(cp: dict) -> tuple:
-    return (cp.get("seq"), cp.get("hash"), cp.get("signed_at"), cp.get("key_id"),
-            cp.get("signature"))
+    return (
+        cp.get("seq"),
+        cp.get("hash"),
+        cp.get("signed_at"),
+        cp.get("key_id"),
+        cp.get("signature"),
+    )
 
 
 def merge_checkpoints(*groups: Iterable[dict]) -> list[dict]:
@@ -638,8 +727,12 @@ def merge_checkpoints(*groups: Iterable[dict]) -> list[dict]:
     return out
 
 
-def verify_export(path: str, *, extra_checkpoints: Iterable[dict] = (),
-                  public_keys: dict[str, object] | None = None) -> VerifyResult:
+def verify_export(
+    path: str,
+    *,
+    extra_checkpoints: Iterable[dict] = (),
+    public_keys: dict[str, object] | None = None,
+) -> VerifyResult:
     """Verify an export file. Signatures are checked against ``public_keys`` when given,
     else against the keys the export's header carries (reported in the notes)."""
     exp = open_export(path)
@@ -650,8 +743,11 @@ def verify_export(path: str, *, extra_checkpoints: Iterable[dict] = (),
     if keys is None and header.get("public_keys"):
         try:
             keys = load_public_keys(json.dumps(header["public_keys"]).encode())
-            notes.append("signatures checked against the key(s) inside the export ("
-                         + ", ".join(keys) + "); pass --public-key to use a key you trust")
+            notes.append(
+                "signatures checked against the key(s) inside the export ("
+                + ", ".join(keys)
+                + "); pass --public-key to use a key you trust"
+            )
         except (ValueError, KeyError, TypeError):
             keys = None
     check = signature_checker(keys) if keys else None
@@ -660,7 +756,12 @@ def verify_export(path: str, *, extra_checkpoints: Iterable[dict] = (),
     after = header.get("after", 0)
     after = after if type(after) is int and after >= 0 else 0
     head = header.get("head_seq")
-    result = verify_records(exp.records(), checkpoints=cps, check_signature=check, after=after,
-                            claimed_head=head if type(head) is int else None)
+    result = verify_records(
+        exp.records(),
+        checkpoints=cps,
+        check_signature=check,
+        after=after,
+        claimed_head=head if type(head) is int else None,
+    )
     result.notes[:0] = notes
     return result

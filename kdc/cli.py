@@ -36,8 +36,7 @@ class Context:
     @property
     def client(self) -> Client:
         if self._client is None:
-            self._client = Client(self.url, self.token, timeout=self.timeout,
-                                  retries=self.retries)
+            self._client = Client(self.url, self.token, timeout=self.timeout, retries=self.retries)
         return self._client
 
     def close(self) -> None:
@@ -46,8 +45,9 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
-json_option = click.option("--json", "as_json", is_flag=True,
-                           help="Print JSON for machines instead of text.")
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON for machines instead of text."
+)
 
 
 def emit_json(data) -> None:
@@ -76,8 +76,7 @@ def parse_size(value: str | None, name: str = "--limit-rate") -> int | None:
         return None
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)i?[bB]?\s*", value)
     if not m:
-        raise click.BadParameter(f"{value!r} is not a size like 500K, 20M or 1G",
-                                 param_hint=name)
+        raise click.BadParameter(f"{value!r} is not a size like 500K, 20M or 1G", param_hint=name)
     factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[m.group(2).lower()]
     size = int(float(m.group(1)) * factor)
     if size <= 0:
@@ -85,17 +84,33 @@ def parse_size(value: str | None, name: str = "--limit-rate") -> int | None:
     return size
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"],
-                               "max_content_width": 100})
-@click.option("--url", envvar="KDC_URL", metavar="URL",
-              help="Server address (env KDC_URL; default http://127.0.0.1:5000).")
-@click.option("--token", envvar="KDC_TOKEN", metavar="TOKEN",
-              help="API token (env KDC_TOKEN). Create one in the web UI or with "
-                   "`kdc tokens create`.")
-@click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(1, 3600),
-              help="Seconds to wait for the server.")
-@click.option("--retries", default=3, show_default=True, type=click.IntRange(0, 10),
-              help="Retries of reads on connection failures and 502/503/504.")
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--url",
+    envvar="KDC_URL",
+    metavar="URL",
+    help="Server address (env KDC_URL; default http://127.0.0.1:5000).",
+)
+@click.option(
+    "--token",
+    envvar="KDC_TOKEN",
+    metavar="TOKEN",
+    help="API token (env KDC_TOKEN). Create one in the web UI or with `kdc tokens create`.",
+)
+@click.option(
+    "--timeout",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(1, 3600),
+    help="Seconds to wait for the server.",
+)
+@click.option(
+    "--retries",
+    default=3,
+    show_default=True,
+    type=click.IntRange(0, 10),
+    help="Retries of reads on connection failures and 502/503/504.",
+)
 @click.version_option(__version__, prog_name="kdc")
 @click.pass_context
 def cli(ctx: click.Context, url, token, timeout, retries) -> None:
@@ -124,12 +139,30 @@ def cli(ctx: click.Context, url, token, timeout, retries) -> None:
 @click.option("--all", "all_pages", is_flag=True, help="Follow every page.")
 @json_option
 @pass_ctx
-def datasets(c: Context, query, institution, modality, use, sensitivity, sort, limit, page,
-             all_pages, as_json) -> None:
+def datasets(
+    c: Context,
+    query,
+    institution,
+    modality,
+    use,
+    sensitivity,
+    sort,
+    limit,
+    page,
+    all_pages,
+    as_json,
+) -> None:
     """Search the catalogue (QUERY matches Korean and English titles and keywords)."""
-    params = dict(q=query or None, institution=list(institution), modality=list(modality),
-                  use=list(use), sensitivity=list(sensitivity), sort=sort, limit=limit,
-                  page=page)
+    params = dict(
+        q=query or None,
+        institution=list(institution),
+        modality=list(modality),
+        use=list(use),
+        sensitivity=list(sensitivity),
+        sort=sort,
+        limit=limit,
+        page=page,
+    )
     if all_pages:
         pages = list(c.client.pages("/api/v1/datasets", **params))
         items = [d for p in pages for d in p["items"]]
@@ -147,9 +180,14 @@ def datasets(c: Context, query, institution, modality, use, sensitivity, sort, l
     for d in result["items"]:
         offers = ", ".join(f"{o['mode']} {krw(o['price_krw'])}" for o in d.get("offers", []))
         size = sum(v.get("total_bytes", 0) for v in d.get("versions", [])[-1:])
-        table.add_row(d["slug"], d["institution"], d["modality"],
-                      f"{d['title_ko']}\n[dim]{d['title_en']}[/dim]", offers or "—",
-                      human_bytes(size))
+        table.add_row(
+            d["slug"],
+            d["institution"],
+            d["modality"],
+            f"{d['title_ko']}\n[dim]{d['title_en']}[/dim]",
+            offers or "—",
+            human_bytes(size),
+        )
     out.print(table)
     shown = len(result["items"])
     more = "" if all_pages or not result.get("next") else f"; next: --page {result['page'] + 1}"
@@ -167,8 +205,10 @@ def show(c: Context, slug, as_json) -> None:
         emit_json(d)
         return
     out.print(f"[bold]{d['title_ko']}[/bold]\n{d['title_en']}")
-    out.print(f"[dim]{d['slug']} · {d['institution']} · {d['modality']} · "
-              f"{d.get('sensitivity', '')}[/dim]\n")
+    out.print(
+        f"[dim]{d['slug']} · {d['institution']} · {d['modality']} · "
+        f"{d.get('sensitivity', '')}[/dim]\n"
+    )
     if d.get("description_en") or d.get("description_ko"):
         out.print(d.get("description_ko") or "")
         out.print(d.get("description_en") or "")
@@ -177,16 +217,26 @@ def show(c: Context, slug, as_json) -> None:
     for col in ("label", "objects", "size", "published"):
         versions.add_column(col)
     for v in d.get("versions", []):
-        versions.add_row(v["label"], str(v.get("object_count", "")),
-                         human_bytes(v.get("total_bytes")), str(v.get("published_at") or "—"))
+        versions.add_row(
+            v["label"],
+            str(v.get("object_count", "")),
+            human_bytes(v.get("total_bytes")),
+            str(v.get("published_at") or "—"),
+        )
     out.print(versions)
     offers = Table(title="Offers", title_justify="left", box=None, header_style="bold")
     for col in ("id", "mode", "price", "term", "teams", "uses"):
         offers.add_column(col, overflow="fold")
     for o in d.get("offers", []):
-        teams = (f"{o.get('min_teams')}–{o.get('max_teams')}" if o["mode"] == "joint" else "1")
-        offers.add_row(str(o["id"]), o["mode"], krw(o["price_krw"]),
-                       f"{o['term_months']} months", teams, ", ".join(o.get("uses", [])))
+        teams = f"{o.get('min_teams')}–{o.get('max_teams')}" if o["mode"] == "joint" else "1"
+        offers.add_row(
+            str(o["id"]),
+            o["mode"],
+            krw(o["price_krw"]),
+            f"{o['term_months']} months",
+            teams,
+            ", ".join(o.get("uses", [])),
+        )
     out.print(offers)
     licensed = d.get("licensed_by") or []
     out.print(f"Licensed by: {', '.join(licensed) if licensed else '—'}")
@@ -205,10 +255,18 @@ def _print_purchases(items: list[dict]) -> None:
     for col in ("id", "mode", "status", "dataset", "price", "participants (share)", "you may"):
         table.add_column(col, overflow="fold")
     for p in items:
-        parts = ", ".join(f"{x['team']} {krw(x.get('share_krw'))}"
-                          for x in p.get("participants", []))
-        table.add_row(str(p["id"]), p["mode"], p["status"], p["dataset"], krw(p["price_krw"]),
-                      parts or "—", ", ".join(p.get("actions") or []) or "—")
+        parts = ", ".join(
+            f"{x['team']} {krw(x.get('share_krw'))}" for x in p.get("participants", [])
+        )
+        table.add_row(
+            str(p["id"]),
+            p["mode"],
+            p["status"],
+            p["dataset"],
+            krw(p["price_krw"]),
+            parts or "—",
+            ", ".join(p.get("actions") or []) or "—",
+        )
     out.print(table)
 
 
@@ -251,21 +309,32 @@ def purchases_show(c: Context, purchase_id, as_json) -> None:
 
 @purchases.command("request")
 @click.argument("slug")
-@click.option("--offer", "offer_id", type=click.IntRange(1),
-              help="Offer id (see `kdc show SLUG`); default: the dataset's only offer of "
-                   "--mode.")
-@click.option("--mode", type=click.Choice(["individual", "joint"]),
-              help="individual (buy alone) or joint (open a joint purchase).")
+@click.option(
+    "--offer",
+    "offer_id",
+    type=click.IntRange(1),
+    help="Offer id (see `kdc show SLUG`); default: the dataset's only offer of --mode.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["individual", "joint"]),
+    help="individual (buy alone) or joint (open a joint purchase).",
+)
 @json_option
 @pass_ctx
 def purchases_request(c: Context, slug, offer_id, mode, as_json) -> None:
     """Request an individual purchase of SLUG, or open a joint one."""
     if offer_id is None:
-        offers = [o for o in c.client.get(f"/api/v1/datasets/{_seg(slug)}").get("offers", [])
-                  if mode is None or o["mode"] == mode]
+        offers = [
+            o
+            for o in c.client.get(f"/api/v1/datasets/{_seg(slug)}").get("offers", [])
+            if mode is None or o["mode"] == mode
+        ]
         if len(offers) != 1:
-            listing = ", ".join(f"{o['id']} ({o['mode']}, {krw(o['price_krw'])})"
-                                for o in offers) or "none"
+            listing = (
+                ", ".join(f"{o['id']} ({o['mode']}, {krw(o['price_krw'])})" for o in offers)
+                or "none"
+            )
             raise click.UsageError(f"choose an offer with --offer; offers of {slug}: {listing}")
         offer_id, mode = offers[0]["id"], offers[0]["mode"]
     body = {"dataset": slug, "offer": offer_id}
@@ -293,8 +362,7 @@ def _purchase_action(name: str, help_text: str, with_note: bool = False):
         _print_purchases([p])
 
     if with_note:
-        command = click.option("--note", default="", help="A note kept with the decision.")(
-            command)
+        command = click.option("--note", default="", help="A note kept with the decision.")(command)
     command.__doc__ = help_text
     purchases.command(name)(command)
 
@@ -316,8 +384,9 @@ _purchase_action("reject", "Provider: reject PURCHASE_ID.", True)
 @pass_ctx
 def licenses(c: Context, status, dataset, team, as_json) -> None:
     """Licences you may see: your team's (providers: your institution's)."""
-    items = list(c.client.items("/api/v1/licenses", status=status, dataset=dataset, team=team,
-                                limit=100))
+    items = list(
+        c.client.items("/api/v1/licenses", status=status, dataset=dataset, team=team, limit=100)
+    )
     if as_json:
         emit_json({"items": items, "total": len(items)})
         return
@@ -326,8 +395,14 @@ def licenses(c: Context, status, dataset, team, as_json) -> None:
         table.add_column(col, overflow="fold")
     for lic in items:
         uses = ", ".join((lic.get("terms") or {}).get("uses", []))
-        table.add_row(str(lic["id"]), lic["team"], lic["dataset"], lic["status"],
-                      str(lic.get("valid_until", ""))[:10], uses)
+        table.add_row(
+            str(lic["id"]),
+            lic["team"],
+            lic["dataset"],
+            lic["status"],
+            str(lic.get("valid_until", ""))[:10],
+            uses,
+        )
     out.print(table)
     err.print(f"[dim]{len(items)} licences[/dim]")
 
@@ -343,8 +418,10 @@ def accept_terms(c: Context, license_id: int, as_json) -> None:
         emit_json(lic)
         return
     terms = lic.get("terms") or {}
-    out.print(f"accepted the terms of licence {lic['id']} ({lic['dataset']}) for team "
-              f"{lic['team']}: uses {', '.join(terms.get('uses', []))}")
+    out.print(
+        f"accepted the terms of licence {lic['id']} ({lic['dataset']}) for team "
+        f"{lic['team']}: uses {', '.join(terms.get('uses', []))}"
+    )
     if terms.get("attribution"):
         out.print(f"attribution: {terms['attribution']}")
 
@@ -354,23 +431,54 @@ def accept_terms(c: Context, license_id: int, as_json) -> None:
 
 @cli.command()
 @click.argument("slug")
-@click.option("--dest", required=True, type=click.Path(file_okay=False, writable=True),
-              help="Directory to download into (created if missing).")
+@click.option(
+    "--dest",
+    required=True,
+    type=click.Path(file_okay=False, writable=True),
+    help="Directory to download into (created if missing).",
+)
 @click.option("--version", "version", help="Version label; default: the latest published.")
-@click.option("--jobs", "-j", default=4, show_default=True, type=click.IntRange(1, 64),
-              help="Parallel downloads.")
-@click.option("--include", multiple=True, metavar="GLOB",
-              help="Only keys matching GLOB (repeatable; '*' also matches '/').")
-@click.option("--verify-all", is_flag=True,
-              help="Hash every local file, even those the state file vouches for.")
+@click.option(
+    "--jobs",
+    "-j",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Parallel downloads.",
+)
+@click.option(
+    "--include",
+    multiple=True,
+    metavar="GLOB",
+    help="Only keys matching GLOB (repeatable; '*' also matches '/').",
+)
+@click.option(
+    "--verify-all",
+    is_flag=True,
+    help="Hash every local file, even those the state file vouches for.",
+)
 @click.option("--limit-rate", metavar="RATE", help="Cap the total rate, e.g. 500K, 20M.")
-@click.option("--page-size", type=click.IntRange(1, 5000),
-              help="Objects per manifest page (default: the server's).")
+@click.option(
+    "--page-size",
+    type=click.IntRange(1, 5000),
+    help="Objects per manifest page (default: the server's).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @json_option
 @pass_ctx
-def fetch(c: Context, slug, dest, version, jobs, include, verify_all, limit_rate, page_size,
-          quiet, as_json) -> None:
+def fetch(
+    c: Context,
+    slug,
+    dest,
+    version,
+    jobs,
+    include,
+    verify_all,
+    limit_rate,
+    page_size,
+    quiet,
+    as_json,
+) -> None:
     """Download a licensed dataset into --dest: parallel, resumable, SHA-256 verified.
 
     \b
@@ -385,10 +493,20 @@ def fetch(c: Context, slug, dest, version, jobs, include, verify_all, limit_rate
     rate = parse_size(limit_rate)
     show_progress = not quiet and not as_json and err.is_terminal
     with TransferProgress(err, enabled=show_progress, label=slug) as progress:
-        fetcher = Fetcher(c.client, slug, dest, version=version, jobs=jobs, include=include,
-                          verify_all=verify_all, limit_rate=rate, page_limit=page_size,
-                          on_total=progress.add_total, on_bytes=progress.advance,
-                          on_file=progress.file_done)
+        fetcher = Fetcher(
+            c.client,
+            slug,
+            dest,
+            version=version,
+            jobs=jobs,
+            include=include,
+            verify_all=verify_all,
+            limit_rate=rate,
+            page_limit=page_size,
+            on_total=progress.add_total,
+            on_bytes=progress.advance,
+            on_file=progress.file_done,
+        )
         try:
             summary = fetcher.run()
         except FetchAborted as exc:
@@ -413,10 +531,11 @@ def _print_transfer_summary(data: dict, verb: str) -> None:
         parts.append(f"{data['skipped']} already there")
     parts.append(f"{len(data['failed'])} failed")
     moved = data.get("bytes_downloaded", data.get("bytes_uploaded", 0))
-    err.print(f"{data['status']}: {', '.join(parts)} of {data['objects']} files; "
-              f"{human_bytes(moved)} in {data['seconds']:.1f} s ({rate})"
-              + (f"; {human_bytes(data['bytes_resumed'])} resumed"
-                 if data.get("bytes_resumed") else ""))
+    err.print(
+        f"{data['status']}: {', '.join(parts)} of {data['objects']} files; "
+        f"{human_bytes(moved)} in {data['seconds']:.1f} s ({rate})"
+        + (f"; {human_bytes(data['bytes_resumed'])} resumed" if data.get("bytes_resumed") else "")
+    )
     for f in data["failed"]:
         err.print(f"  [red]failed[/red] {f['key']}: {f['error']}")
 
@@ -425,21 +544,50 @@ def _print_transfer_summary(data: dict, verb: str) -> None:
 @click.argument("slug")
 @click.argument("version")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, readable=True))
-@click.option("--jobs", "-j", default=4, show_default=True, type=click.IntRange(1, 32),
-              help="Parallel uploads.")
+@click.option(
+    "--jobs",
+    "-j",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="Parallel uploads.",
+)
 @click.option("--include", multiple=True, metavar="GLOB", help="Only files matching GLOB.")
 @click.option("--notes", default=None, help="Release notes of the version.")
 @click.option("--publish", is_flag=True, help="Publish (freeze) the version after uploading.")
-@click.option("--multipart-above", metavar="SIZE", default="64M", show_default=True,
-              help="Upload files larger than SIZE in parts.")
-@click.option("--part-size", metavar="SIZE", default="16M", show_default=True,
-              help="Size of each part (at least 5M).")
+@click.option(
+    "--multipart-above",
+    metavar="SIZE",
+    default="64M",
+    show_default=True,
+    help="Upload files larger than SIZE in parts.",
+)
+@click.option(
+    "--part-size",
+    metavar="SIZE",
+    default="16M",
+    show_default=True,
+    help="Size of each part (at least 5M).",
+)
 @click.option("--limit-rate", metavar="RATE", help="Cap the total rate, e.g. 500K, 20M.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @json_option
 @pass_ctx
-def upload(c: Context, slug, version, directory, jobs, include, notes, publish,
-           multipart_above, part_size, limit_rate, quiet, as_json) -> None:
+def upload(
+    c: Context,
+    slug,
+    version,
+    directory,
+    jobs,
+    include,
+    notes,
+    publish,
+    multipart_above,
+    part_size,
+    limit_rate,
+    quiet,
+    as_json,
+) -> None:
     """Provider: upload DIRECTORY as VERSION of SLUG (multipart for large files).
 
     Every file's SHA-256 is computed locally and sent; the server refuses bytes that do
@@ -450,13 +598,22 @@ def upload(c: Context, slug, version, directory, jobs, include, notes, publish,
 
     show_progress = not quiet and not as_json and err.is_terminal
     with TransferProgress(err, enabled=show_progress, label=f"{slug} {version}") as progress:
-        uploader = Uploader(c.client, slug, version, directory, jobs=jobs, include=include,
-                            notes=notes, publish=publish,
-                            multipart_above=parse_size(multipart_above, "--multipart-above"),
-                            part_size=parse_size(part_size, "--part-size"),
-                            limit_rate=parse_size(limit_rate),
-                            on_total=progress.add_total,
-                            on_bytes=progress.advance, on_file=progress.file_done)
+        uploader = Uploader(
+            c.client,
+            slug,
+            version,
+            directory,
+            jobs=jobs,
+            include=include,
+            notes=notes,
+            publish=publish,
+            multipart_above=parse_size(multipart_above, "--multipart-above"),
+            part_size=parse_size(part_size, "--part-size"),
+            limit_rate=parse_size(limit_rate),
+            on_total=progress.add_total,
+            on_bytes=progress.advance,
+            on_file=progress.file_done,
+        )
         summary = uploader.run()
     if as_json:
         emit_json(summary)
@@ -487,16 +644,26 @@ def tokens_list(c: Context, as_json) -> None:
     for col in ("id", "name", "prefix", "scopes", "status", "expires", "last used"):
         table.add_column(col, overflow="fold")
     for t in result["items"]:
-        table.add_row(str(t["id"]), t["name"], t["prefix"] + "…", " ".join(t["scopes"]),
-                      t["status"], str(t.get("expires_at") or "—")[:10],
-                      str(t.get("last_used_at") or "—")[:16])
+        table.add_row(
+            str(t["id"]),
+            t["name"],
+            t["prefix"] + "…",
+            " ".join(t["scopes"]),
+            t["status"],
+            str(t.get("expires_at") or "—")[:10],
+            str(t.get("last_used_at") or "—")[:16],
+        )
     out.print(table)
 
 
 @tokens.command("create")
 @click.option("--name", default="", help="A label to recognise the token by.")
-@click.option("--scope", "scopes", multiple=True,
-              help="Repeatable; default: every scope of the current token.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    help="Repeatable; default: every scope of the current token.",
+)
 @click.option("--days", default=90, show_default=True, type=click.IntRange(1, 366))
 @json_option
 @pass_ctx
@@ -510,8 +677,10 @@ def tokens_create(c: Context, name, scopes, days, as_json) -> None:
         emit_json(result)
         return
     click.echo(result["token"])
-    err.print(f"[dim]token {result['id']} ({' '.join(result['scopes'])}), expires "
-              f"{str(result['expires_at'])[:10]}; it is not shown again[/dim]")
+    err.print(
+        f"[dim]token {result['id']} ({' '.join(result['scopes'])}), expires "
+        f"{str(result['expires_at'])[:10]}; it is not shown again[/dim]"
+    )
 
 
 @tokens.command("revoke")

@@ -28,8 +28,14 @@ USER_AGENT = f"kdc/{__version__}"
 class ApiError(Exception):
     """A refusal or failure reported by the server (or no answer at all: ``status`` 0)."""
 
-    def __init__(self, status: int, code: str, detail: str, problem: dict | None = None,
-                 headers: httpx.Headers | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        problem: dict | None = None,
+        headers: httpx.Headers | None = None,
+    ):
         super().__init__(detail)
         self.status = status
         self.code = code
@@ -57,8 +63,12 @@ def error_from_response(resp: httpx.Response) -> ApiError:
     except ValueError:
         pass
     code = str(problem.get("code") or f"http_{resp.status_code}")
-    detail = str(problem.get("detail") or problem.get("title") or resp.reason_phrase
-                 or f"HTTP {resp.status_code}")
+    detail = str(
+        problem.get("detail")
+        or problem.get("title")
+        or resp.reason_phrase
+        or f"HTTP {resp.status_code}"
+    )
     return ApiError(resp.status_code, code, detail, problem, resp.headers)
 
 
@@ -74,9 +84,15 @@ def _retry_delay(attempt: int, resp: httpx.Response | None) -> float:
 class Client:
     """A session with one catalogue server; thread-safe (one ``httpx.Client`` shared)."""
 
-    def __init__(self, url: str | None = None, token: str | None = None, *,
-                 timeout: float = 60.0, retries: int = 3,
-                 transport: httpx.BaseTransport | None = None):
+    def __init__(
+        self,
+        url: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: float = 60.0,
+        retries: int = 3,
+        transport: httpx.BaseTransport | None = None,
+    ):
         self.base_url = (url or os.environ.get("KDC_URL") or DEFAULT_URL).rstrip("/")
         self.token = token if token is not None else os.environ.get("KDC_TOKEN")
         self.retries = retries
@@ -84,14 +100,22 @@ class Client:
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
-        self.http = httpx.Client(headers=headers, timeout=timeout, transport=transport,
-                                 limits=limits, follow_redirects=False)
+        self.http = httpx.Client(
+            headers=headers,
+            timeout=timeout,
+            transport=transport,
+            limits=limits,
+            follow_redirects=False,
+        )
         # Download and upload URLs are presigned: they must not carry our bearer token
         # (S3 refuses a request with two kinds of authentication, and it would leak).
-        self.transfer = httpx.Client(headers={"User-Agent": USER_AGENT},
-                                     timeout=httpx.Timeout(timeout, connect=15.0),
-                                     transport=transport, limits=limits,
-                                     follow_redirects=True)
+        self.transfer = httpx.Client(
+            headers={"User-Agent": USER_AGENT},
+            timeout=httpx.Timeout(timeout, connect=15.0),
+            transport=transport,
+            limits=limits,
+            follow_redirects=True,
+        )
 
     def close(self) -> None:
         self.http.close()
@@ -112,8 +136,16 @@ class Client:
             return urljoin(self.base_url + "/", url_or_path)
         return f"{self.base_url}/{url_or_path}"
 
-    def request(self, method: str, path: str, *, params=None, json=None,
-                headers: dict | None = None, retry: bool | None = None) -> httpx.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params=None,
+        json=None,
+        headers: dict | None = None,
+        retry: bool | None = None,
+    ) -> httpx.Response:
         """Send a request; return the response if 2xx/304, else raise ``ApiError``."""
         url = self.absolute(path)
         retry = method in ("GET", "HEAD") if retry is None else retry
@@ -124,8 +156,9 @@ class Client:
                 resp = self.http.request(method, url, params=params, json=json, headers=headers)
             except httpx.TransportError as exc:
                 if attempt + 1 >= attempts:
-                    raise ApiError(0, "connection_failed",
-                                   f"cannot reach {self.base_url}: {exc}") from exc
+                    raise ApiError(
+                        0, "connection_failed", f"cannot reach {self.base_url}: {exc}"
+                    ) from exc
             else:
                 if resp.status_code < 400:
                     return resp
@@ -141,8 +174,9 @@ class Client:
     def post(self, path: str, json: dict | None = None, *, idempotent: bool = False) -> dict:
         """POST ``json``; with ``idempotent`` a fresh ``Idempotency-Key`` makes retries safe."""
         headers = {"Idempotency-Key": str(uuid.uuid4())} if idempotent else None
-        resp = self.request("POST", path, json=json if json is not None else {},
-                            headers=headers, retry=idempotent)
+        resp = self.request(
+            "POST", path, json=json if json is not None else {}, headers=headers, retry=idempotent
+        )
         return resp.json() if resp.content else {}
 
     def delete(self, path: str) -> None:

@@ -81,12 +81,21 @@ class Summary:
     def as_dict(self) -> dict:
         rate = self.bytes_downloaded / self.seconds if self.seconds > 0 else 0.0
         return {
-            "status": self.status, "dataset": self.dataset, "version": self.version,
-            "dest": self.dest, "objects": self.objects, "downloaded": self.downloaded,
-            "present": self.present, "repaired": self.repaired, "failed": self.failed,
-            "bytes_total": self.bytes_total, "bytes_downloaded": self.bytes_downloaded,
-            "bytes_resumed": self.bytes_resumed, "url_refreshes": self.url_refreshes,
-            "seconds": round(self.seconds, 3), "bytes_per_second": round(rate),
+            "status": self.status,
+            "dataset": self.dataset,
+            "version": self.version,
+            "dest": self.dest,
+            "objects": self.objects,
+            "downloaded": self.downloaded,
+            "present": self.present,
+            "repaired": self.repaired,
+            "failed": self.failed,
+            "bytes_total": self.bytes_total,
+            "bytes_downloaded": self.bytes_downloaded,
+            "bytes_resumed": self.bytes_resumed,
+            "url_refreshes": self.url_refreshes,
+            "seconds": round(self.seconds, 3),
+            "bytes_per_second": round(rate),
         }
 
 
@@ -102,8 +111,14 @@ def parse_time(value) -> float | None:
 def safe_relative_path(key: str) -> Path:
     """The local path of ``key`` under DEST; refuses keys that could escape it."""
     parts = key.split("/")
-    if (not key or key.startswith("/") or "\\" in key or "\x00" in key
-            or any(p in ("", ".", "..") for p in parts) or parts[0] == STATE_DIR):
+    if (
+        not key
+        or key.startswith("/")
+        or "\\" in key
+        or "\x00" in key
+        or any(p in ("", ".", "..") for p in parts)
+        or parts[0] == STATE_DIR
+    ):
         raise FileFailed(f"unsafe object key {key!r}; not written")
     return Path(*parts)
 
@@ -153,13 +168,22 @@ class Page:
 
 
 class Fetcher:
-    def __init__(self, client: Client, slug: str, dest: str | os.PathLike, *,
-                 version: str | None = None, jobs: int = 4, include: Iterable[str] = (),
-                 verify_all: bool = False, limit_rate: int | None = None,
-                 page_limit: int | None = None,
-                 on_total: Callable[[int], None] | None = None,
-                 on_bytes: Callable[[int], None] | None = None,
-                 on_file: Callable[[str, str], None] | None = None):
+    def __init__(
+        self,
+        client: Client,
+        slug: str,
+        dest: str | os.PathLike,
+        *,
+        version: str | None = None,
+        jobs: int = 4,
+        include: Iterable[str] = (),
+        verify_all: bool = False,
+        limit_rate: int | None = None,
+        page_limit: int | None = None,
+        on_total: Callable[[int], None] | None = None,
+        on_bytes: Callable[[int], None] | None = None,
+        on_file: Callable[[str, str], None] | None = None,
+    ):
         self.client = client
         self.slug = slug
         self.dest = Path(dest)
@@ -193,8 +217,10 @@ class Fetcher:
 
     def _save_state(self) -> None:
         with self.state_lock:
-            data = json.dumps({**self.state, "dataset": self.slug,
-                               "version": self.summary.version}, ensure_ascii=False)
+            data = json.dumps(
+                {**self.state, "dataset": self.slug, "version": self.summary.version},
+                ensure_ascii=False,
+            )
             tmp = self.state_path.with_suffix(".tmp")
             tmp.write_text(data)
             os.replace(tmp, self.state_path)
@@ -202,8 +228,7 @@ class Fetcher:
     def _remember(self, key: str, path: Path, size: int, sha256: str) -> None:
         st = path.stat()
         with self.state_lock:
-            self.state["files"][key] = {"size": size, "sha256": sha256,
-                                        "mtime_ns": st.st_mtime_ns}
+            self.state["files"][key] = {"size": size, "sha256": sha256, "mtime_ns": st.st_mtime_ns}
 
     def _forget(self, key: str) -> None:
         with self.state_lock:
@@ -240,8 +265,7 @@ class Fetcher:
         """A URL for ``key`` that will not expire in the next moments, and its generation."""
         for _ in range(MAX_URL_REFRESHES):
             with page.lock:
-                obj, generation, fetched = page.objects.get(key), page.generation, \
-                    page.fetched_at
+                obj, generation, fetched = page.objects.get(key), page.generation, page.fetched_at
             if obj is None:
                 raise FileFailed("the object vanished from the manifest")
             expires = parse_time(obj.get("expires_at"))
@@ -277,8 +301,13 @@ class Fetcher:
         if st.st_size != size:
             return "corrupt"
         known = self.state["files"].get(key)
-        if (not self.verify_all and known and known.get("sha256") == sha256
-                and known.get("size") == size and known.get("mtime_ns") == st.st_mtime_ns):
+        if (
+            not self.verify_all
+            and known
+            and known.get("sha256") == sha256
+            and known.get("size") == size
+            and known.get("mtime_ns") == st.st_mtime_ns
+        ):
             return "present"
         if sha256_file(path, self.stop) == sha256:
             self._remember(key, path, size, sha256)

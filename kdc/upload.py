@@ -63,13 +63,24 @@ class _Expired(Exception):
 
 
 class Uploader:
-    def __init__(self, client: Client, slug: str, version: str, directory: str | os.PathLike,
-                 *, jobs: int = 4, include: Iterable[str] = (), notes: str | None = None,
-                 publish: bool = False, part_size: int | None = None,
-                 multipart_above: int | None = None, limit_rate: int | None = None,
-                 on_total: Callable[[int], None] | None = None,
-                 on_bytes: Callable[[int], None] | None = None,
-                 on_file: Callable[[str, str], None] | None = None):
+    def __init__(
+        self,
+        client: Client,
+        slug: str,
+        version: str,
+        directory: str | os.PathLike,
+        *,
+        jobs: int = 4,
+        include: Iterable[str] = (),
+        notes: str | None = None,
+        publish: bool = False,
+        part_size: int | None = None,
+        multipart_above: int | None = None,
+        limit_rate: int | None = None,
+        on_total: Callable[[int], None] | None = None,
+        on_bytes: Callable[[int], None] | None = None,
+        on_file: Callable[[str, str], None] | None = None,
+    ):
         self.client = client
         self.slug = slug
         self.version = version
@@ -88,8 +99,9 @@ class Uploader:
         self.lock = threading.Lock()
         self.bytes_uploaded = 0
         cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-        ident = hashlib.sha256(f"{client.base_url}|{slug}|{version}|{self.root.resolve()}"
-                               .encode()).hexdigest()[:24]
+        ident = hashlib.sha256(
+            f"{client.base_url}|{slug}|{version}|{self.root.resolve()}".encode()
+        ).hexdigest()[:24]
         self.state_path = cache / "kdc" / "uploads" / f"{ident}.json"
         self.state: dict = {}
 
@@ -116,8 +128,11 @@ class Uploader:
         st = path.stat()
         with self.lock:
             entry = self.state.get(key)
-            if not entry or entry.get("size") != st.st_size or \
-                    entry.get("mtime_ns") != st.st_mtime_ns:
+            if (
+                not entry
+                or entry.get("size") != st.st_size
+                or entry.get("mtime_ns") != st.st_mtime_ns
+            ):
                 entry = {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
                 self.state[key] = entry
             return entry
@@ -164,16 +179,18 @@ class Uploader:
                 self.limiter.consume(len(chunk))
                 yield chunk
 
-    def _put(self, url: str, path: Path, offset: int, length: int,
-             content_type: str | None) -> None:
+    def _put(
+        self, url: str, path: Path, offset: int, length: int, content_type: str | None
+    ) -> None:
         """PUT ``length`` bytes of ``path`` from ``offset``; a failed PUT's bytes don't count."""
         headers = {"Content-Length": str(length)}
         if content_type:
             headers["Content-Type"] = content_type
         sent = [0]
         try:
-            resp = self.client.transfer.put(url, content=self._stream(path, offset, length, sent),
-                                            headers=headers)
+            resp = self.client.transfer.put(
+                url, content=self._stream(path, offset, length, sent), headers=headers
+            )
         except httpx.TransportError:
             self._take_back(sent[0])
             raise
@@ -194,8 +211,7 @@ class Uploader:
         upload_id = entry.get("upload_id")
         if upload_id:
             try:
-                return self.client.get(f"{self.base}/{seg(self.version)}/uploads/"
-                                       f"{seg(upload_id)}")
+                return self.client.get(f"{self.base}/{seg(self.version)}/uploads/{seg(upload_id)}")
             except ApiError as exc:
                 if exc.status not in (404, 409):
                     raise
@@ -204,8 +220,7 @@ class Uploader:
         if ctype:
             body["content_type"] = ctype
         if size > self.multipart_above:
-            body.update(multipart=True,
-                        part_size=part_size_for(size, self.part_size or PART_SIZE))
+            body.update(multipart=True, part_size=part_size_for(size, self.part_size or PART_SIZE))
         plan = self.client.post(f"{self.base}/{seg(self.version)}/uploads", body)
         with self.lock:
             entry["upload_id"] = plan["upload_id"]
@@ -233,13 +248,19 @@ class Uploader:
                 time.sleep(min(10.0, 0.5 * 2**attempt))
                 continue  # ask for the upload's status again: fresh URLs, missing parts only
             try:
-                self.client.post(f"{self.base}/{seg(self.version)}/uploads/"
-                                 f"{seg(plan['upload_id'])}/complete")
+                self.client.post(
+                    f"{self.base}/{seg(self.version)}/uploads/{seg(plan['upload_id'])}/complete"
+                )
             except ApiError as exc:
                 if exc.code in ("upload_incomplete", "upload_missing"):
                     continue
-                if exc.code in ("checksum_mismatch", "size_mismatch", "parts_invalid",
-                                "upload_finished", "upload_not_found"):
+                if exc.code in (
+                    "checksum_mismatch",
+                    "size_mismatch",
+                    "parts_invalid",
+                    "upload_finished",
+                    "upload_not_found",
+                ):
                     self._forget_upload(key)
                 raise
             self._forget_upload(key, done=True)
@@ -268,9 +289,12 @@ class Uploader:
                 body["release_notes"] = self.notes
             version = self.client.post(self.base, body)
         if version.get("status") == "published":
-            raise ApiError(409, "version_published",
-                           f"Version {self.version} of {self.slug} is published; its manifest "
-                           "is frozen. Upload into a new version.")
+            raise ApiError(
+                409,
+                "version_published",
+                f"Version {self.version} of {self.slug} is published; its manifest "
+                "is frozen. Upload into a new version.",
+            )
         return version
 
     def run(self) -> dict:
@@ -280,14 +304,23 @@ class Uploader:
         files = self.files()
         total = sum(p.stat().st_size for _, p in files)
         self.on_total(total)
-        result = {"status": "complete", "dataset": self.slug, "version": self.version,
-                  "objects": len(files), "uploaded": 0, "skipped": 0, "failed": [],
-                  "bytes_total": total, "bytes_uploaded": 0, "published": False}
+        result = {
+            "status": "complete",
+            "dataset": self.slug,
+            "version": self.version,
+            "objects": len(files),
+            "uploaded": 0,
+            "skipped": 0,
+            "failed": [],
+            "bytes_total": total,
+            "bytes_uploaded": 0,
+            "published": False,
+        }
         try:
-            with ThreadPoolExecutor(max_workers=self.jobs,
-                                    thread_name_prefix="kdc-upload") as pool:
-                futures = {pool.submit(self.upload_one, key, path): (key, path)
-                           for key, path in files}
+            with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="kdc-upload") as pool:
+                futures = {
+                    pool.submit(self.upload_one, key, path): (key, path) for key, path in files
+                }
                 for fut in as_completed(futures):
                     key, path = futures[fut]
                     try:
@@ -309,8 +342,9 @@ class Uploader:
             result["published"] = True
         result["bytes_uploaded"] = self.bytes_uploaded
         result["seconds"] = round(time.monotonic() - started, 3)
-        result["bytes_per_second"] = round(self.bytes_uploaded / result["seconds"]) \
-            if result["seconds"] else 0
+        result["bytes_per_second"] = (
+            round(self.bytes_uploaded / result["seconds"]) if result["seconds"] else 0
+        )
         if result["failed"]:
             result["status"] = "partial"
         return result

@@ -32,8 +32,11 @@ class AuditEventArgsSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    after = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**53 - 1),
-                              metadata={"description": "Events with a larger seq"})
+    after = ma.fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0, max=2**53 - 1),
+        metadata={"description": "Events with a larger seq"},
+    )
     limit = ma.fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
@@ -131,10 +134,12 @@ class PurchaseLedgerFilterSchema(_ConsoleFilterSchema):
     team = ma.fields.String(load_default=None, validate=validate.Length(max=32))
     institution = ma.fields.String(load_default=None, validate=validate.Length(max=16))
     dataset = ma.fields.String(load_default=None, validate=validate.Length(max=100))
-    mode = ma.fields.String(load_default=None,
-                            validate=validate.OneOf([m.value for m in OfferMode]))
-    status = ma.fields.String(load_default=None,
-                              validate=validate.OneOf([s.value for s in PurchaseStatus]))
+    mode = ma.fields.String(
+        load_default=None, validate=validate.OneOf([m.value for m in OfferMode])
+    )
+    status = ma.fields.String(
+        load_default=None, validate=validate.OneOf([s.value for s in PurchaseStatus])
+    )
 
 
 class AccessLogFilterSchema(_ConsoleFilterSchema):
@@ -146,13 +151,17 @@ class AccessLogFilterSchema(_ConsoleFilterSchema):
 
 class LedgerFilterSchema(_ConsoleFilterSchema):
     account = ma.fields.String(load_default=None, validate=validate.Length(max=64))
-    kind = ma.fields.String(load_default=None, validate=validate.OneOf(
-        ["grant", "clawback", "purchase", "reversal"]))
+    kind = ma.fields.String(
+        load_default=None, validate=validate.OneOf(["grant", "clawback", "purchase", "reversal"])
+    )
 
 
 class EventLogFilterSchema(_ConsoleFilterSchema):
-    action = ma.fields.String(load_default=None, validate=validate.Length(max=64),
-                              metadata={"description": "exact, or a prefix ending in ':'"})
+    action = ma.fields.String(
+        load_default=None,
+        validate=validate.Length(max=64),
+        metadata={"description": "exact, or a prefix ending in ':'"},
+    )
     actor = ma.fields.String(load_default=None, validate=validate.Length(max=254))
     subject_type = ma.fields.String(load_default=None, validate=validate.Length(max=32))
     subject_id = ma.fields.String(load_default=None, validate=validate.Length(max=64))

@@ -79,7 +79,8 @@ class DatasetSchema(DatasetSummarySchema):
     created_at = ma.fields.DateTime()
     updated_at = ma.fields.DateTime()
     licensed_by = ma.fields.List(
-        ma.fields.String(), dump_default=list,
+        ma.fields.String(),
+        dump_default=list,
         metadata={"description": "Codes of the teams holding an active licence"},
     )
 
@@ -89,8 +90,9 @@ class DatasetSearchArgsSchema(ma.Schema):
         unknown = ma.RAISE
 
     q = ma.fields.String(load_default="", validate=validate.Length(max=200))
-    institution = ma.fields.List(ma.fields.String(validate=validate.Length(max=16)),
-                                 load_default=list)
+    institution = ma.fields.List(
+        ma.fields.String(validate=validate.Length(max=16)), load_default=list
+    )
     modality = ma.fields.List(
         ma.fields.String(validate=validate.OneOf([m.value for m in Modality])), load_default=list
     )
@@ -114,6 +116,6 @@ class DatasetSearchArgsSchema(ma.Schema):
 class DatasetPageSchema(PageMetaSchema):
     items = ma.fields.List(ma.fields.Nested(DatasetSummarySchema))
     facets = ma.fields.Dict(
-        keys=ma.fields.String(), values=ma.fields.Dict(keys=ma.fields.String(),
-                                                       values=ma.fields.Integer())
+        keys=ma.fields.String(),
+        values=ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer()),
     )

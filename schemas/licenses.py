@@ -17,21 +17,25 @@ class LicenseSchema(ma.Schema):
     purchase = ma.fields.Integer(attribute="purchase_id")
     status = ma.fields.Function(
         lambda lic: effective_status(lic).value,
-        metadata={"description": "active, suspended, revoked or expired (as of now)"})
+        metadata={"description": "active, suspended, revoked or expired (as of now)"},
+    )
     valid_from = ma.fields.DateTime()
     valid_until = ma.fields.DateTime()
     terms = ma.fields.Dict(metadata={"description": "Frozen copy of the offer's terms"})
     status_reason = ma.fields.String()
-    terms_accepted_at = ma.fields.DateTime(allow_none=True, metadata={
-        "description": "When someone of the team accepted the terms; downloads need it"})
+    terms_accepted_at = ma.fields.DateTime(
+        allow_none=True,
+        metadata={"description": "When someone of the team accepted the terms; downloads need it"},
+    )
 
 
 class LicenseListArgsSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    status = ma.fields.String(load_default=None,
-                              validate=validate.OneOf([s.value for s in LicenseStatus]))
+    status = ma.fields.String(
+        load_default=None, validate=validate.OneOf([s.value for s in LicenseStatus])
+    )
     team = ma.fields.String(load_default=None, validate=validate.Length(max=32))
     dataset = ma.fields.String(load_default=None, validate=validate.Length(max=100))
     page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))

@@ -19,23 +19,38 @@ class PurchaseCreateSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    dataset = ma.fields.String(required=True, validate=validate.Length(min=1, max=100),
-                               metadata={"description": "Dataset slug"})
-    offer = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1),
-                              metadata={"description": "Offer id (from the dataset's offers)"})
-    mode = ma.fields.String(load_default=None,
-                            validate=validate.OneOf([m.value for m in OfferMode]),
-                            metadata={"description": "individual or joint; must match the offer"})
-    team = ma.fields.String(load_default=None, validate=validate.Length(max=32),
-                            metadata={"description": "Your team's code (optional check)"})
+    dataset = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "Dataset slug"},
+    )
+    offer = ma.fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1),
+        metadata={"description": "Offer id (from the dataset's offers)"},
+    )
+    mode = ma.fields.String(
+        load_default=None,
+        validate=validate.OneOf([m.value for m in OfferMode]),
+        metadata={"description": "individual or joint; must match the offer"},
+    )
+    team = ma.fields.String(
+        load_default=None,
+        validate=validate.Length(max=32),
+        metadata={"description": "Your team's code (optional check)"},
+    )
 
 
 class JoinSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    team = ma.fields.String(load_default=None, validate=validate.Length(max=32),
-                            metadata={"description": "Your team's code (optional check)"})
+    team = ma.fields.String(
+        load_default=None,
+        validate=validate.Length(max=32),
+        metadata={"description": "Your team's code (optional check)"},
+    )
 
 
 class DecisionSchema(ma.Schema):
@@ -52,12 +67,16 @@ class EmptySchema(ma.Schema):
 
 class ParticipantSchema(ma.Schema):
     team = ma.fields.Function(lambda p: p.team.code)
-    share_krw = ma.fields.Integer(allow_none=True, metadata={
-        "description": "Whole won: charged share once approved, live preview before"})
+    share_krw = ma.fields.Integer(
+        allow_none=True,
+        metadata={"description": "Whole won: charged share once approved, live preview before"},
+    )
     join_order = ma.fields.Integer()
     joined_at = ma.fields.DateTime()
-    confirmed = ma.fields.Function(lambda p: p.confirmed_at is not None, metadata={
-        "description": "A team lead has committed the team's money"})
+    confirmed = ma.fields.Function(
+        lambda p: p.confirmed_at is not None,
+        metadata={"description": "A team lead has committed the team's money"},
+    )
 
 
 class PurchaseSchema(ma.Schema):
@@ -80,23 +99,30 @@ class PurchaseSchema(ma.Schema):
     decision_note = ma.fields.String()
     actions = ma.fields.Function(
         lambda p: getattr(p, "actions_for_viewer", None),
-        metadata={"description": "What the requesting user may do now (join, leave, confirm, "
-                                 "close, approve, reject, cancel)"})
+        metadata={
+            "description": "What the requesting user may do now (join, leave, confirm, "
+            "close, approve, reject, cancel)"
+        },
+    )
 
     def _participants(self, purchase):
         shares = shares_of(purchase)
-        return [{**ParticipantSchema().dump(p), "share_krw": shares.get(p.team_id)}
-                for p in joined(purchase)]
+        return [
+            {**ParticipantSchema().dump(p), "share_krw": shares.get(p.team_id)}
+            for p in joined(purchase)
+        ]
 
 
 class PurchaseListArgsSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    status = ma.fields.String(load_default=None,
-                              validate=validate.OneOf([s.value for s in PurchaseStatus]))
-    mode = ma.fields.String(load_default=None,
-                            validate=validate.OneOf([m.value for m in OfferMode]))
+    status = ma.fields.String(
+        load_default=None, validate=validate.OneOf([s.value for s in PurchaseStatus])
+    )
+    mode = ma.fields.String(
+        load_default=None, validate=validate.OneOf([m.value for m in OfferMode])
+    )
     team = ma.fields.String(load_default=None, validate=validate.Length(max=32))
     dataset = ma.fields.String(load_default=None, validate=validate.Length(max=100))
     page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))

@@ -19,15 +19,25 @@ class _Strict(ma.Schema):
 
 
 class ManifestArgsSchema(_Strict):
-    version = ma.fields.String(load_default=None, validate=validate.Length(min=1, max=50),
-                               metadata={"description": "Version label; default the newest "
-                                         "published version"})
-    cursor = ma.fields.String(load_default=None, validate=validate.Length(min=1, max=2000),
-                              metadata={"description": "From the previous page's `next`"})
+    version = ma.fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=50),
+        metadata={"description": "Version label; default the newest published version"},
+    )
+    cursor = ma.fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"description": "From the previous page's `next`"},
+    )
     limit = ma.fields.Integer(load_default=1000, validate=validate.Range(min=1, max=5000))
-    ttl = ma.fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_URL_TTL),
-                            metadata={"description": "Seconds the URLs live (default the "
-                                      "server's URL_TTL, never past the licence's end)"})
+    ttl = ma.fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1, max=MAX_URL_TTL),
+        metadata={
+            "description": "Seconds the URLs live (default the "
+            "server's URL_TTL, never past the licence's end)"
+        },
+    )
 
 
 class ManifestObjectSchema(ma.Schema):
@@ -46,8 +56,9 @@ class ManifestPageSchema(ma.Schema):
     ttl = ma.fields.Integer()
     expires_at = ma.fields.DateTime()
     objects = ma.fields.List(ma.fields.Nested(ManifestObjectSchema))
-    next = ma.fields.String(allow_none=True,
-                            metadata={"description": "URL of the next page, or null"})
+    next = ma.fields.String(
+        allow_none=True, metadata={"description": "URL of the next page, or null"}
+    )
 
 
 class FileArgsSchema(_Strict):
@@ -75,23 +86,35 @@ class VersionListSchema(ma.Schema):
 
 
 class VersionCreateSchema(_Strict):
-    label = ma.fields.String(required=True, validate=validate.Regexp(
-        LABEL_PATTERN, error="1–50 letters, digits, '.', '_' or '-' (e.g. 2025.1)"))
+    label = ma.fields.String(
+        required=True,
+        validate=validate.Regexp(
+            LABEL_PATTERN, error="1–50 letters, digits, '.', '_' or '-' (e.g. 2025.1)"
+        ),
+    )
     release_notes = ma.fields.String(load_default="", validate=validate.Length(max=20_000))
 
 
 class UploadRequestSchema(_Strict):
-    key = ma.fields.String(required=True, validate=validate.Length(min=1, max=1024),
-                           metadata={"description": "Path of the file within the version"})
-    size = ma.fields.Integer(required=True, strict=True,
-                             validate=validate.Range(min=0, max=5 * 1024**4))
-    sha256 = ma.fields.String(required=True, validate=validate.Regexp(
-        r"^[0-9a-fA-F]{64}$", error="64 hexadecimal digits"))
+    key = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=1024),
+        metadata={"description": "Path of the file within the version"},
+    )
+    size = ma.fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=0, max=5 * 1024**4)
+    )
+    sha256 = ma.fields.String(
+        required=True, validate=validate.Regexp(r"^[0-9a-fA-F]{64}$", error="64 hexadecimal digits")
+    )
     content_type = ma.fields.String(load_default=None, validate=validate.Length(min=1, max=200))
-    multipart = ma.fields.Boolean(load_default=None, metadata={
-        "description": "Force (true) or forbid (false) multipart; default: above 64 MiB"})
-    part_size = ma.fields.Integer(load_default=None, strict=True, validate=validate.Range(
-        min=5 * 1024**2, max=5 * 1024**3))
+    multipart = ma.fields.Boolean(
+        load_default=None,
+        metadata={"description": "Force (true) or forbid (false) multipart; default: above 64 MiB"},
+    )
+    part_size = ma.fields.Integer(
+        load_default=None, strict=True, validate=validate.Range(min=5 * 1024**2, max=5 * 1024**3)
+    )
 
 
 class UploadPartSchema(ma.Schema):
@@ -113,10 +136,13 @@ class UploadPlanSchema(ma.Schema):
     content_type = ma.fields.String()
     multipart = ma.fields.Boolean()
     part_size = ma.fields.Integer(allow_none=True)
-    url = ma.fields.String(allow_none=True,
-                           metadata={"description": "Single upload: PUT the whole file here"})
-    parts = ma.fields.List(ma.fields.Nested(UploadPartSchema), metadata={
-        "description": "Multipart: PUT each part's bytes to its URL"})
+    url = ma.fields.String(
+        allow_none=True, metadata={"description": "Single upload: PUT the whole file here"}
+    )
+    parts = ma.fields.List(
+        ma.fields.Nested(UploadPartSchema),
+        metadata={"description": "Multipart: PUT each part's bytes to its URL"},
+    )
     received = ma.fields.List(ma.fields.Nested(ReceivedPartSchema), allow_none=True)
     expires_at = ma.fields.DateTime()
 

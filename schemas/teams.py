@@ -18,14 +18,31 @@ class TeamPublicSchema(ma.Schema):
 
 
 class TeamSchema(TeamPublicSchema):
-    balance_krw = ma.fields.Integer(attribute="visible_balance", allow_none=True, metadata={
-        "description": "Remaining data budget in won; only for the team, admins and auditors"})
-    money = ma.fields.Dict(allow_none=True, metadata={
-        "description": "From the ledger: balance_krw, granted_krw, clawed_back_krw, spent_krw"})
-    ledger = ma.fields.List(ma.fields.Nested("LedgerLineSchema"), allow_none=True, metadata={
-        "description": "Newest ledger entries of the team's account (entitled readers only)"})
-    holdings = ma.fields.List(ma.fields.Nested("HoldingSchema"), allow_none=True, metadata={
-        "description": "Licences held, jointly or individually, and what the team paid"})
+    balance_krw = ma.fields.Integer(
+        attribute="visible_balance",
+        allow_none=True,
+        metadata={
+            "description": "Remaining data budget in won; only for the team, admins and auditors"
+        },
+    )
+    money = ma.fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "From the ledger: balance_krw, granted_krw, clawed_back_krw, spent_krw"
+        },
+    )
+    ledger = ma.fields.List(
+        ma.fields.Nested("LedgerLineSchema"),
+        allow_none=True,
+        metadata={
+            "description": "Newest ledger entries of the team's account (entitled readers only)"
+        },
+    )
+    holdings = ma.fields.List(
+        ma.fields.Nested("HoldingSchema"),
+        allow_none=True,
+        metadata={"description": "Licences held, jointly or individually, and what the team paid"},
+    )
 
 
 class TeamSummarySchema(TeamPublicSchema):
@@ -62,8 +79,12 @@ class GrantSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    amount_krw = ma.fields.Integer(required=True, strict=True, validate=validate.Range(
-        min=-10**15, max=10**15), metadata={"description": "Won; negative claws back"})
+    amount_krw = ma.fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=-(10**15), max=10**15),
+        metadata={"description": "Won; negative claws back"},
+    )
     memo = ma.fields.String(load_default="", validate=validate.Length(max=500))
 
 
@@ -80,8 +101,7 @@ class EliminateSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    phase = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1,
-                                                                                 max=100))
+    phase = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100))
 
 
 class EliminationResultSchema(ma.Schema):

@@ -16,17 +16,27 @@ class TokenCreateSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    name = ma.fields.String(load_default="", validate=validate.Length(max=100),
-                            metadata={"description": "A label to recognise the token by"})
+    name = ma.fields.String(
+        load_default="",
+        validate=validate.Length(max=100),
+        metadata={"description": "A label to recognise the token by"},
+    )
     scopes = ma.fields.List(
-        ma.fields.String(validate=validate.OneOf(ALL_SCOPES)), load_default=None,
+        ma.fields.String(validate=validate.OneOf(ALL_SCOPES)),
+        load_default=None,
         validate=validate.Length(min=1, max=len(ALL_SCOPES)),
-        metadata={"description": "Default: every scope of the token making the request "
-                                 "that your role allows. A token cannot grant more than it "
-                                 "holds."})
-    days = ma.fields.Integer(load_default=90, strict=True,
-                             validate=validate.Range(min=1, max=MAX_DAYS),
-                             metadata={"description": "Days until the token expires"})
+        metadata={
+            "description": "Default: every scope of the token making the request "
+            "that your role allows. A token cannot grant more than it "
+            "holds."
+        },
+    )
+    days = ma.fields.Integer(
+        load_default=90,
+        strict=True,
+        validate=validate.Range(min=1, max=MAX_DAYS),
+        metadata={"description": "Days until the token expires"},
+    )
 
 
 class TokenSchema(ma.Schema):
@@ -36,17 +46,26 @@ class TokenSchema(ma.Schema):
     scopes = ma.fields.List(ma.fields.String())
     created_at = ma.fields.DateTime()
     expires_at = ma.fields.DateTime(allow_none=True)
-    last_used_at = ma.fields.DateTime(allow_none=True, metadata={
-        "description": "Last authenticated request (updated at most once a minute)"})
+    last_used_at = ma.fields.DateTime(
+        allow_none=True,
+        metadata={"description": "Last authenticated request (updated at most once a minute)"},
+    )
     revoked_at = ma.fields.DateTime(allow_none=True)
-    status = ma.fields.Function(lambda t: token_status(t), metadata={
-        "type": "string", "enum": ["active", "expired", "revoked"],
-        "description": "active, expired or revoked"})
+    status = ma.fields.Function(
+        lambda t: token_status(t),
+        metadata={
+            "type": "string",
+            "enum": ["active", "expired", "revoked"],
+            "description": "active, expired or revoked",
+        },
+    )
 
 
 class TokenCreatedSchema(TokenSchema):
-    token = ma.fields.String(attribute="raw_token", metadata={
-        "description": "The token itself. Shown only in this response: store it now."})
+    token = ma.fields.String(
+        attribute="raw_token",
+        metadata={"description": "The token itself. Shown only in this response: store it now."},
+    )
 
 
 class TokenListSchema(ma.Schema):

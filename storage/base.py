@@ -67,8 +67,8 @@ def is_internal_key(key: str) -> bool:
     return key.startswith(INTERNAL_PREFIX)
 
 
-_PLAIN_FILENAME = re.compile(r'[ !#$&-\[\]-~]*')  # printable ASCII but " \\ %
-_NOT_PLAIN = re.compile(r'[^ !#$&-\[\]-~]')
+_PLAIN_FILENAME = re.compile(r"[ !#$&-\[\]-~]*")  # printable ASCII but " \\ %
+_NOT_PLAIN = re.compile(r"[^ !#$&-\[\]-~]")
 _RFC5987_KEEP = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~")
 _RFC5987_TABLE = [chr(i) if i in _RFC5987_KEEP else f"%{i:02X}" for i in range(256)]
 
@@ -139,7 +139,10 @@ class ObjectStore(abc.ABC):
         """A URL to upload one object with a single PUT until it expires."""
 
     def presign_get_many(
-        self, keys: list[tuple[str, str | None]], expires_in: int, *,
+        self,
+        keys: list[tuple[str, str | None]],
+        expires_in: int,
+        *,
         issued_at: datetime | None = None,
     ) -> list[str]:
         """Presign many GETs at once, each valid until ``issued_at`` + ``expires_in``.
@@ -155,14 +158,16 @@ class ObjectStore(abc.ABC):
     def create_multipart(self, key: str, content_type: str | None = None) -> str:
         """Start a multipart upload to ``key``; returns its upload id."""
 
-    def presign_upload_part(self, key: str, upload_id: str, part_number: int,
-                            expires_in: int) -> str:
+    def presign_upload_part(
+        self, key: str, upload_id: str, part_number: int, expires_in: int
+    ) -> str:
         """A URL to PUT part ``part_number`` (1 … 10,000) of an upload."""
         return self.presign_upload_parts(key, upload_id, [part_number], expires_in)[0]
 
     @abc.abstractmethod
-    def presign_upload_parts(self, key: str, upload_id: str, part_numbers: list[int],
-                             expires_in: int) -> list[str]:
+    def presign_upload_parts(
+        self, key: str, upload_id: str, part_numbers: list[int], expires_in: int
+    ) -> list[str]:
         """URLs to PUT each of ``part_numbers`` of an upload, in the order given."""
 
     @abc.abstractmethod

@@ -96,8 +96,9 @@ class LocalStore(ObjectStore):
         if not path.is_file():
             raise ObjectNotFound(key)
         ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return ObjectInfo(key=key, size=st.st_size, content_type=ctype,
-                          etag=f"{st.st_mtime_ns:x}-{st.st_size:x}")
+        return ObjectInfo(
+            key=key, size=st.st_size, content_type=ctype, etag=f"{st.st_mtime_ns:x}-{st.st_size:x}"
+        )
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         keys = []
@@ -160,11 +161,23 @@ class LocalStore(ObjectStore):
         for number in part_numbers:
             extra = f"{upload_id}:{int(number)}"
             sig = self._signature("PUT-PART", key, expires, extra)
-            urls.append(self._url("put-part", key, {"upload_id": upload_id, "part": int(number),
-                                                    "expires": expires, "signature": sig}))
+            urls.append(
+                self._url(
+                    "put-part",
+                    key,
+                    {
+                        "upload_id": upload_id,
+                        "part": int(number),
+                        "expires": expires,
+                        "signature": sig,
+                    },
+                )
+            )
         return urls
 
-    def write_part(self, key: str, upload_id: str, part_number: int, data: BinaryIO) -> UploadedPart:
+    def write_part(
+        self, key: str, upload_id: str, part_number: int, data: BinaryIO
+    ) -> UploadedPart:
         """Store one part (the app's ``/storage/put-part/`` route calls this)."""
         if not 1 <= part_number <= MAX_PARTS:
             raise ValueError(f"part number must be 1 … {MAX_PARTS}")
@@ -233,8 +246,9 @@ class LocalStore(ObjectStore):
     def _url(self, action: str, key: str, params: dict) -> str:
         return f"{self.public_base}/storage/{action}/{quote(key, safe='/~')}?{urlencode(params)}"
 
-    def presign_get(self, key, expires_in, *, filename=None, content_type=None,
-                    _expires: int | None = None) -> str:
+    def presign_get(
+        self, key, expires_in, *, filename=None, content_type=None, _expires: int | None = None
+    ) -> str:
         check_key(key)
         expires = _expires if _expires is not None else int(time.time()) + int(expires_in)
         params = {"expires": expires}

@@ -37,8 +37,14 @@ from storage.base import (
 from storage.sigv4 import SigV4Presigner, encoded_content_disposition
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchUpload"}
-_DENIED = {"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch",
-           "AllAccessDisabled", "AccountProblem"}
+_DENIED = {
+    "403",
+    "AccessDenied",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "AllAccessDisabled",
+    "AccountProblem",
+}
 _PROBE_CACHE_SECONDS = 2.0
 _URL_OPTIONS = ("endpoint_url", "region", "addressing_style", "profile")
 
@@ -61,11 +67,14 @@ def _mapped_errors(what: str):
         if status >= 500 or code in ("SlowDown", "ServiceUnavailable", "InternalError"):
             raise StorageUnavailable(f"the object store failed {what} ({code or status})") from None
         raise StorageError(f"the object store refused {what}: {code or status}") from None
-    except (botocore.exceptions.EndpointConnectionError,
-            botocore.exceptions.ConnectionError,
-            botocore.exceptions.HTTPClientError) as exc:
-        raise StorageUnavailable(f"cannot reach the object store ({exc.__class__.__name__})") \
-            from None
+    except (
+        botocore.exceptions.EndpointConnectionError,
+        botocore.exceptions.ConnectionError,
+        botocore.exceptions.HTTPClientError,
+    ) as exc:
+        raise StorageUnavailable(
+            f"cannot reach the object store ({exc.__class__.__name__})"
+        ) from None
     except botocore.exceptions.NoCredentialsError:
         raise StorageUnavailable("no credentials for the object store are configured") from None
     except botocore.exceptions.BotoCoreError as exc:
@@ -109,8 +118,12 @@ class S3Store(ObjectStore):
     ):
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self.options = {"endpoint_url": endpoint_url, "region": region,
-                        "addressing_style": addressing_style, "profile": profile}
+        self.options = {
+            "endpoint_url": endpoint_url,
+            "region": region,
+            "addressing_style": addressing_style,
+            "profile": profile,
+        }
         self.session = session or boto3.session.Session(profile_name=profile)
         region = region or self.session.region_name or "us-east-1"
         self.region = region
@@ -121,8 +134,9 @@ class S3Store(ObjectStore):
             read_timeout=60,
             retries={"mode": "standard", "max_attempts": 2},
         )
-        self.client = self.session.client("s3", endpoint_url=endpoint_url, region_name=region,
-                                          config=config)
+        self.client = self.session.client(
+            "s3", endpoint_url=endpoint_url, region_name=region, config=config
+        )
         self._presigner: SigV4Presigner | None = None
         self._probe_ok_until = 0.0
 
@@ -132,8 +146,9 @@ class S3Store(ObjectStore):
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         unknown = sorted(set(query) - set(_URL_OPTIONS))
         if unknown:
-            raise ValueError(f"unknown s3:// option(s): {', '.join(unknown)}; "
-                             f"known: {', '.join(_URL_OPTIONS)}")
+            raise ValueError(
+                f"unknown s3:// option(s): {', '.join(unknown)}; known: {', '.join(_URL_OPTIONS)}"
+            )
         if query.get("addressing_style") not in (None, "path", "virtual", "auto"):
             raise ValueError("addressing_style must be path, virtual or auto")
         return cls(parts.netloc, parts.path, **query)
@@ -142,8 +157,12 @@ class S3Store(ObjectStore):
         """The same endpoint and credentials, another bucket (keys from its root)."""
         if bucket == self.bucket and not self.prefix:
             return self
-        return S3Store(bucket, "", session=self.session, **{
-            k: v for k, v in self.options.items() if k != "profile"})
+        return S3Store(
+            bucket,
+            "",
+            session=self.session,
+            **{k: v for k, v in self.options.items() if k != "profile"},
+        )
 
     @property
     def location(self) -> str:
@@ -154,7 +173,7 @@ class S3Store(ObjectStore):
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def _rel(self, full_key: str) -> str:
-        return full_key[len(self.prefix) + 1:] if self.prefix else full_key
+        return full_key[len(self.prefix) + 1 :] if self.prefix else full_key
 
     # --- objects -----------------------------------------------------------------------
 
@@ -178,10 +197,13 @@ class S3Store(ObjectStore):
         full = self._key(key)
         with _mapped_errors(f"reading {key}"):
             head = self.client.head_object(Bucket=self.bucket, Key=full)
-        return ObjectInfo(key=key, size=head["ContentLength"],
-                          content_type=head.get("ContentType") or "application/octet-stream",
-                          etag=head.get("ETag", "").strip('"'),
-                          last_modified=head.get("LastModified"))
+        return ObjectInfo(
+            key=key,
+            size=head["ContentLength"],
+            content_type=head.get("ContentType") or "application/octet-stream",
+            etag=head.get("ETag", "").strip('"'),
+            last_modified=head.get("LastModified"),
+        )
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         full_prefix = f"{self.prefix}/{prefix}" if self.prefix else prefix
@@ -192,8 +214,12 @@ class S3Store(ObjectStore):
                     rel = self._rel(obj["Key"])
                     if rel.endswith("/") or is_internal_key(rel):
                         continue  # "folder" markers and staging uploads are not objects
-                    yield ObjectInfo(key=rel, size=obj["Size"], etag=obj.get("ETag", "")
-                                     .strip('"'), last_modified=obj.get("LastModified"))
+                    yield ObjectInfo(
+                        key=rel,
+                        size=obj["Size"],
+                        etag=obj.get("ETag", "").strip('"'),
+                        last_modified=obj.get("LastModified"),
+                    )
 
     def delete(self, key: str) -> None:
         full = self._key(key)
@@ -201,14 +227,20 @@ class S3Store(ObjectStore):
             self.client.delete_object(Bucket=self.bucket, Key=full)
 
     def move(self, src: str, dst: str, content_type: str | None = None) -> ObjectInfo:
-        extra = {"MetadataDirective": "REPLACE", "ContentType": content_type} \
-            if content_type else {}
+        extra = (
+            {"MetadataDirective": "REPLACE", "ContentType": content_type} if content_type else {}
+        )
         with _mapped_errors(f"copying {src}"):
             # The managed copy switches to a multipart copy above 5 GiB.
-            self.client.copy({"Bucket": self.bucket, "Key": self._key(src)}, self.bucket,
-                             self._key(dst), ExtraArgs=extra or None,
-                             Config=TransferConfig(multipart_threshold=1024**3,
-                                                   multipart_chunksize=512 * 1024**2))
+            self.client.copy(
+                {"Bucket": self.bucket, "Key": self._key(src)},
+                self.bucket,
+                self._key(dst),
+                ExtraArgs=extra or None,
+                Config=TransferConfig(
+                    multipart_threshold=1024**3, multipart_chunksize=512 * 1024**2
+                ),
+            )
         self.delete(src)
         return self.stat(dst)
 
@@ -222,8 +254,7 @@ class S3Store(ObjectStore):
             except botocore.exceptions.ClientError as exc:
                 code = str(exc.response.get("Error", {}).get("Code", ""))
                 if code in ("404", "NoSuchBucket", "NotFound"):
-                    raise StorageUnavailable(f"the bucket {self.bucket!r} does not exist") \
-                        from None
+                    raise StorageUnavailable(f"the bucket {self.bucket!r} does not exist") from None
                 raise
         self._probe_ok_until = time.monotonic() + _PROBE_CACHE_SECONDS
 
@@ -236,12 +267,14 @@ class S3Store(ObjectStore):
             probe = "kdc-presign-probe"
             with _mapped_errors("presigning"):
                 url = self.client.generate_presigned_url(
-                    "get_object", Params={"Bucket": self.bucket, "Key": probe}, ExpiresIn=60)
+                    "get_object", Params={"Bucket": self.bucket, "Key": probe}, ExpiresIn=60
+                )
             base = url.split("?", 1)[0]
             if not base.endswith("/" + probe):
                 raise StorageError(f"unexpected presigned URL shape from botocore: {base}")
-            self._presigner = SigV4Presigner(base[: -len(probe) - 1], self.region,
-                                             self._credentials)
+            self._presigner = SigV4Presigner(
+                base[: -len(probe) - 1], self.region, self._credentials
+            )
         return self._presigner
 
     def _credentials(self) -> tuple[str, str, str | None]:
@@ -262,8 +295,9 @@ class S3Store(ObjectStore):
         return params
 
     def presign_get(self, key, expires_in, *, filename=None, content_type=None) -> str:
-        return self.presigner.presign("GET", self._key(key), int(expires_in),
-                                      self._get_params(filename, content_type))
+        return self.presigner.presign(
+            "GET", self._key(key), int(expires_in), self._get_params(filename, content_type)
+        )
 
     def presign_get_many(self, keys, expires_in, *, issued_at: datetime | None = None):
         now = issued_at or datetime.now(UTC).replace(microsecond=0)
@@ -273,39 +307,53 @@ class S3Store(ObjectStore):
         disposition = encoded_content_disposition
         return self.presigner.presign_many(
             "GET",
-            [(prefix + k, [("response-content-disposition", disposition(f))] if f else ())
-             for k, f in keys],
-            int(expires_in), now=now)
+            [
+                (prefix + k, [("response-content-disposition", disposition(f))] if f else ())
+                for k, f in keys
+            ],
+            int(expires_in),
+            now=now,
+        )
 
     def presign_put(self, key, expires_in, *, content_type=None) -> str:
         params = {"Bucket": self.bucket, "Key": self._key(key)}
         with _mapped_errors("presigning"):
-            return self.client.generate_presigned_url("put_object", Params=params,
-                                                      ExpiresIn=int(expires_in))
+            return self.client.generate_presigned_url(
+                "put_object", Params=params, ExpiresIn=int(expires_in)
+            )
 
     # --- multipart -------------------------------------------------------------------------
 
     def create_multipart(self, key: str, content_type: str | None = None) -> str:
         extra = {"ContentType": content_type} if content_type else {}
         with _mapped_errors(f"starting an upload of {key}"):
-            resp = self.client.create_multipart_upload(Bucket=self.bucket, Key=self._key(key),
-                                                       **extra)
+            resp = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=self._key(key), **extra
+            )
         return resp["UploadId"]
 
     def presign_upload_parts(self, key, upload_id, part_numbers, expires_in) -> list[str]:
         # botocore puts uploadId before partNumber in the query.
         return self.presigner.presign_many(
-            "PUT", [(self._key(key), [("uploadId", upload_id), ("partNumber", str(int(n)))])
-                    for n in part_numbers], int(expires_in))
+            "PUT",
+            [
+                (self._key(key), [("uploadId", upload_id), ("partNumber", str(int(n)))])
+                for n in part_numbers
+            ],
+            int(expires_in),
+        )
 
     def list_parts(self, key: str, upload_id: str) -> list[UploadedPart]:
         parts = []
         paginator = self.client.get_paginator("list_parts")
         with _mapped_errors(f"listing the parts of {key}"):
-            for page in paginator.paginate(Bucket=self.bucket, Key=self._key(key),
-                                           UploadId=upload_id):
-                parts += [UploadedPart(number=p["PartNumber"], size=p["Size"],
-                                       etag=p["ETag"]) for p in page.get("Parts", [])]
+            for page in paginator.paginate(
+                Bucket=self.bucket, Key=self._key(key), UploadId=upload_id
+            ):
+                parts += [
+                    UploadedPart(number=p["PartNumber"], size=p["Size"], etag=p["ETag"])
+                    for p in page.get("Parts", [])
+                ]
         return sorted(parts, key=lambda p: p.number)
 
     def complete_multipart(self, key: str, upload_id: str) -> ObjectInfo:
@@ -315,21 +363,28 @@ class S3Store(ObjectStore):
         with _mapped_errors(f"completing the upload of {key}"):
             try:
                 self.client.complete_multipart_upload(
-                    Bucket=self.bucket, Key=self._key(key), UploadId=upload_id,
-                    MultipartUpload={"Parts": [{"PartNumber": p.number, "ETag": p.etag}
-                                               for p in parts]})
+                    Bucket=self.bucket,
+                    Key=self._key(key),
+                    UploadId=upload_id,
+                    MultipartUpload={
+                        "Parts": [{"PartNumber": p.number, "ETag": p.etag} for p in parts]
+                    },
+                )
             except botocore.exceptions.ClientError as exc:
                 code = str(exc.response.get("Error", {}).get("Code", ""))
                 if code in ("EntityTooSmall", "InvalidPart", "InvalidPartOrder"):
-                    raise ValueError(f"the parts cannot be assembled ({code}); every part "
-                                     "but the last must be at least 5 MiB") from None
+                    raise ValueError(
+                        f"the parts cannot be assembled ({code}); every part "
+                        "but the last must be at least 5 MiB"
+                    ) from None
                 raise
         return self.stat(key)
 
     def abort_multipart(self, key: str, upload_id: str) -> None:
         try:
             with _mapped_errors(f"aborting the upload of {key}"):
-                self.client.abort_multipart_upload(Bucket=self.bucket, Key=self._key(key),
-                                                   UploadId=upload_id)
+                self.client.abort_multipart_upload(
+                    Bucket=self.bucket, Key=self._key(key), UploadId=upload_id
+                )
         except ObjectNotFound:
             pass

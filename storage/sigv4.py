@@ -37,8 +37,7 @@ def _percent_encoder(safe: str):
     after one regex check, and any other is mapped byte by byte through a 256-entry
     table with ``map`` (the loop runs in C).
     """
-    keep = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
-               + safe.encode())
+    keep = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-" + safe.encode())
     table = [chr(i) if i in keep else f"%{i:02X}" for i in range(256)]
     already_safe = re.compile(f"[A-Za-z0-9{re.escape('_.-' + safe)}]*").fullmatch
     lookup = table.__getitem__
@@ -66,8 +65,9 @@ _DISPOSITION_END = _quote_param('"')
 _DISPOSITION_STAR = _quote_param("\"; filename*=UTF-8''")
 
 
-_RFC5987_THEN_QUERY = [_quote_param(_rfc5987(chr(b))) if b < 128 else _quote_param(f"%{b:02X}")
-                       for b in range(256)].__getitem__
+_RFC5987_THEN_QUERY = [
+    _quote_param(_rfc5987(chr(b))) if b < 128 else _quote_param(f"%{b:02X}") for b in range(256)
+].__getitem__
 
 
 def encoded_content_disposition(filename: str) -> PreEncoded:
@@ -96,6 +96,7 @@ try:  # The C function behind hmac.digest, without its per-call Python checks.
     def _hmac_sha256(key: bytes, msg: bytes) -> bytes:
         return _c_hmac_digest(key, msg, "sha256")
 except ImportError:  # pragma: no cover - Python built without OpenSSL
+
     def _hmac_sha256(key: bytes, msg: bytes) -> bytes:
         return hmac.digest(key, msg, "sha256")
 
@@ -195,14 +196,18 @@ class SigV4Presigner:
                     canonical_query = f"{canonical_auth}&{name}={value}"
                 else:
                     canonical_query = "&".join(
-                        f"{k}={v}" for k, v in sorted([(name, value), *auth]))
+                        f"{k}={v}" for k, v in sorted([(name, value), *auth])
+                    )
             elif params:
-                encoded = [(quote_name(k), v if type(v) is PreEncoded else _quote_param(str(v)))
-                           for k, v in params]
+                encoded = [
+                    (quote_name(k), v if type(v) is PreEncoded else _quote_param(str(v)))
+                    for k, v in params
+                ]
                 op_query = "&".join(f"{k}={v}" for k, v in encoded) + "&"
                 if all("a" <= k[0] <= "z" for k, _v in encoded):
-                    canonical_query = canonical_auth + "&" + "&".join(
-                        f"{k}={v}" for k, v in sorted(encoded))
+                    canonical_query = (
+                        canonical_auth + "&" + "&".join(f"{k}={v}" for k, v in sorted(encoded))
+                    )
                 else:
                     canonical_query = "&".join(f"{k}={v}" for k, v in sorted(encoded + auth))
             else:
@@ -211,6 +216,7 @@ class SigV4Presigner:
             canonical_request = f"{method}\n{base_path}/{quoted_key}\n{canonical_query}{cr_suffix}"
             string_to_sign = sts_prefix + sha256(canonical_request.encode("utf-8")).hexdigest()
             signature = digest(signing_key, string_to_sign.encode("utf-8")).hex()
-            out.append(f"{base_url}/{quoted_key}?{op_query}{auth_query}"
-                       f"&X-Amz-Signature={signature}")
+            out.append(
+                f"{base_url}/{quoted_key}?{op_query}{auth_query}&X-Amz-Signature={signature}"
+            )
         return out

@@ -47,7 +47,7 @@ class PgDatabases:
             if template:
                 conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
             else:
-                conn.execute(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0')
+                conn.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
         self.created.append(name)
         return name
 
@@ -214,8 +214,9 @@ def make_token(app, email: str, scopes: list[str] | None = None) -> str:
     with app.app_context():
         session = get_session()
         with transaction(session):
-            _tok, raw = create_token(session, Actor.system("test"), find_user(session, email),
-                                     scopes=scopes)
+            _tok, raw = create_token(
+                session, Actor.system("test"), find_user(session, email), scopes=scopes
+            )
     return raw
 
 

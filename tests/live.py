@@ -44,9 +44,25 @@ class LiveServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "app", "run", "--host", "127.0.0.1",
-             "--port", str(self.port), "--with-threads", "--no-reload", "--no-debugger"],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "app",
+                "run",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--with-threads",
+                "--no-reload",
+                "--no-debugger",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -43,8 +43,9 @@ def is_api_request() -> bool:
     return request.path.startswith(API_PREFIX + "/") or request.path == API_PREFIX
 
 
-def problem_response(status: int, title: str, detail: str, code: str,
-                     headers: dict | None = None, **extra):
+def problem_response(
+    status: int, title: str, detail: str, code: str, headers: dict | None = None, **extra
+):
     body = {
         "type": f"https://kdc.example/problems/{code}",
         "title": title,
@@ -87,14 +88,20 @@ class CatalogApi(Api):
                 else:
                     flat[location] = fields
             errors = flat
-            detail = "Invalid " + ", ".join(sorted(flat)) + ": " + "; ".join(
-                f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
-                for k, v in sorted(flat.items())
+            detail = (
+                "Invalid "
+                + ", ".join(sorted(flat))
+                + ": "
+                + "; ".join(
+                    f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                    for k, v in sorted(flat.items())
+                )
             )
         if isinstance(error, InternalServerError):
             detail = "An unexpected error occurred; it has been logged."
-        return problem_response(error.code or 500, error.name, str(detail), code, headers,
-                                errors=errors)
+        return problem_response(
+            error.code or 500, error.name, str(detail), code, headers, errors=errors
+        )
 
 
 def init_api(app: Flask) -> None:
@@ -136,26 +143,37 @@ def init_api(app: Flask) -> None:
             from catalog.web import render_domain_error
 
             return render_domain_error(exc)
-        return problem_response(exc.status, exc.title, exc.detail, exc.code, exc.headers,
-                                **exc.extra)
+        return problem_response(
+            exc.status, exc.title, exc.detail, exc.code, exc.headers, **exc.extra
+        )
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DBAPIError)
     def _database_down(exc):
         log.error("database error: %s", exc.__class__.__name__, exc_info=exc)
-        if isinstance(exc, DBAPIError) and not isinstance(exc, OperationalError) and not getattr(
-            exc, "connection_invalidated", False
+        if (
+            isinstance(exc, DBAPIError)
+            and not isinstance(exc, OperationalError)
+            and not getattr(exc, "connection_invalidated", False)
         ):
             raise exc
-        err = DomainError("The database is unavailable; retry shortly.", code="database_unavailable",
-                          status=503, headers={"Retry-After": "5"})
+        err = DomainError(
+            "The database is unavailable; retry shortly.",
+            code="database_unavailable",
+            status=503,
+            headers={"Retry-After": "5"},
+        )
         err.title = "Service unavailable"
         return _domain_error(err)
 
     @app.errorhandler(StorageUnavailable)
     def _storage_down(exc):
         log.error("object store unavailable: %s", exc)
-        err = DomainError("The object store is unavailable; retry shortly.",
-                          code="storage_unavailable", status=503, headers={"Retry-After": "10"})
+        err = DomainError(
+            "The object store is unavailable; retry shortly.",
+            code="storage_unavailable",
+            status=503,
+            headers={"Retry-After": "10"},
+        )
         err.title = "Service unavailable"
         return _domain_error(err)

@@ -23,8 +23,12 @@ from schemas.audit import (
     VerifyResultSchema,
 )
 
-blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
-                description="The tamper-evident audit log (docs/audit.md).")
+blp = Blueprint(
+    "audit",
+    __name__,
+    url_prefix="/api/v1/audit",
+    description="The tamper-evident audit log (docs/audit.md).",
+)
 
 
 def _key():
@@ -49,10 +53,12 @@ class AuditEvents(MethodView):
         items = audit_tools.list_events(session, current_actor(), after=after, limit=limit)
         head_seq, _ = audit_tools.chain_head(session)
         last = items[-1]["seq"] if items else after
-        nxt = (url_for("audit.AuditEvents", after=last, limit=limit)
-               if items and last < head_seq else None)
-        return {"items": items, "after": after, "limit": limit, "head_seq": head_seq,
-                "next": nxt}
+        nxt = (
+            url_for("audit.AuditEvents", after=last, limit=limit)
+            if items and last < head_seq
+            else None
+        )
+        return {"items": items, "after": after, "limit": limit, "head_seq": head_seq, "next": nxt}
 
 
 @blp.route("/verify")
@@ -98,9 +104,15 @@ class AuditCheckpoints(MethodView):
 
 @blp.route("/export")
 class AuditExport(MethodView):
-    @blp.doc(security=SECURITY, responses={"200": {
-        "description": "JSON Lines: a header, the checkpoints, then the events",
-        "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}})
+    @blp.doc(
+        security=SECURITY,
+        responses={
+            "200": {
+                "description": "JSON Lines: a header, the checkpoints, then the events",
+                "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+            }
+        },
+    )
     @blp.arguments(ExportArgsSchema, location="query", as_kwargs=True)
     @blp.alt_response(401, schema=None, description="No valid token")
     @blp.alt_response(403, schema=None, description="Not an auditor or admin")
@@ -113,9 +125,11 @@ class AuditExport(MethodView):
         # open transaction holds the write lock. The export reads in short batches.
         session.commit()
         lines = audit_tools.export_lines(session, after=after, key=_key())
-        return Response(stream_with_context(lines), mimetype="application/x-ndjson",
-                        headers={"Content-Disposition":
-                                 'attachment; filename="kdc-audit-export.jsonl"'})
+        return Response(
+            stream_with_context(lines),
+            mimetype="application/x-ndjson",
+            headers={"Content-Disposition": 'attachment; filename="kdc-audit-export.jsonl"'},
+        )
 
 
 @blp.route("/public-key")

@@ -22,8 +22,9 @@ def _authenticate():
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
-        raise Unauthorized("Send an API token as 'Authorization: Bearer <token>'.",
-                           code="authentication_required")
+        raise Unauthorized(
+            "Send an API token as 'Authorization: Bearer <token>'.", code="authentication_required"
+        )
     user, token = authenticate_token(get_session(), raw.strip())
     g.api_user = user
     g.api_token = token
@@ -39,8 +40,10 @@ def require_token(*scopes: str):
             _authenticate()
             missing = [s for s in scopes if s not in g.api_token.scopes]
             if missing:
-                raise Forbidden(f"This token lacks the scope(s): {', '.join(missing)}.",
-                                code="insufficient_scope")
+                raise Forbidden(
+                    f"This token lacks the scope(s): {', '.join(missing)}.",
+                    code="insufficient_scope",
+                )
             return view(*args, **kwargs)
 
         return wrapper

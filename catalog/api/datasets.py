@@ -11,8 +11,12 @@ from catalog.services import catalog as catalog_service
 from catalog.services.search import SearchFilters, search_datasets
 from schemas.catalog import DatasetPageSchema, DatasetSchema, DatasetSearchArgsSchema
 
-blp = Blueprint("datasets", __name__, url_prefix="/api/v1/datasets",
-                description="Search the catalogue and read datasets, versions and offers.")
+blp = Blueprint(
+    "datasets",
+    __name__,
+    url_prefix="/api/v1/datasets",
+    description="Search the catalogue and read datasets, versions and offers.",
+)
 
 
 def page_links(endpoint: str, page: int, pages: int, **params) -> tuple[str | None, str | None]:

@@ -10,11 +10,13 @@ from __future__ import annotations
 from flask import Flask, request
 
 # Endpoints whose 200 responses depend only on the URL (no token, no user).
-CONDITIONAL_ENDPOINTS = frozenset({
-    "datasets.DatasetList",
-    "datasets.DatasetDetail",
-    "institutions.InstitutionList",
-})
+CONDITIONAL_ENDPOINTS = frozenset(
+    {
+        "datasets.DatasetList",
+        "datasets.DatasetDetail",
+        "institutions.InstitutionList",
+    }
+)
 IF_NONE_MATCH_DOC = {
     "in": "header",
     "name": "If-None-Match",
@@ -25,8 +27,12 @@ IF_NONE_MATCH_DOC = {
 
 
 def add_etag(resp):
-    if (request.method in ("GET", "HEAD") and resp.status_code == 200
-            and request.endpoint in CONDITIONAL_ENDPOINTS and not resp.direct_passthrough):
+    if (
+        request.method in ("GET", "HEAD")
+        and resp.status_code == 200
+        and request.endpoint in CONDITIONAL_ENDPOINTS
+        and not resp.direct_passthrough
+    ):
         resp.add_etag()
         resp.headers["Cache-Control"] = "no-cache"
         resp.make_conditional(request)

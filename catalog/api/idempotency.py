@@ -22,19 +22,26 @@ from catalog.services import idempotency as service
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
 DOC = {
-    "parameters": [{
-        "in": "header", "name": HEADER, "required": False, "schema": {"type": "string",
-                                                                       "maxLength": 255},
-        "description": "Make a retry safe: the same key and request return the first "
-                       "response and change nothing; the same key with another request is "
-                       "a 422 `idempotency_key_reused`.",
-    }]
+    "parameters": [
+        {
+            "in": "header",
+            "name": HEADER,
+            "required": False,
+            "schema": {"type": "string", "maxLength": 255},
+            "description": "Make a retry safe: the same key and request return the first "
+            "response and change nothing; the same key with another request is "
+            "a 422 `idempotency_key_reused`.",
+        }
+    ]
 }
 
 
 def _replay(replay: service.Replay):
-    resp = current_app.response_class(json.dumps(replay.body, ensure_ascii=False),
-                                      status=replay.status, mimetype="application/json")
+    resp = current_app.response_class(
+        json.dumps(replay.body, ensure_ascii=False),
+        status=replay.status,
+        mimetype="application/json",
+    )
     resp.headers[REPLAY_HEADER] = "true"
     return resp
 
@@ -51,22 +58,26 @@ def idempotent(schema_cls, status: int = 200):
             key = service.check_key(key)
             session = get_session()
             user_id = current_user().id
-            fingerprint = service.request_fingerprint(request.method, request.path,
-                                                      request.get_data(cache=True))
+            fingerprint = service.request_fingerprint(
+                request.method, request.path, request.get_data(cache=True)
+            )
             replay = service.lookup(session, user_id, key, fingerprint)
             if replay is not None:
                 return _replay(replay)
             try:
-                record = service.reserve(session, user_id, key, fingerprint, request.method,
-                                         request.path)
+                record = service.reserve(
+                    session, user_id, key, fingerprint, request.method, request.path
+                )
             except IntegrityError:
                 # A concurrent request with this key committed first.
                 session.rollback()
                 replay = service.lookup(session, user_id, key, fingerprint)
                 if replay is not None:
                     return _replay(replay)
-                raise Conflict("A request with this Idempotency-Key is being processed.",
-                               code="idempotency_in_progress") from None
+                raise Conflict(
+                    "A request with this Idempotency-Key is being processed.",
+                    code="idempotency_in_progress",
+                ) from None
             record_id = record.id
             try:
                 result = view(*args, **kwargs)

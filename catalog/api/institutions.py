@@ -9,8 +9,12 @@ from catalog.db import get_session
 from catalog.services.catalog import list_institutions
 from schemas.catalog import InstitutionListSchema
 
-blp = Blueprint("institutions", __name__, url_prefix="/api/v1/institutions",
-                description="Institutions (providers) of the catalogue.")
+blp = Blueprint(
+    "institutions",
+    __name__,
+    url_prefix="/api/v1/institutions",
+    description="Institutions (providers) of the catalogue.",
+)
 
 
 @blp.route("")

@@ -16,8 +16,12 @@ from schemas.licenses import (
     LicenseSchema,
 )
 
-blp = Blueprint("licenses", __name__, url_prefix="/api/v1/licenses",
-                description="Licences: a team's right to a dataset, with frozen terms.")
+blp = Blueprint(
+    "licenses",
+    __name__,
+    url_prefix="/api/v1/licenses",
+    description="Licences: a team's right to a dataset, with frozen terms.",
+)
 
 
 @blp.route("")
@@ -32,11 +36,19 @@ class LicenseList(MethodView):
 
         `status` filters on the status as of now (a licence past `valid_until` is expired).
         """
-        result = licensing.list_licenses(get_session(), current_actor(), page=page,
-                                         limit=limit, **filters)
+        result = licensing.list_licenses(
+            get_session(), current_actor(), page=page, limit=limit, **filters
+        )
         nxt, prev = page_links("licenses.LicenseList", result.page, result.pages)
-        return {"items": result.items, "page": result.page, "limit": result.limit,
-                "total": result.total, "pages": result.pages, "next": nxt, "prev": prev}
+        return {
+            "items": result.items,
+            "page": result.page,
+            "limit": result.limit,
+            "total": result.total,
+            "pages": result.pages,
+            "next": nxt,
+            "prev": prev,
+        }
 
 
 def _admin_action(name: str, service, doc: str):
@@ -57,8 +69,11 @@ def _admin_action(name: str, service, doc: str):
     blp.route(f"/<int:license_id>/{name}")(cls)
 
 
-_admin_action("suspend", licensing.suspend_license,
-              "Suspend an active licence (no new download URLs until reinstated)")
+_admin_action(
+    "suspend",
+    licensing.suspend_license,
+    "Suspend an active licence (no new download URLs until reinstated)",
+)
 _admin_action("reinstate", licensing.reinstate_license, "Reinstate a suspended licence")
 _admin_action("revoke", licensing.revoke_license, "Revoke a live licence for good")
 
@@ -70,7 +85,9 @@ class LicenseAcceptTerms(MethodView):
     @blp.alt_response(401, schema=None, description="No valid token")
     @blp.alt_response(403, schema=None, description="Not a member of a team (`team_role_required`)")
     @blp.alt_response(404, schema=None, description="No such licence of your team")
-    @blp.alt_response(409, schema=None, description="The licence is not active (`license_not_active`)")
+    @blp.alt_response(
+        409, schema=None, description="The licence is not active (`license_not_active`)"
+    )
     @require_token("data:read")
     def post(self, license_id):
         """Accept a licence's terms for your team (needed once before the first download)

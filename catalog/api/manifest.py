@@ -31,8 +31,12 @@ from schemas.storage import (
     VersionSchema,
 )
 
-blp = Blueprint("manifest", __name__, url_prefix="/api/v1/datasets",
-                description="Download URLs for licensed data; providers' versions and uploads.")
+blp = Blueprint(
+    "manifest",
+    __name__,
+    url_prefix="/api/v1/datasets",
+    description="Download URLs for licensed data; providers' versions and uploads.",
+)
 
 UPLOAD_TTL = 6 * 3600
 
@@ -55,9 +59,13 @@ class Manifest(MethodView):
     @blp.doc(security=SECURITY)
     @blp.arguments(ManifestArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, ManifestPageSchema)
-    @blp.alt_response(403, schema=None, description="No usable licence: `license_required`, "
-                      "`license_expired`, `license_revoked`, `license_suspended`, "
-                      "`team_eliminated`")
+    @blp.alt_response(
+        403,
+        schema=None,
+        description="No usable licence: `license_required`, "
+        "`license_expired`, `license_revoked`, `license_suspended`, "
+        "`team_eliminated`",
+    )
     @blp.alt_response(404, schema=None, description="No such dataset or version")
     @require_token("data:read")
     def get(self, slug, version, cursor, limit, ttl):
@@ -68,9 +76,16 @@ class Manifest(MethodView):
         Every page is recorded as an access grant.
         """
         page = access.issue_download_urls(
-            get_session(), current_actor(), get_object_store(), slug, version=version,
-            cursor=cursor, limit=limit, ttl=ttl,
-            default_ttl=current_app.config["URL_TTL"])
+            get_session(),
+            current_actor(),
+            get_object_store(),
+            slug,
+            version=version,
+            cursor=cursor,
+            limit=limit,
+            ttl=ttl,
+            default_ttl=current_app.config["URL_TTL"],
+        )
         expires = _iso(page.expires_at)
         nxt = None
         if page.next_cursor:
@@ -81,16 +96,27 @@ class Manifest(MethodView):
         base = request.host_url.rstrip("/")
         # Serialised by hand: marshmallow would cost more than signing the URLs.
         body = {
-            "dataset": page.dataset, "version": page.version,
-            "object_count": page.object_count, "total_bytes": page.total_bytes,
-            "ttl": page.ttl, "expires_at": expires,
-            "objects": [{"key": k, "size": s, "sha256": h,
-                         "url": base + u if u.startswith("/") else u, "expires_at": expires}
-                        for k, s, h, u in page.objects],
+            "dataset": page.dataset,
+            "version": page.version,
+            "object_count": page.object_count,
+            "total_bytes": page.total_bytes,
+            "ttl": page.ttl,
+            "expires_at": expires,
+            "objects": [
+                {
+                    "key": k,
+                    "size": s,
+                    "sha256": h,
+                    "url": base + u if u.startswith("/") else u,
+                    "expires_at": expires,
+                }
+                for k, s, h, u in page.objects
+            ],
             "next": nxt,
         }
-        resp = current_app.response_class(json.dumps(body, ensure_ascii=False),
-                                          mimetype="application/json")
+        resp = current_app.response_class(
+            json.dumps(body, ensure_ascii=False), mimetype="application/json"
+        )
         resp.headers["Cache-Control"] = "no-store"
         return resp
 
@@ -104,9 +130,16 @@ class File(MethodView):
     @require_token("data:read")
     def get(self, slug, key, version, ttl):
         """Download one file: 302 to a fresh presigned URL (for browsers and `curl -L`)"""
-        issued = access.issue_file_url(get_session(), current_actor(), get_object_store(),
-                                       slug, key, version=version, ttl=ttl,
-                                       default_ttl=current_app.config["URL_TTL"])
+        issued = access.issue_file_url(
+            get_session(),
+            current_actor(),
+            get_object_store(),
+            slug,
+            key,
+            version=version,
+            ttl=ttl,
+            default_ttl=current_app.config["URL_TTL"],
+        )
         resp = redirect(_absolute(issued.url), 302)
         resp.headers["Cache-Control"] = "no-store"
         resp.headers["X-Expires-At"] = _iso(issued.expires_at)
@@ -129,8 +162,14 @@ class Versions(MethodView):
     @require_token("provider:write")
     def post(self, args, slug):
         """Create an empty draft version (providers of the dataset's institution)"""
-        return versions.create_version(get_session(), current_actor(), get_object_store(), slug,
-                                       args["label"], args["release_notes"])
+        return versions.create_version(
+            get_session(),
+            current_actor(),
+            get_object_store(),
+            slug,
+            args["label"],
+            args["release_notes"],
+        )
 
 
 @blp.route("/<slug>/versions/<label>")
@@ -147,8 +186,11 @@ class Version(MethodView):
 class VersionPublish(MethodView):
     @blp.doc(security=SECURITY)
     @blp.response(200, VersionSchema)
-    @blp.alt_response(409, schema=None, description="Already published (`version_published`) "
-                      "or empty (`version_empty`)")
+    @blp.alt_response(
+        409,
+        schema=None,
+        description="Already published (`version_published`) or empty (`version_empty`)",
+    )
     @require_token("provider:write")
     def post(self, slug, label):
         """Publish a draft version: its manifest is frozen from now on"""
@@ -163,18 +205,22 @@ class VersionObject(MethodView):
     @require_token("provider:write")
     def delete(self, slug, label, key):
         """Remove a file from a draft version (and its bytes from the store)"""
-        versions.delete_object(get_session(), current_actor(), get_object_store(), slug, label,
-                               key)
+        versions.delete_object(get_session(), current_actor(), get_object_store(), slug, label, key)
 
 
 def _plan(plan: versions.UploadPlan) -> dict:
     return {
-        "upload_id": plan.upload_id, "key": plan.key, "size": plan.size, "sha256": plan.sha256,
-        "content_type": plan.content_type, "multipart": plan.multipart,
+        "upload_id": plan.upload_id,
+        "key": plan.key,
+        "size": plan.size,
+        "sha256": plan.sha256,
+        "content_type": plan.content_type,
+        "multipart": plan.multipart,
         "part_size": plan.part_size,
         "url": _absolute(plan.url) if plan.url else None,
         "parts": [{**p, "url": _absolute(p["url"])} for p in plan.parts],
-        "received": plan.received, "expires_at": plan.expires_at,
+        "received": plan.received,
+        "expires_at": plan.expires_at,
     }
 
 
@@ -191,8 +237,16 @@ class Uploads(MethodView):
         PUT the bytes (each part's exact `size` bytes to its URL), then call `complete`.
         Files above 64 MiB use multipart unless `multipart` says otherwise.
         """
-        plan = versions.request_upload(get_session(), current_actor(), get_object_store(),
-                                       _tickets(), slug, label, ttl=UPLOAD_TTL, **args)
+        plan = versions.request_upload(
+            get_session(),
+            current_actor(),
+            get_object_store(),
+            _tickets(),
+            slug,
+            label,
+            ttl=UPLOAD_TTL,
+            **args,
+        )
         return _plan(plan)
 
 
@@ -203,8 +257,16 @@ class Upload(MethodView):
     @require_token("provider:write")
     def get(self, slug, label, upload_id):
         """Where an upload stands: parts received, fresh URLs for the missing ones"""
-        plan = versions.upload_status(get_session(), current_actor(), get_object_store(),
-                                      _tickets(), slug, label, upload_id, ttl=UPLOAD_TTL)
+        plan = versions.upload_status(
+            get_session(),
+            current_actor(),
+            get_object_store(),
+            _tickets(),
+            slug,
+            label,
+            upload_id,
+            ttl=UPLOAD_TTL,
+        )
         return _plan(plan)
 
     @blp.doc(security=SECURITY)
@@ -212,21 +274,31 @@ class Upload(MethodView):
     @require_token("provider:write")
     def delete(self, slug, label, upload_id):
         """Abort an upload and discard its bytes"""
-        versions.abort_upload(get_session(), current_actor(), get_object_store(), _tickets(),
-                              slug, label, upload_id)
+        versions.abort_upload(
+            get_session(), current_actor(), get_object_store(), _tickets(), slug, label, upload_id
+        )
 
 
 @blp.route("/<slug>/versions/<label>/uploads/<upload_id>/complete")
 class UploadComplete(MethodView):
     @blp.doc(security=SECURITY)
     @blp.response(201, ObjectSchema)
-    @blp.alt_response(409, schema=None, description="Nothing uploaded yet (`upload_missing`), "
-                      "parts missing (`upload_incomplete`), or the key exists")
-    @blp.alt_response(422, schema=None, description="Bytes differ from the declaration "
-                      "(`size_mismatch`, `checksum_mismatch`); the upload is discarded")
+    @blp.alt_response(
+        409,
+        schema=None,
+        description="Nothing uploaded yet (`upload_missing`), "
+        "parts missing (`upload_incomplete`), or the key exists",
+    )
+    @blp.alt_response(
+        422,
+        schema=None,
+        description="Bytes differ from the declaration "
+        "(`size_mismatch`, `checksum_mismatch`); the upload is discarded",
+    )
     @require_token("provider:write")
     def post(self, slug, label, upload_id):
         """Finish an upload: the server reads the bytes back, checks size and SHA-256, and
         adds the file to the draft's manifest"""
-        return versions.complete_upload(get_session(), current_actor(), get_object_store(),
-                                        _tickets(), slug, label, upload_id)
+        return versions.complete_upload(
+            get_session(), current_actor(), get_object_store(), _tickets(), slug, label, upload_id
+        )

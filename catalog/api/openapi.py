@@ -26,7 +26,7 @@ HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 STANDARD_PROBLEMS = {
     "401": "No valid token (`authentication_required`, `invalid_token`, `token_expired`, "
-           "`token_revoked`, `user_inactive`)",
+    "`token_revoked`, `user_inactive`)",
     "403": "The token lacks a scope (`insufficient_scope`) or the user may not do this",
     "404": "Not found (`not_found`)",
     "413": "Request body larger than the limit (`payload_too_large`)",
@@ -34,7 +34,7 @@ STANDARD_PROBLEMS = {
     "422": "Invalid parameters or body (`invalid_input`; `errors` names each parameter)",
     "429": "Rate limited (`rate_limited`; wait for `Retry-After` seconds)",
     "503": "Database or object store unavailable (`database_unavailable`, "
-           "`storage_unavailable`; retry after `Retry-After` seconds)",
+    "`storage_unavailable`; retry after `Retry-After` seconds)",
 }
 RATE_LIMITED = {("/api/v1/tokens", "post")}
 
@@ -45,8 +45,9 @@ def _problem(description: str) -> dict:
 
 def _int_path_params(item: dict, op: dict) -> list[dict]:
     params = list(item.get("parameters", [])) + list(op.get("parameters", []))
-    return [p for p in params if p.get("in") == "path" and p.get("schema", {}).get("type")
-            == "integer"]
+    return [
+        p for p in params if p.get("in") == "path" and p.get("schema", {}).get("type") == "integer"
+    ]
 
 
 def complete_operation(path: str, method: str, item: dict, op: dict) -> None:
@@ -70,8 +71,9 @@ def complete_operation(path: str, method: str, item: dict, op: dict) -> None:
             continue
         if "$ref" in resp:
             # flask-smorest's shared error responses claim application/json.
-            responses[status] = resp = {"description": STANDARD_PROBLEMS.get(
-                status, HTTPStatus(int(status)).phrase)}
+            responses[status] = resp = {
+                "description": STANDARD_PROBLEMS.get(status, HTTPStatus(int(status)).phrase)
+            }
         # alt_response(schema=None) leaves errors without a body: they are problems.
         resp.setdefault("content", PROBLEM_CONTENT)
         resp["content"] = {"application/problem+json": next(iter(resp["content"].values()))}

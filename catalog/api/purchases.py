@@ -28,8 +28,12 @@ from schemas.purchases import (
     PurchaseSchema,
 )
 
-blp = Blueprint("purchases", __name__, url_prefix="/api/v1/purchases",
-                description="Individual and joint purchases of datasets.")
+blp = Blueprint(
+    "purchases",
+    __name__,
+    url_prefix="/api/v1/purchases",
+    description="Individual and joint purchases of datasets.",
+)
 
 ERRORS = {
     401: "No valid token",
@@ -58,8 +62,7 @@ def require_decider(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         if "provider:write" not in g.api_token.scopes:
-            raise Forbidden("This token lacks the scope provider:write.",
-                            code="insufficient_scope")
+            raise Forbidden("This token lacks the scope provider:write.", code="insufficient_scope")
         return view(*args, **kwargs)
 
     return wrapper
@@ -78,12 +81,19 @@ class PurchaseList(MethodView):
         Teams see their own purchases and every joint purchase (the board); providers
         those of their institution's datasets; admins and auditors all.
         """
-        result = purchasing.list_purchases(get_session(), current_actor(), page=page,
-                                           limit=limit, **filters)
+        result = purchasing.list_purchases(
+            get_session(), current_actor(), page=page, limit=limit, **filters
+        )
         nxt, prev = page_links("purchases.PurchaseList", result.page, result.pages)
-        return {"items": [_for_viewer(p) for p in result.items], "page": result.page,
-                "limit": result.limit, "total": result.total, "pages": result.pages,
-                "next": nxt, "prev": prev}
+        return {
+            "items": [_for_viewer(p) for p in result.items],
+            "page": result.page,
+            "limit": result.limit,
+            "total": result.total,
+            "pages": result.pages,
+            "next": nxt,
+            "prev": prev,
+        }
 
     @blp.doc(security=SECURITY, **IDEMPOTENCY_DOC)
     @blp.arguments(PurchaseCreateSchema)
@@ -132,20 +142,49 @@ def _action(name: str, service, schema, doc: str, *, decider: bool = False):
     blp.route(f"/<int:purchase_id>/{name}")(cls)
 
 
-_action("join", purchasing.join_purchase, JoinSchema,
-        "Join an open joint purchase with your team\n\nShares are re-split at once.")
-_action("leave", lambda s, a, pid: purchasing.leave_purchase(s, a, pid), EmptySchema,
-        "Withdraw your team from an open joint purchase\n\nThe opener team cancels instead.")
-_action("confirm", lambda s, a, pid: purchasing.confirm_participation(s, a, pid), EmptySchema,
-        "A team lead commits the team's money to this purchase")
-_action("close", lambda s, a, pid: purchasing.close_purchase(s, a, pid), EmptySchema,
-        "Close a joint purchase to further teams\n\nWith at least `min_teams` confirmed teams "
-        "it waits for the provider (`pending_approval`); with fewer it `failed`.")
-_action("approve", purchasing.approve_purchase, DecisionSchema,
-        "Approve: charge every participant its share (all or nothing) and issue licences\n\n"
-        "409 `budget_exceeded` names the team that cannot pay (`team`); nothing is charged.",
-        decider=True)
-_action("reject", purchasing.reject_purchase, DecisionSchema,
-        "Reject a purchase of your institution's dataset", decider=True)
-_action("cancel", purchasing.cancel_purchase, DecisionSchema,
-        "Cancel an undecided purchase your team requested or opened (admins: any)")
+_action(
+    "join",
+    purchasing.join_purchase,
+    JoinSchema,
+    "Join an open joint purchase with your team\n\nShares are re-split at once.",
+)
+_action(
+    "leave",
+    lambda s, a, pid: purchasing.leave_purchase(s, a, pid),
+    EmptySchema,
+    "Withdraw your team from an open joint purchase\n\nThe opener team cancels instead.",
+)
+_action(
+    "confirm",
+    lambda s, a, pid: purchasing.confirm_participation(s, a, pid),
+    EmptySchema,
+    "A team lead commits the team's money to this purchase",
+)
+_action(
+    "close",
+    lambda s, a, pid: purchasing.close_purchase(s, a, pid),
+    EmptySchema,
+    "Close a joint purchase to further teams\n\nWith at least `min_teams` confirmed teams "
+    "it waits for the provider (`pending_approval`); with fewer it `failed`.",
+)
+_action(
+    "approve",
+    purchasing.approve_purchase,
+    DecisionSchema,
+    "Approve: charge every participant its share (all or nothing) and issue licences\n\n"
+    "409 `budget_exceeded` names the team that cannot pay (`team`); nothing is charged.",
+    decider=True,
+)
+_action(
+    "reject",
+    purchasing.reject_purchase,
+    DecisionSchema,
+    "Reject a purchase of your institution's dataset",
+    decider=True,
+)
+_action(
+    "cancel",
+    purchasing.cancel_purchase,
+    DecisionSchema,
+    "Cancel an undecided purchase your team requested or opened (admins: any)",
+)

@@ -83,8 +83,7 @@ def hit(name: str, subject: str, limit: int, window: int, now: float | None = No
         count = session.execute(stmt).scalar_one()
         if count == 1:
             # A new window began for this key: sweep rows whose windows have ended.
-            session.execute(delete(RateLimitCounter)
-                            .where(RateLimitCounter.expires_at < int(now)))
+            session.execute(delete(RateLimitCounter).where(RateLimitCounter.expires_at < int(now)))
         session.commit()
     except BaseException:
         session.rollback()

@@ -24,8 +24,12 @@ from schemas.teams import (
     TeamSchema,
 )
 
-blp = Blueprint("teams", __name__, url_prefix="/api/v1/teams",
-                description="Teams of the foundation-model programme.")
+blp = Blueprint(
+    "teams",
+    __name__,
+    url_prefix="/api/v1/teams",
+    description="Teams of the foundation-model programme.",
+)
 
 
 def may_see_money(actor, team) -> bool:
@@ -86,19 +90,29 @@ class TeamGrants(MethodView):
     @blp.response(201, GrantResultSchema)
     @blp.alt_response(403, schema=None, description="Admins only")
     @blp.alt_response(404, schema=None, description="No such team")
-    @blp.alt_response(409, schema=None, description="Claw-back beyond the unspent balance "
-                      "(`budget_exceeded`) or eliminated team (`team_eliminated`)")
+    @blp.alt_response(
+        409,
+        schema=None,
+        description="Claw-back beyond the unspent balance "
+        "(`budget_exceeded`) or eliminated team (`team_eliminated`)",
+    )
     @require_token("admin:write")
     @idempotent(GrantResultSchema, 201)
     def post(self, args, code):
         """Grant budget to a team (a negative amount claws back unspent budget)"""
         session = get_session()
-        txn = ledger.grant_team_budget(session, current_actor(), code, args["amount_krw"],
-                                       args["memo"])
+        txn = ledger.grant_team_budget(
+            session, current_actor(), code, args["amount_krw"], args["memo"]
+        )
         team = get_team(session, code)
-        return {"transaction_id": txn.id, "kind": txn.kind.value, "team": team.code,
-                "amount_krw": args["amount_krw"], "balance_krw": team.balance_krw,
-                "memo": txn.memo}
+        return {
+            "transaction_id": txn.id,
+            "kind": txn.kind.value,
+            "team": team.code,
+            "amount_krw": args["amount_krw"],
+            "balance_krw": team.balance_krw,
+            "memo": txn.memo,
+        }
 
 
 @blp.route("/<code>/eliminate")
@@ -119,9 +133,9 @@ class TeamEliminate(MethodView):
         """
         result = purchasing.eliminate_team(get_session(), current_actor(), code, args["phase"])
         return {
-            "team": result.team.code, "phase": result.phase,
-            "revoked": [{"license": lic.id, "dataset": lic.dataset.slug}
-                        for lic in result.revoked],
+            "team": result.team.code,
+            "phase": result.phase,
+            "revoked": [{"license": lic.id, "dataset": lic.dataset.slug} for lic in result.revoked],
             "kept": [{"license": lic.id, "dataset": lic.dataset.slug} for lic in result.kept],
             "withdrawn": [{"purchase": pid, "outcome": o} for pid, o in result.withdrawn],
         }

@@ -16,8 +16,12 @@ from catalog.db import get_session
 from catalog.services import tokens as token_service
 from schemas.tokens import TokenCreatedSchema, TokenCreateSchema, TokenListSchema
 
-blp = Blueprint("tokens", __name__, url_prefix="/api/v1/tokens",
-                description="Your API tokens: list, create (the token is shown once), revoke.")
+blp = Blueprint(
+    "tokens",
+    __name__,
+    url_prefix="/api/v1/tokens",
+    description="Your API tokens: list, create (the token is shown once), revoke.",
+)
 
 
 @blp.route("")
@@ -34,10 +38,16 @@ class TokenList(MethodView):
     @blp.arguments(TokenCreateSchema)
     @blp.response(201, TokenCreatedSchema)
     @blp.alt_response(401, schema=None, description="No valid token")
-    @blp.alt_response(403, schema=None, description="A scope beyond this token's or your "
-                      "role's (`scope_not_allowed`)")
-    @blp.alt_response(429, schema=None, description="Too many tokens created lately "
-                      "(`rate_limited`; see `Retry-After`)")
+    @blp.alt_response(
+        403,
+        schema=None,
+        description="A scope beyond this token's or your role's (`scope_not_allowed`)",
+    )
+    @blp.alt_response(
+        429,
+        schema=None,
+        description="Too many tokens created lately (`rate_limited`; see `Retry-After`)",
+    )
     @require_token()
     def post(self, args):
         """Create a token for yourself; the response shows it once
@@ -48,8 +58,14 @@ class TokenList(MethodView):
         check_token_creation(user.id)
         session = get_session()
         token, raw = token_service.create_token(
-            session, current_actor(), user, scopes=args["scopes"],
-            days=args["days"], name=args["name"], within=list(g.api_token.scopes))
+            session,
+            current_actor(),
+            user,
+            scopes=args["scopes"],
+            days=args["days"],
+            name=args["name"],
+            within=list(g.api_token.scopes),
+        )
         token.raw_token = raw
         return token
 

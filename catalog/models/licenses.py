@@ -27,7 +27,10 @@ class License(Base):
         # Backstop against duplicate licences: at most one live (active or suspended)
         # licence per team and dataset, whatever races the services lose.
         Index(
-            "uq_licenses_live_team_dataset", "team_id", "dataset_id", unique=True,
+            "uq_licenses_live_team_dataset",
+            "team_id",
+            "dataset_id",
+            unique=True,
             postgresql_where=text("status IN ('active', 'suspended')"),
             sqlite_where=text("status IN ('active', 'suspended')"),
         ),

@@ -38,9 +38,7 @@ class Offer(Base):
             " AND join_window_days > 0)",
             name="joint_bounds",
         ),
-        CheckConstraint(
-            "download_quota IS NULL OR download_quota > 0", name="quota_positive"
-        ),
+        CheckConstraint("download_quota IS NULL OR download_quota > 0", name="quota_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

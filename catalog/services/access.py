@@ -43,20 +43,24 @@ from storage.base import ObjectStore
 
 MAX_MANIFEST_LIMIT = 5000
 _REFUSALS = {
-    LicenseStatus.EXPIRED: ("Your team's licence for this dataset has expired.",
-                            "license_expired"),
-    LicenseStatus.SUSPENDED: ("Your team's licence for this dataset is suspended.",
-                              "license_suspended"),
-    LicenseStatus.REVOKED: ("Your team's licence for this dataset has been revoked.",
-                            "license_revoked"),
+    LicenseStatus.EXPIRED: ("Your team's licence for this dataset has expired.", "license_expired"),
+    LicenseStatus.SUSPENDED: (
+        "Your team's licence for this dataset is suspended.",
+        "license_suspended",
+    ),
+    LicenseStatus.REVOKED: (
+        "Your team's licence for this dataset has been revoked.",
+        "license_revoked",
+    ),
 }
 
 
 # --- who may have URLs ---------------------------------------------------------------------
 
 
-def check_license(session: Session, actor: Actor, dataset: Dataset,
-                  now: datetime | None = None) -> License:
+def check_license(
+    session: Session, actor: Actor, dataset: Dataset, now: datetime | None = None
+) -> License:
     """The active licence entitling the actor's team to ``dataset`` now, or a 403 with why not.
 
     Codes: ``license_required`` (not a team user, or no licence), ``team_eliminated``,
@@ -64,34 +68,50 @@ def check_license(session: Session, actor: Actor, dataset: Dataset,
     """
     now = now or utcnow()
     if not actor.is_team_user or actor.team_id is None:
-        raise Forbidden("Download URLs are issued only to members of a team licensed for this "
-                        "dataset.", code="license_required")
+        raise Forbidden(
+            "Download URLs are issued only to members of a team licensed for this dataset.",
+            code="license_required",
+        )
     team = session.get(Team, actor.team_id)
-    licences = list(session.scalars(
-        select(License).where(License.team_id == actor.team_id, License.dataset_id == dataset.id)
-        .order_by(License.id.desc())))
-    active = [lic for lic in licences
-              if lic.status == LicenseStatus.ACTIVE and lic.valid_from <= now < lic.valid_until]
+    licences = list(
+        session.scalars(
+            select(License)
+            .where(License.team_id == actor.team_id, License.dataset_id == dataset.id)
+            .order_by(License.id.desc())
+        )
+    )
+    active = [
+        lic
+        for lic in licences
+        if lic.status == LicenseStatus.ACTIVE and lic.valid_from <= now < lic.valid_until
+    ]
     if team is None or team.status == TeamStatus.ELIMINATED:
         # Only a licence whose terms survive elimination still counts.
         surviving = [lic for lic in active if (lic.terms or {}).get("survives_elimination")]
         if surviving:
             return surviving[0]
-        raise Forbidden("Your team has been eliminated from the programme; its licences no "
-                        "longer give access.", code="team_eliminated")
+        raise Forbidden(
+            "Your team has been eliminated from the programme; its licences no longer give access.",
+            code="team_eliminated",
+        )
     if active:
         return active[0]
     if not licences:
         raise Forbidden("Your team holds no licence for this dataset.", code="license_required")
     # Report the most telling refusal: suspended, then revoked, then expired.
-    statuses = {LicenseStatus.EXPIRED if lic.status == LicenseStatus.ACTIVE
-                and lic.valid_until <= now else lic.status for lic in licences}
+    statuses = {
+        LicenseStatus.EXPIRED
+        if lic.status == LicenseStatus.ACTIVE and lic.valid_until <= now
+        else lic.status
+        for lic in licences
+    }
     for wanted in (LicenseStatus.SUSPENDED, LicenseStatus.REVOKED, LicenseStatus.EXPIRED):
         if wanted in statuses:
             detail, code = _REFUSALS[wanted]
             raise Forbidden(detail, code=code)
-    raise Forbidden("Your team's licence for this dataset is not valid yet.",
-                    code="license_required")
+    raise Forbidden(
+        "Your team's licence for this dataset is not valid yet.", code="license_required"
+    )
 
 
 def require_accepted_terms(lic: License) -> None:
@@ -100,7 +120,9 @@ def require_accepted_terms(lic: License) -> None:
         raise Forbidden(
             f"Your team has not yet accepted the terms of licence {lic.id}. Read and accept them "
             f"in the web UI (My team → licence) or with `kdc accept-terms {lic.id}`.",
-            code="terms_not_accepted", license_id=lic.id)
+            code="terms_not_accepted",
+            license_id=lic.id,
+        )
 
 
 def url_ttl(requested: int | None, default: int, lic: License, now: datetime) -> int:
@@ -109,8 +131,7 @@ def url_ttl(requested: int | None, default: int, lic: License, now: datetime) ->
     remaining = int((lic.valid_until - now).total_seconds())
     ttl = min(ttl, remaining)
     if ttl < 1:
-        raise Forbidden("Your team's licence for this dataset has expired.",
-                        code="license_expired")
+        raise Forbidden("Your team's licence for this dataset has expired.", code="license_expired")
     return ttl
 
 
@@ -119,21 +140,24 @@ def url_ttl(requested: int | None, default: int, lic: License, now: datetime) ->
 
 def _licensable_dataset(session: Session, slug: str) -> Dataset:
     """A dataset licensees may read: published, or withdrawn (licences outlive the sale)."""
-    dataset = session.scalar(select(Dataset).where(Dataset.slug == slug)) \
-        if len(slug) <= 100 else None
+    dataset = (
+        session.scalar(select(Dataset).where(Dataset.slug == slug)) if len(slug) <= 100 else None
+    )
     if dataset is None or dataset.status == DatasetStatus.DRAFT:
         raise NotFound(f"No published dataset {slug!r}.")
     return dataset
 
 
 def published_version(session: Session, dataset: Dataset, label: str | None) -> DatasetVersion:
-    stmt = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset.id,
-                                        DatasetVersion.status == VersionStatus.PUBLISHED)
+    stmt = select(DatasetVersion).where(
+        DatasetVersion.dataset_id == dataset.id, DatasetVersion.status == VersionStatus.PUBLISHED
+    )
     if label:
         version = session.scalar(stmt.where(DatasetVersion.label == label))
     else:
-        version = session.scalar(stmt.order_by(DatasetVersion.published_at.desc(),
-                                               DatasetVersion.id.desc()).limit(1))
+        version = session.scalar(
+            stmt.order_by(DatasetVersion.published_at.desc(), DatasetVersion.id.desc()).limit(1)
+        )
     if version is None:
         what = f"version {label!r}" if label else "published version"
         raise NotFound(f"Dataset {dataset.slug!r} has no {what}.", code="version_not_found")
@@ -146,14 +170,18 @@ def encode_cursor(key: str) -> str:
 
 def decode_cursor(cursor: str) -> str:
     try:
-        key = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_",
-                               validate=True).decode("utf-8")
+        key = base64.b64decode(
+            cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True
+        ).decode("utf-8")
         if key and encode_cursor(key) == cursor:
             return key
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
-    raise InvalidInput("The cursor is not one this API returned.",
-                       code="invalid_cursor", errors={"cursor": ["Invalid cursor."]})
+    raise InvalidInput(
+        "The cursor is not one this API returned.",
+        code="invalid_cursor",
+        errors={"cursor": ["Invalid cursor."]},
+    )
 
 
 # --- issuing -------------------------------------------------------------------------------
@@ -172,27 +200,63 @@ class ManifestPage:
     grant_id: int
 
 
-def _grant(session: Session, actor: Actor, lic: License, dataset: Dataset,
-           version: DatasetVersion, count: int, ttl: int, now: datetime,
-           detail: dict) -> AccessGrant:
-    grant = AccessGrant(created_at=now, user_id=actor.user_id, token_id=actor.token_id,
-                        team_id=lic.team_id, license_id=lic.id, dataset_id=dataset.id,
-                        version_id=version.id, object_count=count, ttl_seconds=ttl,
-                        client_addr=(actor.client_addr or "")[:64])
+def _grant(
+    session: Session,
+    actor: Actor,
+    lic: License,
+    dataset: Dataset,
+    version: DatasetVersion,
+    count: int,
+    ttl: int,
+    now: datetime,
+    detail: dict,
+) -> AccessGrant:
+    grant = AccessGrant(
+        created_at=now,
+        user_id=actor.user_id,
+        token_id=actor.token_id,
+        team_id=lic.team_id,
+        license_id=lic.id,
+        dataset_id=dataset.id,
+        version_id=version.id,
+        object_count=count,
+        ttl_seconds=ttl,
+        client_addr=(actor.client_addr or "")[:64],
+    )
     session.add(grant)
     session.flush()
-    record_event(session, actor, "access:issue_urls", "access_grant", grant.id, {
-        "team_id": lic.team_id, "license_id": lic.id, "dataset": dataset.slug,
-        "version": version.label, "object_count": count, "ttl_seconds": ttl,
-        "expires_at": (now + timedelta(seconds=ttl)).isoformat(), **detail,
-    })
+    record_event(
+        session,
+        actor,
+        "access:issue_urls",
+        "access_grant",
+        grant.id,
+        {
+            "team_id": lic.team_id,
+            "license_id": lic.id,
+            "dataset": dataset.slug,
+            "version": version.label,
+            "object_count": count,
+            "ttl_seconds": ttl,
+            "expires_at": (now + timedelta(seconds=ttl)).isoformat(),
+            **detail,
+        },
+    )
     return grant
 
 
-def issue_download_urls(session: Session, actor: Actor, store: ObjectStore, slug: str, *,
-                        version: str | None = None, cursor: str | None = None,
-                        limit: int = MAX_MANIFEST_LIMIT, ttl: int | None = None,
-                        default_ttl: int = 900) -> ManifestPage:
+def issue_download_urls(
+    session: Session,
+    actor: Actor,
+    store: ObjectStore,
+    slug: str,
+    *,
+    version: str | None = None,
+    cursor: str | None = None,
+    limit: int = MAX_MANIFEST_LIMIT,
+    ttl: int | None = None,
+    default_ttl: int = 900,
+) -> ManifestPage:
     """One page of a version's manifest, keys after ``cursor``, each with a presigned GET.
 
     The licence check, the access grant and its audit event share one transaction; a store
@@ -210,9 +274,12 @@ def issue_download_urls(session: Session, actor: Actor, store: ObjectStore, slug
         require_accepted_terms(lic)
         ver = published_version(session, dataset, version)
         seconds = url_ttl(ttl, default_ttl, lic, now)
-        stmt = (select(DatasetObject.key, DatasetObject.size, DatasetObject.sha256)
-                .where(DatasetObject.version_id == ver.id)
-                .order_by(DatasetObject.key).limit(limit + 1))
+        stmt = (
+            select(DatasetObject.key, DatasetObject.size, DatasetObject.sha256)
+            .where(DatasetObject.version_id == ver.id)
+            .order_by(DatasetObject.key)
+            .limit(limit + 1)
+        )
         if after is not None:
             stmt = stmt.where(DatasetObject.key > after)
         rows = session.execute(stmt).all()
@@ -223,18 +290,35 @@ def issue_download_urls(session: Session, actor: Actor, store: ObjectStore, slug
         with storage_errors():
             ver_store.check_available()
             urls = ver_store.presign_get_many(
-                [(f"{prefix}/{k}", posixpath.basename(k)) for k, _s, _h in rows], seconds,
-                issued_at=now)
-        grant = _grant(session, actor, lic, dataset, ver, len(rows), seconds, now, {
-            "first_key": rows[0][0] if rows else None,
-            "last_key": rows[-1][0] if rows else None,
-        })
+                [(f"{prefix}/{k}", posixpath.basename(k)) for k, _s, _h in rows],
+                seconds,
+                issued_at=now,
+            )
+        grant = _grant(
+            session,
+            actor,
+            lic,
+            dataset,
+            ver,
+            len(rows),
+            seconds,
+            now,
+            {
+                "first_key": rows[0][0] if rows else None,
+                "last_key": rows[-1][0] if rows else None,
+            },
+        )
         page = ManifestPage(
-            dataset=dataset.slug, version=ver.label, object_count=ver.object_count,
+            dataset=dataset.slug,
+            version=ver.label,
+            object_count=ver.object_count,
             total_bytes=ver.total_bytes,
             objects=[(k, s, h, u) for (k, s, h), u in zip(rows, urls, strict=True)],
-            expires_at=now + timedelta(seconds=seconds), ttl=seconds,
-            next_cursor=encode_cursor(rows[-1][0]) if more else None, grant_id=grant.id)
+            expires_at=now + timedelta(seconds=seconds),
+            ttl=seconds,
+            next_cursor=encode_cursor(rows[-1][0]) if more else None,
+            grant_id=grant.id,
+        )
     return page
 
 
@@ -246,9 +330,17 @@ class FileUrl:
     grant_id: int
 
 
-def issue_file_url(session: Session, actor: Actor, store: ObjectStore, slug: str, key: str, *,
-                   version: str | None = None, ttl: int | None = None,
-                   default_ttl: int = 900) -> FileUrl:
+def issue_file_url(
+    session: Session,
+    actor: Actor,
+    store: ObjectStore,
+    slug: str,
+    key: str,
+    *,
+    version: str | None = None,
+    ttl: int | None = None,
+    default_ttl: int = 900,
+) -> FileUrl:
     """A fresh presigned GET for one object of a version (for browsers and ``curl -L``)."""
     now = utcnow().replace(microsecond=0)
     with transaction(session):
@@ -259,18 +351,27 @@ def issue_file_url(session: Session, actor: Actor, store: ObjectStore, slug: str
         require_accepted_terms(lic)
         ver = published_version(session, dataset, version)
         seconds = url_ttl(ttl, default_ttl, lic, now)
-        found = session.scalar(select(DatasetObject.id).where(
-            DatasetObject.version_id == ver.id, DatasetObject.key == key)) \
-            if len(key) <= 1024 else None
+        found = (
+            session.scalar(
+                select(DatasetObject.id).where(
+                    DatasetObject.version_id == ver.id, DatasetObject.key == key
+                )
+            )
+            if len(key) <= 1024
+            else None
+        )
         if found is None:
-            raise NotFound(f"Version {ver.label} of {slug!r} has no file {key!r}.",
-                           code="object_not_found")
+            raise NotFound(
+                f"Version {ver.label} of {slug!r} has no file {key!r}.", code="object_not_found"
+            )
         ver_store = store_for_version(store, ver)
         with storage_errors():
             ver_store.check_available()
-            url = ver_store.presign_get_many([(full_key(ver, key), posixpath.basename(key))],
-                                             seconds, issued_at=now)[0]
+            url = ver_store.presign_get_many(
+                [(full_key(ver, key), posixpath.basename(key))], seconds, issued_at=now
+            )[0]
         grant = _grant(session, actor, lic, dataset, ver, 1, seconds, now, {"key": key})
-        result = FileUrl(url=url, expires_at=now + timedelta(seconds=seconds), ttl=seconds,
-                         grant_id=grant.id)
+        result = FileUrl(
+            url=url, expires_at=now + timedelta(seconds=seconds), ttl=seconds, grant_id=grant.id
+        )
     return result

@@ -22,8 +22,20 @@ TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 # Column widths of AuditEvent: longer values would fail on PostgreSQL and be kept whole on
 # SQLite, so the hashed value and the stored value could differ.
 _WIDTHS = {"action": 64, "subject_type": 32, "subject_id": 64}
-_INSERT_COLUMNS = ("seq", "created_at", "actor_id", "actor_token_id", "actor", "action",
-                   "subject_type", "subject_id", "data", "client_addr", "prev_hash", "hash")
+_INSERT_COLUMNS = (
+    "seq",
+    "created_at",
+    "actor_id",
+    "actor_token_id",
+    "actor",
+    "action",
+    "subject_type",
+    "subject_id",
+    "data",
+    "client_addr",
+    "prev_hash",
+    "hash",
+)
 
 
 def normalise_data(data: dict | None) -> dict:
@@ -78,14 +90,18 @@ def record_event(
 ) -> AuditEvent:
     """Append one event (``action`` is ``subject:verb``) to the chain in the caller's transaction."""
     subject_id = str(subject_id)
-    for name, value in (("action", action), ("subject_type", subject_type),
-                        ("subject_id", subject_id)):
+    for name, value in (
+        ("action", action),
+        ("subject_type", subject_type),
+        ("subject_id", subject_id),
+    ):
         if not value or len(value) > _WIDTHS[name]:
             raise ValueError(f"audit event {name} must be 1–{_WIDTHS[name]} characters: {value!r}")
     data = normalise_data(data)
     # Lock the head and read it in one round trip (plain columns: no stale ORM copy).
     row = session.execute(
-        select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1)
+        select(AuditChainHead.seq, AuditChainHead.hash)
+        .where(AuditChainHead.id == 1)
         .with_for_update()
     ).one_or_none()
     if row is None:
@@ -115,8 +131,9 @@ def record_event(
     if session.get_bind().dialect.name == "postgresql":
         # One round trip for both writes: it is most of what an event costs a transaction.
         ins = insert(events).values(**values).returning(events.c.seq).cte("ins")
-        session.execute(move_head.values(seq=select(ins.c.seq).scalar_subquery(), hash=ev.hash)
-                        .add_cte(ins))
+        session.execute(
+            move_head.values(seq=select(ins.c.seq).scalar_subquery(), hash=ev.hash).add_cte(ins)
+        )
     else:
         session.execute(insert(events).values(**values))
         session.execute(move_head.values(seq=ev.seq, hash=ev.hash))

@@ -49,8 +49,9 @@ ALGORITHM = "Ed25519"
 def require_auditor(actor: Actor) -> None:
     """Auditors and admins read the audit trail; the system (CLI, cron) may too."""
     if not (actor.is_system or actor.is_auditor or actor.is_admin):
-        raise Forbidden("Only auditors and the programme office may read the audit trail.",
-                        code="auditor_only")
+        raise Forbidden(
+            "Only auditors and the programme office may read the audit trail.", code="auditor_only"
+        )
 
 
 # --------------------------------------------------------------------------- the key
@@ -65,8 +66,9 @@ class AuditKey:
     def public_raw(self) -> bytes:
         from cryptography.hazmat.primitives import serialization
 
-        return self.private.public_key().public_bytes(serialization.Encoding.Raw,
-                                                      serialization.PublicFormat.Raw)
+        return self.private.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
 
     @property
     def key_id(self) -> str:
@@ -76,13 +78,21 @@ class AuditKey:
     def public_pem(self) -> str:
         from cryptography.hazmat.primitives import serialization
 
-        return self.private.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        ).decode()
+        return (
+            self.private.public_key()
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            .decode()
+        )
 
     def info(self) -> dict:
-        return {"key_id": self.key_id, "algorithm": ALGORITHM, "public_key_pem": self.public_pem,
-                "public_key_b64": base64.b64encode(self.public_raw).decode()}
+        return {
+            "key_id": self.key_id,
+            "algorithm": ALGORITHM,
+            "public_key_pem": self.public_pem,
+            "public_key_b64": base64.b64encode(self.public_raw).decode(),
+        }
 
     def checker(self):
         return signature_checker({self.key_id: self.private.public_key()})
@@ -107,11 +117,15 @@ def load_key(path: str | os.PathLike, *, create: bool = False) -> AuditKey:
     if not path.exists():
         if not create:
             raise AuditKeyMissing(
-                "No audit signing key yet: run 'flask --app app audit checkpoint' once.")
+                "No audit signing key yet: run 'flask --app app audit checkpoint' once."
+            )
         path.parent.mkdir(parents=True, exist_ok=True)
         key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
         # O_EXCL: two processes creating the key at once must end up with one key.
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -123,11 +137,14 @@ def load_key(path: str | os.PathLike, *, create: bool = False) -> AuditKey:
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError) as exc:
-        raise Conflict(f"The audit key file {path} is not an unencrypted PEM private key.",
-                       code="audit_key_unreadable") from exc
+        raise Conflict(
+            f"The audit key file {path} is not an unencrypted PEM private key.",
+            code="audit_key_unreadable",
+        ) from exc
     if not isinstance(key, Ed25519PrivateKey):
-        raise Conflict(f"The audit key file {path} does not hold an Ed25519 key.",
-                       code="audit_key_unreadable")
+        raise Conflict(
+            f"The audit key file {path} does not hold an Ed25519 key.", code="audit_key_unreadable"
+        )
     return AuditKey(key, str(path))
 
 
@@ -142,19 +159,26 @@ def try_load_key(path: str | os.PathLike) -> AuditKey | None:
 
 
 def chain_head(session: Session) -> tuple[int, str]:
-    row = session.execute(select(AuditChainHead.seq, AuditChainHead.hash)
-                          .where(AuditChainHead.id == 1)).one_or_none()
+    row = session.execute(
+        select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1)
+    ).one_or_none()
     return (row[0], row[1]) if row is not None else (0, GENESIS_HASH)
 
 
 def checkpoint_as_dict(cp: AuditCheckpoint) -> dict:
-    return {"type": "checkpoint", "seq": cp.seq, "hash": cp.hash,
-            "signed_at": cp.signed_at.strftime(TS_FORMAT), "key_id": cp.key_id,
-            "signature": cp.signature}
+    return {
+        "type": "checkpoint",
+        "seq": cp.seq,
+        "hash": cp.hash,
+        "signed_at": cp.signed_at.strftime(TS_FORMAT),
+        "key_id": cp.key_id,
+        "signature": cp.signature,
+    }
 
 
-def list_checkpoints(session: Session, *, after: int = 0, upto: int | None = None,
-                     limit: int | None = None) -> list[AuditCheckpoint]:
+def list_checkpoints(
+    session: Session, *, after: int = 0, upto: int | None = None, limit: int | None = None
+) -> list[AuditCheckpoint]:
     q = select(AuditCheckpoint).where(AuditCheckpoint.seq > after).order_by(AuditCheckpoint.seq)
     if upto is not None:
         q = q.where(AuditCheckpoint.seq <= upto)
@@ -167,23 +191,43 @@ def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
     return session.scalar(select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc()).limit(1))
 
 
-_COLUMNS = (AuditEvent.seq, AuditEvent.created_at, AuditEvent.actor, AuditEvent.actor_id,
-            AuditEvent.actor_token_id, AuditEvent.action, AuditEvent.subject_type,
-            AuditEvent.subject_id, AuditEvent.data, AuditEvent.client_addr,
-            AuditEvent.prev_hash, AuditEvent.hash)
+_COLUMNS = (
+    AuditEvent.seq,
+    AuditEvent.created_at,
+    AuditEvent.actor,
+    AuditEvent.actor_id,
+    AuditEvent.actor_token_id,
+    AuditEvent.action,
+    AuditEvent.subject_type,
+    AuditEvent.subject_id,
+    AuditEvent.data,
+    AuditEvent.client_addr,
+    AuditEvent.prev_hash,
+    AuditEvent.hash,
+)
 
 
 def _row_dict(row) -> dict:
     # == strftime(TS_FORMAT) for UTC datetimes, at a fraction of the cost.
-    return {"seq": row[0], "ts": row[1].isoformat(timespec="microseconds")[:26] + "Z",
-            "actor": row[2],
-            "actor_id": row[3], "token_id": row[4], "action": row[5], "subject_type": row[6],
-            "subject_id": row[7], "data": row[8], "client_addr": row[9], "prev_hash": row[10],
-            "hash": row[11]}
+    return {
+        "seq": row[0],
+        "ts": row[1].isoformat(timespec="microseconds")[:26] + "Z",
+        "actor": row[2],
+        "actor_id": row[3],
+        "token_id": row[4],
+        "action": row[5],
+        "subject_type": row[6],
+        "subject_id": row[7],
+        "data": row[8],
+        "client_addr": row[9],
+        "prev_hash": row[10],
+        "hash": row[11],
+    }
 
 
-def iter_events(session: Session, *, after: int = 0, upto: int | None = None,
-                batch: int = BATCH) -> Iterator[dict]:
+def iter_events(
+    session: Session, *, after: int = 0, upto: int | None = None, batch: int = BATCH
+) -> Iterator[dict]:
     """Events with ``after < seq <= upto`` in order, fetched ``batch`` at a time by key.
 
     Ends the session's transaction after each batch (callers hold no ORM state across it).
@@ -212,9 +256,15 @@ def list_events(session: Session, actor: Actor, *, after: int = 0, limit: int = 
 # --------------------------------------------------------------------------- verifying
 
 
-def verify_chain(session: Session, *, key: AuditKey | None = None,
-                 extra_checkpoints: Iterable[dict] = (), after: int = 0,
-                 upto: int | None = None, checkpoints: list[dict] | None = None) -> VerifyResult:
+def verify_chain(
+    session: Session,
+    *,
+    key: AuditKey | None = None,
+    extra_checkpoints: Iterable[dict] = (),
+    after: int = 0,
+    upto: int | None = None,
+    checkpoints: list[dict] | None = None,
+) -> VerifyResult:
     """Verify the chain in the database (from ``after``, anchored on a checkpoint there)
     against its stored checkpoints (or just ``checkpoints``) and any ``extra_checkpoints``
     kept elsewhere."""
@@ -225,9 +275,13 @@ def verify_chain(session: Session, *, key: AuditKey | None = None,
     if checkpoints is None:
         checkpoints = [checkpoint_as_dict(cp) for cp in list_checkpoints(session)]
     cps = merge_checkpoints(checkpoints, extra_checkpoints)
-    result = verify_records((record_of(e) for e in iter_events(session, after=after, upto=upto)),
-                            checkpoints=cps, check_signature=key.checker() if key else None,
-                            after=after, claimed_head=upto)
+    result = verify_records(
+        (record_of(e) for e in iter_events(session, after=after, upto=upto)),
+        checkpoints=cps,
+        check_signature=key.checker() if key else None,
+        after=after,
+        claimed_head=upto,
+    )
     if key is None and cps:
         result.notes.insert(0, "no signing key here: checkpoints compared by hash only")
     return result
@@ -235,15 +289,21 @@ def verify_chain(session: Session, *, key: AuditKey | None = None,
 
 def summary_of(result: VerifyResult) -> dict:
     """What an ``audit:verify`` event records of a verification."""
-    return {"ok": result.ok, "valid_events": result.valid_events,
-            "total_events": result.total_events, "last_seq": result.last_seq,
-            "last_hash": result.last_hash, "checkpoints_valid": result.checkpoints_valid,
-            "checkpoints_checked": result.checkpoints_checked,
-            "problem": result.problem.as_dict() if result.problem else None}
+    return {
+        "ok": result.ok,
+        "valid_events": result.valid_events,
+        "total_events": result.total_events,
+        "last_seq": result.last_seq,
+        "last_hash": result.last_hash,
+        "checkpoints_valid": result.checkpoints_valid,
+        "checkpoints_checked": result.checkpoints_checked,
+        "problem": result.problem.as_dict() if result.problem else None,
+    }
 
 
-def verify_and_record(session: Session, actor: Actor, *, key: AuditKey | None,
-                      via: str) -> VerifyResult:
+def verify_and_record(
+    session: Session, actor: Actor, *, key: AuditKey | None, via: str
+) -> VerifyResult:
     """A person's verification: run it, then append an ``audit:verify`` event saying who
     verified what with which outcome (the console shows the last one)."""
     require_auditor(actor)
@@ -257,8 +317,12 @@ def verify_and_record(session: Session, actor: Actor, *, key: AuditKey | None,
 
 
 def last_verification(session: Session) -> AuditEvent | None:
-    return session.scalar(select(AuditEvent).where(AuditEvent.action == "audit:verify")
-                          .order_by(AuditEvent.seq.desc()).limit(1))
+    return session.scalar(
+        select(AuditEvent)
+        .where(AuditEvent.action == "audit:verify")
+        .order_by(AuditEvent.seq.desc())
+        .limit(1)
+    )
 
 
 def chain_status(session: Session, actor: Actor, key: AuditKey | None) -> dict:
@@ -273,8 +337,9 @@ def chain_status(session: Session, actor: Actor, key: AuditKey | None) -> dict:
         "checkpoints": session.scalar(select(func.count()).select_from(AuditCheckpoint)),
         "last_checkpoint": checkpoint_as_dict(cp) if cp else None,
         "unsigned_events": seq - (cp.seq if cp else 0),
-        "last_verification": None if ver is None else {
-            "seq": ver.seq, "at": ver.created_at, "by": ver.actor, **ver.data},
+        "last_verification": None
+        if ver is None
+        else {"seq": ver.seq, "at": ver.created_at, "by": ver.actor, **ver.data},
         "key_id": key.key_id if key else None,
     }
 
@@ -282,20 +347,34 @@ def chain_status(session: Session, actor: Actor, key: AuditKey | None) -> dict:
 # --------------------------------------------------------------------------- exporting
 
 
-def export_header(session: Session, *, after: int, head_seq: int, head_hash: str,
-                  key: AuditKey | None) -> dict:
-    header = {"type": "header", "format": EXPORT_FORMAT, "version": 1, "after": after,
-              "head_seq": head_seq, "head_hash": head_hash,
-              "exported_at": utcnow().strftime(TS_FORMAT), "public_keys": []}
+def export_header(
+    session: Session, *, after: int, head_seq: int, head_hash: str, key: AuditKey | None
+) -> dict:
+    header = {
+        "type": "header",
+        "format": EXPORT_FORMAT,
+        "version": 1,
+        "after": after,
+        "head_seq": head_seq,
+        "head_hash": head_hash,
+        "exported_at": utcnow().strftime(TS_FORMAT),
+        "public_keys": [],
+    }
     if key is not None:
         info = key.info()
-        header["public_keys"] = [{"key_id": info["key_id"], "algorithm": ALGORITHM,
-                                  "public_key_pem": info["public_key_pem"]}]
+        header["public_keys"] = [
+            {
+                "key_id": info["key_id"],
+                "algorithm": ALGORITHM,
+                "public_key_pem": info["public_key_pem"],
+            }
+        ]
     return header
 
 
-def export_lines(session: Session, *, after: int = 0, key: AuditKey | None = None,
-                 events: bool = True) -> Iterator[str]:
+def export_lines(
+    session: Session, *, after: int = 0, key: AuditKey | None = None, events: bool = True
+) -> Iterator[str]:
     """The export as lines (each ending in a newline): header, checkpoints, events.
 
     The snapshot is the head read first: every event up to it is committed and immutable.
@@ -304,8 +383,12 @@ def export_lines(session: Session, *, after: int = 0, key: AuditKey | None = Non
     after = max(0, min(after, head_seq))
     cps = [checkpoint_as_dict(cp) for cp in list_checkpoints(session, upto=head_seq)]
     session.rollback()  # hold no transaction while the caller writes lines out
-    yield export_line(export_header(session, after=after, head_seq=head_seq,
-                                    head_hash=head_hash, key=key)) + "\n"
+    yield (
+        export_line(
+            export_header(session, after=after, head_seq=head_seq, head_hash=head_hash, key=key)
+        )
+        + "\n"
+    )
     for cp in cps:
         yield export_line(cp) + "\n"
     if events:
@@ -338,17 +421,30 @@ def create_checkpoint(session: Session, key: AuditKey) -> CheckpointOutcome:
         return CheckpointOutcome(latest, False, f"the head (event {head_seq}) is already signed")
     check = key.checker()
     base = latest if latest is not None and check(checkpoint_as_dict(latest)) is None else None
-    result = verify_chain(session, key=key, after=base.seq if base else 0, upto=head_seq,
-                          checkpoints=[checkpoint_as_dict(base)] if base else None)
+    result = verify_chain(
+        session,
+        key=key,
+        after=base.seq if base else 0,
+        upto=head_seq,
+        checkpoints=[checkpoint_as_dict(base)] if base else None,
+    )
     if not result.ok:
         p = result.problem
-        raise Conflict(f"Refusing to sign: the chain fails verification at event {p.seq} "
-                       f"({p.kind}: {p.detail}).", code="chain_broken")
+        raise Conflict(
+            f"Refusing to sign: the chain fails verification at event {p.seq} "
+            f"({p.kind}: {p.detail}).",
+            code="chain_broken",
+        )
     session.rollback()
     signed_at = utcnow()
     ts = signed_at.strftime(TS_FORMAT)
-    cp = AuditCheckpoint(seq=head_seq, hash=head_hash, signed_at=signed_at, key_id=key.key_id,
-                         signature=key.sign(head_seq, head_hash, ts))
+    cp = AuditCheckpoint(
+        seq=head_seq,
+        hash=head_hash,
+        signed_at=signed_at,
+        key_id=key.key_id,
+        signature=key.sign(head_seq, head_hash, ts),
+    )
     try:
         with transaction(session):
             session.add(cp)

@@ -16,8 +16,11 @@ def get_published_dataset(session: Session, slug: str) -> Dataset:
     dataset = session.scalar(
         select(Dataset)
         .where(Dataset.slug == slug, Dataset.status == DatasetStatus.PUBLISHED)
-        .options(selectinload(Dataset.offers), selectinload(Dataset.versions),
-                 selectinload(Dataset.institution))
+        .options(
+            selectinload(Dataset.offers),
+            selectinload(Dataset.versions),
+            selectinload(Dataset.institution),
+        )
     )
     if dataset is None:
         raise NotFound(f"No published dataset {slug!r}.")

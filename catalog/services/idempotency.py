@@ -32,8 +32,9 @@ class KeyReused(InvalidInput):
 def request_fingerprint(method: str, path: str, body: bytes) -> str:
     """SHA-256 over the method, path and body (JSON canonicalised when it parses)."""
     try:
-        canonical = json.dumps(json.loads(body or b"null"), sort_keys=True,
-                               separators=(",", ":"), ensure_ascii=False).encode()
+        canonical = json.dumps(
+            json.loads(body or b"null"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
     except (ValueError, UnicodeDecodeError):
         canonical = body or b""
     h = hashlib.sha256()
@@ -45,8 +46,10 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
 
 def check_key(key: str) -> str:
     if not key or len(key) > MAX_KEY or not key.isprintable() or key.strip() != key:
-        raise InvalidInput(f"Idempotency-Key must be 1–{MAX_KEY} printable characters without "
-                           "surrounding spaces.", code="invalid_idempotency_key")
+        raise InvalidInput(
+            f"Idempotency-Key must be 1–{MAX_KEY} printable characters without surrounding spaces.",
+            code="invalid_idempotency_key",
+        )
     return key
 
 
@@ -63,28 +66,39 @@ def lookup(session: Session, user_id: int, key: str, fingerprint: str) -> Replay
     ``Conflict`` (409, ``idempotency_in_progress``) while the first request is running.
     """
     rec = session.scalar(
-        select(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id,
-                                        IdempotencyRecord.key == key)
+        select(IdempotencyRecord)
+        .where(IdempotencyRecord.user_id == user_id, IdempotencyRecord.key == key)
         .execution_options(populate_existing=True)
     )
     if rec is None:
         return None
     if rec.request_hash != fingerprint:
-        raise KeyReused("This Idempotency-Key was already used for a different request "
-                        f"({rec.method} {rec.path}); use a new key.")
+        raise KeyReused(
+            "This Idempotency-Key was already used for a different request "
+            f"({rec.method} {rec.path}); use a new key."
+        )
     if rec.response_status == IN_PROGRESS:
-        raise Conflict("A request with this Idempotency-Key is still being processed; "
-                       "retry shortly.", code="idempotency_in_progress",
-                       headers={"Retry-After": "1"})
+        raise Conflict(
+            "A request with this Idempotency-Key is still being processed; retry shortly.",
+            code="idempotency_in_progress",
+            headers={"Retry-After": "1"},
+        )
     return Replay(rec.response_status, rec.response_body)
 
 
-def reserve(session: Session, user_id: int, key: str, fingerprint: str, method: str,
-            path: str) -> IdempotencyRecord:
+def reserve(
+    session: Session, user_id: int, key: str, fingerprint: str, method: str, path: str
+) -> IdempotencyRecord:
     """Insert the key's record into the open transaction (committed with the change)."""
-    rec = IdempotencyRecord(user_id=user_id, key=key, method=method.upper(), path=path[:1024],
-                            request_hash=fingerprint, response_status=IN_PROGRESS,
-                            response_body={})
+    rec = IdempotencyRecord(
+        user_id=user_id,
+        key=key,
+        method=method.upper(),
+        path=path[:1024],
+        request_hash=fingerprint,
+        response_status=IN_PROGRESS,
+        response_body={},
+    )
     session.add(rec)
     session.flush()
     return rec

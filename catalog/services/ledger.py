@@ -38,8 +38,14 @@ class BudgetExceeded(Conflict):
     code = "budget_exceeded"
 
 
-def _ensure_account(session: Session, code: str, kind: AccountKind, *,
-                    team_id: int | None = None, institution_id: int | None = None) -> LedgerAccount:
+def _ensure_account(
+    session: Session,
+    code: str,
+    kind: AccountKind,
+    *,
+    team_id: int | None = None,
+    institution_id: int | None = None,
+) -> LedgerAccount:
     """Return the account ``code``, creating it race-free: two transactions that both find
     it missing both INSERT … ON CONFLICT DO NOTHING, and both then read the one row."""
     acct = session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
@@ -75,8 +81,12 @@ def institution_account(session: Session, institution: Institution) -> LedgerAcc
     )
     if acct is not None:
         return acct
-    return _ensure_account(session, f"institution:{institution.code}", AccountKind.INSTITUTION,
-                           institution_id=institution.id)
+    return _ensure_account(
+        session,
+        f"institution:{institution.code}",
+        AccountKind.INSTITUTION,
+        institution_id=institution.id,
+    )
 
 
 def lock_teams(session: Session, team_ids: Iterable[int]) -> dict[int, Team]:
@@ -85,7 +95,10 @@ def lock_teams(session: Session, team_ids: Iterable[int]) -> dict[int, Team]:
     if not ids:
         return {}
     teams = session.scalars(
-        select(Team).where(Team.id.in_(ids)).order_by(Team.id).with_for_update()
+        select(Team)
+        .where(Team.id.in_(ids))
+        .order_by(Team.id)
+        .with_for_update()
         .execution_options(populate_existing=True)
     ).all()
     return {t.id: t for t in teams}
@@ -106,8 +119,13 @@ def post_transaction(
         raise ValueError("unbalanced ledger transaction")
     if any(not isinstance(amount, int) or isinstance(amount, bool) for _a, amount in entries):
         raise TypeError("ledger amounts are whole won (int)")
-    txn = LedgerTransaction(kind=kind, purchase_id=purchase_id, reverses_id=reverses_id,
-                            actor_id=actor.user_id, memo=memo[:500])
+    txn = LedgerTransaction(
+        kind=kind,
+        purchase_id=purchase_id,
+        reverses_id=reverses_id,
+        actor_id=actor.user_id,
+        memo=memo[:500],
+    )
     session.add(txn)
     session.flush()
     for acct, amount in entries:
@@ -119,12 +137,18 @@ def post_transaction(
             if team.balance_krw + amount < 0:
                 raise BudgetExceeded(
                     f"Team {team.code} has ₩{team.balance_krw:,} but needs ₩{-amount:,}.",
-                    team=team.code, balance_krw=team.balance_krw, needed_krw=-amount,
+                    team=team.code,
+                    balance_krw=team.balance_krw,
+                    needed_krw=-amount,
                 )
             team.balance_krw += amount
     session.flush()
     record_event(
-        session, actor, f"ledger:{kind.value}", "ledger_transaction", txn.id,
+        session,
+        actor,
+        f"ledger:{kind.value}",
+        "ledger_transaction",
+        txn.id,
         {
             "purchase_id": purchase_id,
             "reverses_id": reverses_id,
@@ -135,39 +159,50 @@ def post_transaction(
     return txn
 
 
-def grant_budget(session: Session, actor: Actor, team_code: str, amount: int,
-                 memo: str = "") -> LedgerTransaction:
+def grant_budget(
+    session: Session, actor: Actor, team_code: str, amount: int, memo: str = ""
+) -> LedgerTransaction:
     """Move ``amount`` won from the programme to a team; negative claws unspent budget back."""
     if not actor.is_system and not actor.is_admin:
         from catalog.errors import Forbidden
 
         raise Forbidden("Only the programme office grants budgets.")
-    if (not isinstance(amount, int) or isinstance(amount, bool) or amount == 0
-            or abs(amount) > MAX_AMOUNT):
-        raise InvalidInput("amount must be a non-zero whole number of won, at most 10^15",
-                           code="invalid_amount")
+    if (
+        not isinstance(amount, int)
+        or isinstance(amount, bool)
+        or amount == 0
+        or abs(amount) > MAX_AMOUNT
+    ):
+        raise InvalidInput(
+            "amount must be a non-zero whole number of won, at most 10^15", code="invalid_amount"
+        )
     team = session.scalar(select(Team).where(Team.code == team_code))
     if team is None:
         raise NotFound(f"No team {team_code!r}.")
     team = lock_teams(session, [team.id])[team.id]
     if amount > 0 and team.status == TeamStatus.ELIMINATED:
-        raise Conflict(f"Team {team.code} is eliminated; it cannot receive budget.",
-                       code="team_eliminated")
+        raise Conflict(
+            f"Team {team.code} is eliminated; it cannot receive budget.", code="team_eliminated"
+        )
     if amount < 0 and team.balance_krw + amount < 0:
         raise BudgetExceeded(
             f"Team {team.code} has only ₩{team.balance_krw:,} unspent; cannot claw back ₩{-amount:,}.",
-            team=team.code, balance_krw=team.balance_krw,
+            team=team.code,
+            balance_krw=team.balance_krw,
         )
     kind = TransactionKind.GRANT if amount > 0 else TransactionKind.CLAWBACK
     return post_transaction(
-        session, actor, kind,
+        session,
+        actor,
+        kind,
         [(program_account(session), -amount), (team_account(session, team), amount)],
         memo=memo or ("budget grant" if amount > 0 else "budget claw-back"),
     )
 
 
-def grant_team_budget(session: Session, actor: Actor, team_code: str, amount: int,
-                      memo: str = "") -> LedgerTransaction:
+def grant_team_budget(
+    session: Session, actor: Actor, team_code: str, amount: int, memo: str = ""
+) -> LedgerTransaction:
     """``grant_budget`` as its own transaction (for the CLI, the API and the admin UI)."""
     with transaction(session):
         return grant_budget(session, actor, team_code, amount, memo)
@@ -175,11 +210,13 @@ def grant_team_budget(session: Session, actor: Actor, team_code: str, amount: in
 
 def account_balance(session: Session, account: LedgerAccount) -> int:
     # int(): PostgreSQL sums BIGINT as NUMERIC (Decimal).
-    return int(session.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.amount_krw), 0)).where(
-            LedgerEntry.account_id == account.id
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount_krw), 0)).where(
+                LedgerEntry.account_id == account.id
+            )
         )
-    ))
+    )
 
 
 def ledger_total(session: Session) -> int:
@@ -201,8 +238,9 @@ class LedgerLine:
     balance_after_krw: int
 
 
-def account_statement(session: Session, account: LedgerAccount, *,
-                      limit: int = 100) -> list[LedgerLine]:
+def account_statement(
+    session: Session, account: LedgerAccount, *, limit: int = 100
+) -> list[LedgerLine]:
     """The newest ``limit`` entries of an account, newest first, with running balances."""
     rows = session.execute(
         select(LedgerEntry.amount_krw, LedgerTransaction)
@@ -214,8 +252,18 @@ def account_statement(session: Session, account: LedgerAccount, *,
     balance = account_balance(session, account)
     out = []
     for amount, txn in rows:
-        out.append(LedgerLine(txn.id, txn.kind.value, amount, txn.memo, txn.purchase_id,
-                              txn.reverses_id, txn.created_at, balance))
+        out.append(
+            LedgerLine(
+                txn.id,
+                txn.kind.value,
+                amount,
+                txn.memo,
+                txn.purchase_id,
+                txn.reverses_id,
+                txn.created_at,
+                balance,
+            )
+        )
         balance -= amount
     return out
 
@@ -247,8 +295,9 @@ def team_statement(session: Session, team: Team, *, limit: int = 100) -> list[Le
 def team_money(session: Session, team: Team) -> dict:
     """What a team received, gave back and spent, and what is left: all from the ledger."""
     acct = find_team_account(session, team)
-    totals = account_totals(session, acct) if acct is not None else {
-        k.value: 0 for k in TransactionKind}
+    totals = (
+        account_totals(session, acct) if acct is not None else {k.value: 0 for k in TransactionKind}
+    )
     return {
         "balance_krw": account_balance(session, acct) if acct is not None else 0,
         "granted_krw": totals["grant"],
@@ -268,9 +317,12 @@ def institution_revenue(session: Session, institution: Institution) -> int:
 
 def account_balances(session: Session) -> list[tuple[LedgerAccount, int]]:
     """Every account with its ledger balance (for the auditor's overview)."""
-    sums = dict(session.execute(
-        select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_krw))
-        .group_by(LedgerEntry.account_id)
-    ).all())
+    sums = dict(
+        session.execute(
+            select(LedgerEntry.account_id, func.sum(LedgerEntry.amount_krw)).group_by(
+                LedgerEntry.account_id
+            )
+        ).all()
+    )
     accounts = session.scalars(select(LedgerAccount).order_by(LedgerAccount.code)).all()
     return [(a, int(sums.get(a.id, 0))) for a in accounts]

@@ -45,58 +45,104 @@ def effective_status(lic: License, now: datetime | None = None) -> LicenseStatus
     return lic.status
 
 
-def live_license(session: Session, team_id: int, dataset_id: int,
-                 now: datetime | None = None) -> License | None:
+def live_license(
+    session: Session, team_id: int, dataset_id: int, now: datetime | None = None
+) -> License | None:
     """The team's live (active or suspended, not lapsed) licence for a dataset, if any."""
     now = now or utcnow()
     return session.scalar(
-        select(License).where(
-            License.team_id == team_id, License.dataset_id == dataset_id,
-            License.status.in_(LIVE), License.valid_until > now,
-        ).order_by(License.id.desc())
+        select(License)
+        .where(
+            License.team_id == team_id,
+            License.dataset_id == dataset_id,
+            License.status.in_(LIVE),
+            License.valid_until > now,
+        )
+        .order_by(License.id.desc())
     )
 
 
-def expire_stale(session: Session, actor: Actor, team_id: int, dataset_id: int,
-                 now: datetime) -> None:
+def expire_stale(
+    session: Session, actor: Actor, team_id: int, dataset_id: int, now: datetime
+) -> None:
     """Mark the team's lapsed live licences for a dataset expired (caller's transaction)."""
     stale = session.scalars(
-        select(License).where(
-            License.team_id == team_id, License.dataset_id == dataset_id,
-            License.status.in_(LIVE), License.valid_until <= now,
-        ).with_for_update()
+        select(License)
+        .where(
+            License.team_id == team_id,
+            License.dataset_id == dataset_id,
+            License.status.in_(LIVE),
+            License.valid_until <= now,
+        )
+        .with_for_update()
     ).all()
     for lic in stale:
         _set_status(session, actor, lic, LicenseStatus.EXPIRED, "term ended", "license:expire")
 
 
-def issue_license(session: Session, actor: Actor, *, team: Team, dataset: Dataset,
-                  purchase_id: int, terms: dict, term_months: int, now: datetime) -> License:
+def issue_license(
+    session: Session,
+    actor: Actor,
+    *,
+    team: Team,
+    dataset: Dataset,
+    purchase_id: int,
+    terms: dict,
+    term_months: int,
+    now: datetime,
+) -> License:
     """Create an active licence in the caller's transaction (the approval's)."""
     expire_stale(session, actor, team.id, dataset.id, now)
-    lic = License(team_id=team.id, dataset_id=dataset.id, purchase_id=purchase_id,
-                  status=LicenseStatus.ACTIVE, valid_from=now,
-                  valid_until=add_months(now, term_months), terms=dict(terms))
+    lic = License(
+        team_id=team.id,
+        dataset_id=dataset.id,
+        purchase_id=purchase_id,
+        status=LicenseStatus.ACTIVE,
+        valid_from=now,
+        valid_until=add_months(now, term_months),
+        terms=dict(terms),
+    )
     session.add(lic)
     session.flush()
-    record_event(session, actor, "license:issue", "license", lic.id, {
-        "team": team.code, "dataset": dataset.slug, "purchase_id": purchase_id,
-        "valid_from": lic.valid_from.isoformat(), "valid_until": lic.valid_until.isoformat(),
-        "terms": lic.terms,
-    })
+    record_event(
+        session,
+        actor,
+        "license:issue",
+        "license",
+        lic.id,
+        {
+            "team": team.code,
+            "dataset": dataset.slug,
+            "purchase_id": purchase_id,
+            "valid_from": lic.valid_from.isoformat(),
+            "valid_until": lic.valid_until.isoformat(),
+            "terms": lic.terms,
+        },
+    )
     return lic
 
 
-def _set_status(session: Session, actor: Actor, lic: License, status: LicenseStatus,
-                reason: str, action: str) -> None:
+def _set_status(
+    session: Session, actor: Actor, lic: License, status: LicenseStatus, reason: str, action: str
+) -> None:
     before = lic.status
     lic.status = status
     lic.status_reason = reason[:500]
     session.flush()
-    record_event(session, actor, action, "license", lic.id, {
-        "team_id": lic.team_id, "dataset_id": lic.dataset_id, "from": before.value,
-        "to": status.value, "reason": reason[:500],
-    })
+    record_event(
+        session,
+        actor,
+        action,
+        "license",
+        lic.id,
+        {
+            "team_id": lic.team_id,
+            "dataset_id": lic.dataset_id,
+            "from": before.value,
+            "to": status.value,
+            "reason": reason[:500],
+        },
+    )
 
 
 def _require_admin(actor: Actor) -> None:
@@ -108,7 +154,9 @@ def _lock_license(session: Session, license_id: int) -> License:
     if not id_in_range(license_id):
         raise NotFound(f"No licence {license_id}.")
     lic = session.scalar(
-        select(License).where(License.id == license_id).with_for_update()
+        select(License)
+        .where(License.id == license_id)
+        .with_for_update()
         .execution_options(populate_existing=True)
     )
     if lic is None:
@@ -122,24 +170,29 @@ def suspend_license(session: Session, actor: Actor, license_id: int, reason: str
     with transaction(session):
         lic = _lock_license(session, license_id)
         if effective_status(lic) != LicenseStatus.ACTIVE:
-            raise Conflict(f"Licence {lic.id} is {effective_status(lic).value}, not active.",
-                           code="license_not_active")
-        _set_status(session, actor, lic, LicenseStatus.SUSPENDED, reason or "suspended",
-                    "license:suspend")
+            raise Conflict(
+                f"Licence {lic.id} is {effective_status(lic).value}, not active.",
+                code="license_not_active",
+            )
+        _set_status(
+            session, actor, lic, LicenseStatus.SUSPENDED, reason or "suspended", "license:suspend"
+        )
     return lic
 
 
-def reinstate_license(session: Session, actor: Actor, license_id: int,
-                      reason: str = "") -> License:
+def reinstate_license(session: Session, actor: Actor, license_id: int, reason: str = "") -> License:
     """Lift a suspension (the licence keeps its original ``valid_until``)."""
     _require_admin(actor)
     with transaction(session):
         lic = _lock_license(session, license_id)
         if effective_status(lic) != LicenseStatus.SUSPENDED:
-            raise Conflict(f"Licence {lic.id} is {effective_status(lic).value}, not suspended.",
-                           code="license_not_suspended")
-        _set_status(session, actor, lic, LicenseStatus.ACTIVE, reason or "reinstated",
-                    "license:reinstate")
+            raise Conflict(
+                f"Licence {lic.id} is {effective_status(lic).value}, not suspended.",
+                code="license_not_suspended",
+            )
+        _set_status(
+            session, actor, lic, LicenseStatus.ACTIVE, reason or "reinstated", "license:reinstate"
+        )
     return lic
 
 
@@ -149,31 +202,42 @@ def revoke_license(session: Session, actor: Actor, license_id: int, reason: str 
     with transaction(session):
         lic = _lock_license(session, license_id)
         if lic.status not in LIVE:
-            raise Conflict(f"Licence {lic.id} is already {lic.status.value}.",
-                           code="license_not_live")
-        _set_status(session, actor, lic, LicenseStatus.REVOKED, reason or "revoked",
-                    "license:revoke")
+            raise Conflict(
+                f"Licence {lic.id} is already {lic.status.value}.", code="license_not_live"
+            )
+        _set_status(
+            session, actor, lic, LicenseStatus.REVOKED, reason or "revoked", "license:revoke"
+        )
     return lic
 
 
-def revoke_for_elimination(session: Session, actor: Actor, team: Team,
-                           phase: int) -> tuple[list[License], list[License]]:
+def revoke_for_elimination(
+    session: Session, actor: Actor, team: Team, phase: int
+) -> tuple[list[License], list[License]]:
     """Revoke the team's live licences unless their terms survive elimination.
 
     Runs in the caller's transaction; returns (revoked, kept).
     """
     revoked, kept = [], []
     lics = session.scalars(
-        select(License).where(License.team_id == team.id, License.status.in_(LIVE))
-        .order_by(License.id).with_for_update()
+        select(License)
+        .where(License.team_id == team.id, License.status.in_(LIVE))
+        .order_by(License.id)
+        .with_for_update()
         .options(selectinload(License.dataset))
     ).all()
     for lic in lics:
         if (lic.terms or {}).get("survives_elimination"):
             kept.append(lic)
             continue
-        _set_status(session, actor, lic, LicenseStatus.REVOKED,
-                    f"team eliminated at phase {phase}", "license:revoke")
+        _set_status(
+            session,
+            actor,
+            lic,
+            LicenseStatus.REVOKED,
+            f"team eliminated at phase {phase}",
+            "license:revoke",
+        )
         revoked.append(lic)
     return revoked, kept
 
@@ -183,13 +247,14 @@ def expire_licenses(session: Session, actor: Actor, now: datetime | None = None)
     now = now or utcnow()
     with transaction(session):
         lics = session.scalars(
-            select(License).where(License.status.in_(LIVE), License.valid_until <= now)
-            .order_by(License.id).with_for_update()
+            select(License)
+            .where(License.status.in_(LIVE), License.valid_until <= now)
+            .order_by(License.id)
+            .with_for_update()
             .execution_options(populate_existing=True)
         ).all()
         for lic in lics:
-            _set_status(session, actor, lic, LicenseStatus.EXPIRED, "term ended",
-                        "license:expire")
+            _set_status(session, actor, lic, LicenseStatus.EXPIRED, "term ended", "license:expire")
         return [lic.id for lic in lics]
 
 
@@ -214,13 +279,22 @@ def visible_licenses_query(actor: Actor):
         return q.where(License.team_id == actor.team_id)
     if actor.institution_id is not None:
         return q.join(Dataset, Dataset.id == License.dataset_id).where(
-            Dataset.institution_id == actor.institution_id)
+            Dataset.institution_id == actor.institution_id
+        )
     return q.where(License.id.is_(None))
 
 
-def list_licenses(session: Session, actor: Actor, *, status: str | None = None,
-                  team: str | None = None, dataset: str | None = None, page: int = 1,
-                  limit: int = 20, now: datetime | None = None) -> LicensePage:
+def list_licenses(
+    session: Session,
+    actor: Actor,
+    *,
+    status: str | None = None,
+    team: str | None = None,
+    dataset: str | None = None,
+    page: int = 1,
+    limit: int = 20,
+    now: datetime | None = None,
+) -> LicensePage:
     """A page of the licences the actor may read; ``status`` is the effective status."""
     from sqlalchemy import func
 
@@ -234,17 +308,25 @@ def list_licenses(session: Session, actor: Actor, *, status: str | None = None,
         try:
             wanted = LicenseStatus(status)
         except ValueError:
-            raise InvalidInput(f"unknown licence status {status!r}", code="invalid_status") from None
+            raise InvalidInput(
+                f"unknown licence status {status!r}", code="invalid_status"
+            ) from None
         if wanted == LicenseStatus.EXPIRED:
-            q = q.where(or_(License.status == LicenseStatus.EXPIRED,
-                            (License.status.in_(LIVE)) & (License.valid_until <= now)))
+            q = q.where(
+                or_(
+                    License.status == LicenseStatus.EXPIRED,
+                    (License.status.in_(LIVE)) & (License.valid_until <= now),
+                )
+            )
         elif wanted in LIVE:
             q = q.where(License.status == wanted, License.valid_until > now)
         else:
             q = q.where(License.status == wanted)
     total = session.scalar(select(func.count()).select_from(q.subquery()))
     items = session.scalars(
-        q.order_by(License.id.desc()).offset((page - 1) * limit).limit(limit)
+        q.order_by(License.id.desc())
+        .offset((page - 1) * limit)
+        .limit(limit)
         .options(selectinload(License.team), selectinload(License.dataset))
     ).all()
     return LicensePage(list(items), total, page, limit)

@@ -56,8 +56,12 @@ from catalog.services.ledger import (
 from catalog.services.shares import split_price
 
 LIVE_STATUSES = (PurchaseStatus.REQUESTED, PurchaseStatus.OPEN, PurchaseStatus.PENDING_APPROVAL)
-DECIDED_STATUSES = (PurchaseStatus.APPROVED, PurchaseStatus.REJECTED, PurchaseStatus.CANCELLED,
-                    PurchaseStatus.FAILED)
+DECIDED_STATUSES = (
+    PurchaseStatus.APPROVED,
+    PurchaseStatus.REJECTED,
+    PurchaseStatus.CANCELLED,
+    PurchaseStatus.FAILED,
+)
 MAX_NOTE = 1000
 
 
@@ -80,11 +84,15 @@ def _visible_query(actor: Actor):
     if actor.is_admin or actor.is_auditor or actor.is_system:
         return q
     if actor.role == Role.PROVIDER:
-        return q.where(Purchase.dataset_id.in_(
-            select(Dataset.id).where(Dataset.institution_id == actor.institution_id)))
+        return q.where(
+            Purchase.dataset_id.in_(
+                select(Dataset.id).where(Dataset.institution_id == actor.institution_id)
+            )
+        )
     if actor.is_team_user:
-        return q.where(or_(Purchase.mode == OfferMode.JOINT,
-                           Purchase.opener_team_id == actor.team_id))
+        return q.where(
+            or_(Purchase.mode == OfferMode.JOINT, Purchase.opener_team_id == actor.team_id)
+        )
     return q.where(Purchase.id.is_(None))
 
 
@@ -121,32 +129,46 @@ class PurchasePage:
         return max(1, math.ceil(self.total / self.limit))
 
 
-def list_purchases(session: Session, actor: Actor, *, status: str | None = None,
-                   team: str | None = None, dataset: str | None = None,
-                   mode: str | None = None, page: int = 1, limit: int = 20) -> PurchasePage:
+def list_purchases(
+    session: Session,
+    actor: Actor,
+    *,
+    status: str | None = None,
+    team: str | None = None,
+    dataset: str | None = None,
+    mode: str | None = None,
+    page: int = 1,
+    limit: int = 20,
+) -> PurchasePage:
     """A page of the purchases the actor may see, newest first."""
     q = _visible_query(actor)
     if status:
         try:
             q = q.where(Purchase.status == PurchaseStatus(status))
         except ValueError:
-            raise InvalidInput(f"unknown purchase status {status!r}",
-                               code="invalid_status") from None
+            raise InvalidInput(
+                f"unknown purchase status {status!r}", code="invalid_status"
+            ) from None
     if mode:
         try:
             q = q.where(Purchase.mode == OfferMode(mode))
         except ValueError:
             raise InvalidInput(f"unknown mode {mode!r}", code="invalid_mode") from None
     if team:
-        q = q.where(Purchase.id.in_(
-            select(PurchaseParticipant.purchase_id)
-            .join(Team, Team.id == PurchaseParticipant.team_id)
-            .where(Team.code == team)))
+        q = q.where(
+            Purchase.id.in_(
+                select(PurchaseParticipant.purchase_id)
+                .join(Team, Team.id == PurchaseParticipant.team_id)
+                .where(Team.code == team)
+            )
+        )
     if dataset:
         q = q.where(Purchase.dataset_id.in_(select(Dataset.id).where(Dataset.slug == dataset)))
     total = session.scalar(select(func.count()).select_from(q.subquery()))
     items = session.scalars(
-        q.order_by(Purchase.id.desc()).offset((page - 1) * limit).limit(limit)
+        q.order_by(Purchase.id.desc())
+        .offset((page - 1) * limit)
+        .limit(limit)
         .options(*_load_options())
     ).all()
     return PurchasePage(list(items), total, page, limit)
@@ -162,8 +184,10 @@ def shares_of(purchase: Purchase) -> dict[int, int | None]:
     if purchase.status == PurchaseStatus.APPROVED:
         return {p.team_id: p.share_krw for p in parts}
     if purchase.status in LIVE_STATUSES and parts:
-        return {p.team_id: s for p, s in zip(parts, split_price(purchase.price_krw, len(parts)),
-                                             strict=True)}
+        return {
+            p.team_id: s
+            for p, s in zip(parts, split_price(purchase.price_krw, len(parts)), strict=True)
+        }
     return {p.team_id: None for p in parts}
 
 
@@ -206,24 +230,33 @@ def _participant(purchase: Purchase, team_id: int | None) -> PurchaseParticipant
 
 def _undecided(purchase: Purchase) -> None:
     if purchase.status in DECIDED_STATUSES:
-        raise Conflict(f"Purchase {purchase.id} is already {purchase.status.value}.",
-                       code="already_decided", status_value=purchase.status.value)
+        raise Conflict(
+            f"Purchase {purchase.id} is already {purchase.status.value}.",
+            code="already_decided",
+            status_value=purchase.status.value,
+        )
 
 
 def _require_joint(purchase: Purchase, verb: str) -> None:
     if purchase.mode != OfferMode.JOINT:
-        raise Conflict(f"Purchase {purchase.id} is an individual purchase; only joint purchases "
-                       f"can be {verb}.", code="not_joint")
+        raise Conflict(
+            f"Purchase {purchase.id} is an individual purchase; only joint purchases "
+            f"can be {verb}.",
+            code="not_joint",
+        )
 
 
 def _require_open(purchase: Purchase, now: datetime) -> None:
     _undecided(purchase)
     if purchase.status != PurchaseStatus.OPEN:
-        raise Conflict(f"Purchase {purchase.id} is closed ({purchase.status.value}).",
-                       code="purchase_closed")
+        raise Conflict(
+            f"Purchase {purchase.id} is closed ({purchase.status.value}).", code="purchase_closed"
+        )
     if purchase.deadline is not None and purchase.deadline <= now:
-        raise Conflict(f"Purchase {purchase.id} passed its deadline "
-                       f"{purchase.deadline:%Y-%m-%d %H:%M} UTC.", code="purchase_closed")
+        raise Conflict(
+            f"Purchase {purchase.id} passed its deadline {purchase.deadline:%Y-%m-%d %H:%M} UTC.",
+            code="purchase_closed",
+        )
 
 
 def _check_join(actor: Actor, purchase: Purchase, now: datetime) -> None:
@@ -232,11 +265,12 @@ def _check_join(actor: Actor, purchase: Purchase, now: datetime) -> None:
     _require_open(purchase, now)
     part = _participant(purchase, actor.team_id)
     if part is not None and part.status == ParticipantStatus.JOINED:
-        raise Conflict("Your team already takes part in this purchase.",
-                       code="already_participant")
+        raise Conflict("Your team already takes part in this purchase.", code="already_participant")
     if len(joined(purchase)) >= (purchase.offer.max_teams or 0):
-        raise Conflict(f"Purchase {purchase.id} already has the maximum of "
-                       f"{purchase.offer.max_teams} teams.", code="purchase_full")
+        raise Conflict(
+            f"Purchase {purchase.id} already has the maximum of {purchase.offer.max_teams} teams.",
+            code="purchase_full",
+        )
 
 
 def _check_leave(actor: Actor, purchase: Purchase, now: datetime) -> None:
@@ -247,11 +281,15 @@ def _check_leave(actor: Actor, purchase: Purchase, now: datetime) -> None:
         raise Conflict("Your team does not take part in this purchase.", code="not_participant")
     _require_open(purchase, now)
     if purchase.opener_team_id == actor.team_id:
-        raise Conflict("The team that opened a joint purchase cannot leave it; cancel it instead.",
-                       code="opener_cannot_leave")
+        raise Conflict(
+            "The team that opened a joint purchase cannot leave it; cancel it instead.",
+            code="opener_cannot_leave",
+        )
     if not _is_lead(actor) and part.joined_by_id != actor.user_id:
-        raise Forbidden("Only a team lead, or the member who joined, can withdraw the team.",
-                        code="lead_required")
+        raise Forbidden(
+            "Only a team lead, or the member who joined, can withdraw the team.",
+            code="lead_required",
+        )
 
 
 def _check_confirm(actor: Actor, purchase: Purchase, now: datetime) -> None:
@@ -263,13 +301,13 @@ def _check_confirm(actor: Actor, purchase: Purchase, now: datetime) -> None:
     if purchase.status == PurchaseStatus.OPEN:
         _require_open(purchase, now)
     elif purchase.status != PurchaseStatus.REQUESTED:
-        raise Conflict(f"Purchase {purchase.id} is closed ({purchase.status.value}).",
-                       code="purchase_closed")
+        raise Conflict(
+            f"Purchase {purchase.id} is closed ({purchase.status.value}).", code="purchase_closed"
+        )
     if not _is_lead(actor):
         raise Forbidden("Only a team lead commits the team's money.", code="lead_required")
     if part.confirmed_at is not None:
-        raise Conflict("Your team's participation is already confirmed.",
-                       code="already_confirmed")
+        raise Conflict("Your team's participation is already confirmed.", code="already_confirmed")
 
 
 def _opener_authority(actor: Actor, purchase: Purchase, what: str) -> None:
@@ -278,14 +316,17 @@ def _opener_authority(actor: Actor, purchase: Purchase, what: str) -> None:
     if actor.is_auditor:
         raise Forbidden("Auditors read; they change nothing.", code="read_only")
     if not actor.is_team_user:
-        raise Forbidden(f"Only the requesting team or an admin can {what} this purchase.",
-                        code="forbidden")
+        raise Forbidden(
+            f"Only the requesting team or an admin can {what} this purchase.", code="forbidden"
+        )
     if actor.team_id != purchase.opener_team_id:
-        raise Forbidden(f"Only the team that opened purchase {purchase.id} can {what} it.",
-                        code="not_opener")
+        raise Forbidden(
+            f"Only the team that opened purchase {purchase.id} can {what} it.", code="not_opener"
+        )
     if not _is_lead(actor) and purchase.opened_by_id != actor.user_id:
-        raise Forbidden(f"Only a team lead, or the member who opened it, can {what} it.",
-                        code="lead_required")
+        raise Forbidden(
+            f"Only a team lead, or the member who opened it, can {what} it.", code="lead_required"
+        )
 
 
 def _check_close(actor: Actor, purchase: Purchase, now: datetime) -> None:
@@ -293,8 +334,10 @@ def _check_close(actor: Actor, purchase: Purchase, now: datetime) -> None:
     _opener_authority(actor, purchase, "close")
     _undecided(purchase)
     if purchase.status != PurchaseStatus.OPEN:
-        raise Conflict(f"Purchase {purchase.id} is already closed ({purchase.status.value}).",
-                       code="purchase_closed")
+        raise Conflict(
+            f"Purchase {purchase.id} is already closed ({purchase.status.value}).",
+            code="purchase_closed",
+        )
 
 
 def _check_cancel(actor: Actor, purchase: Purchase, now: datetime) -> None:
@@ -308,27 +351,35 @@ def _provider_authority(actor: Actor, purchase: Purchase) -> None:
     if actor.role != Role.PROVIDER:
         if actor.is_auditor:
             raise Forbidden("Auditors read; they change nothing.", code="read_only")
-        raise Forbidden("Only the institution's provider staff decide on purchases.",
-                        code="provider_required")
+        raise Forbidden(
+            "Only the institution's provider staff decide on purchases.", code="provider_required"
+        )
     if purchase.dataset.institution_id != actor.institution_id:
-        raise Forbidden("This purchase is of another institution's dataset.",
-                        code="wrong_institution")
+        raise Forbidden(
+            "This purchase is of another institution's dataset.", code="wrong_institution"
+        )
 
 
 def _check_decide(actor: Actor, purchase: Purchase, now: datetime) -> None:
     _provider_authority(actor, purchase)
     _undecided(purchase)
     if purchase.status == PurchaseStatus.OPEN:
-        raise Conflict(f"Joint purchase {purchase.id} is still open to teams; it must be closed "
-                       "before a decision.", code="purchase_open")
+        raise Conflict(
+            f"Joint purchase {purchase.id} is still open to teams; it must be closed "
+            "before a decision.",
+            code="purchase_open",
+        )
 
 
 def _check_approve(actor: Actor, purchase: Purchase, now: datetime) -> None:
     _check_decide(actor, purchase, now)
     waiting = [p.team.code for p in joined(purchase) if p.confirmed_at is None]
     if waiting:
-        raise Conflict(f"A team lead has not confirmed the participation of: {', '.join(waiting)}.",
-                       code="confirmation_pending", teams=waiting)
+        raise Conflict(
+            f"A team lead has not confirmed the participation of: {', '.join(waiting)}.",
+            code="confirmation_pending",
+            teams=waiting,
+        )
 
 
 _CHECKS = {
@@ -353,8 +404,9 @@ def _acting_team(session: Session, actor: Actor, team_code: str | None) -> Team:
     return team
 
 
-def _lock_purchase(session: Session, actor: Actor, purchase_id: int, *,
-                   decider: bool = False) -> Purchase:
+def _lock_purchase(
+    session: Session, actor: Actor, purchase_id: int, *, decider: bool = False
+) -> Purchase:
     """Lock the purchase row and load it and its participants fresh from the database.
 
     A purchase the actor may not see is a 404, except for provider staff deciding: a
@@ -363,14 +415,17 @@ def _lock_purchase(session: Session, actor: Actor, purchase_id: int, *,
     if not id_in_range(purchase_id):
         raise NotFound(f"No purchase {purchase_id}.")
     purchase = session.scalar(
-        select(Purchase).where(Purchase.id == purchase_id).with_for_update()
+        select(Purchase)
+        .where(Purchase.id == purchase_id)
+        .with_for_update()
         .execution_options(populate_existing=True)
     )
     if purchase is None:
         raise NotFound(f"No purchase {purchase_id}.")
     # Participants change only under this lock, so this read is current.
     session.scalars(
-        select(PurchaseParticipant).where(PurchaseParticipant.purchase_id == purchase.id)
+        select(PurchaseParticipant)
+        .where(PurchaseParticipant.purchase_id == purchase.id)
         .execution_options(populate_existing=True)
     ).all()
     session.expire(purchase, ["participants"])
@@ -382,33 +437,51 @@ def _lock_purchase(session: Session, actor: Actor, purchase_id: int, *,
 def _lock_active_team(session: Session, team: Team) -> Team:
     team = lock_teams(session, [team.id])[team.id]
     if team.status == TeamStatus.ELIMINATED:
-        raise Forbidden(f"Team {team.code} was eliminated at phase {team.eliminated_phase}; "
-                        "it cannot buy data.", code="team_eliminated")
+        raise Forbidden(
+            f"Team {team.code} was eliminated at phase {team.eliminated_phase}; "
+            "it cannot buy data.",
+            code="team_eliminated",
+        )
     return team
 
 
-def _check_can_take_part(session: Session, team: Team, dataset: Dataset, now: datetime,
-                         exclude_purchase: int | None = None) -> None:
+def _check_can_take_part(
+    session: Session,
+    team: Team,
+    dataset: Dataset,
+    now: datetime,
+    exclude_purchase: int | None = None,
+) -> None:
     """A team buys a dataset once: not while it holds a live licence or a live purchase of it."""
     lic = licensing.live_license(session, team.id, dataset.id, now)
     if lic is not None:
-        raise Conflict(f"Team {team.code} already holds licence {lic.id} for {dataset.slug} "
-                       f"(valid until {lic.valid_until:%Y-%m-%d}).", code="already_licensed",
-                       team=team.code, license=lic.id)
+        raise Conflict(
+            f"Team {team.code} already holds licence {lic.id} for {dataset.slug} "
+            f"(valid until {lic.valid_until:%Y-%m-%d}).",
+            code="already_licensed",
+            team=team.code,
+            license=lic.id,
+        )
     q = (
         select(Purchase.id)
         .join(PurchaseParticipant, PurchaseParticipant.purchase_id == Purchase.id)
-        .where(Purchase.dataset_id == dataset.id, Purchase.status.in_(LIVE_STATUSES),
-               PurchaseParticipant.team_id == team.id,
-               PurchaseParticipant.status == ParticipantStatus.JOINED)
+        .where(
+            Purchase.dataset_id == dataset.id,
+            Purchase.status.in_(LIVE_STATUSES),
+            PurchaseParticipant.team_id == team.id,
+            PurchaseParticipant.status == ParticipantStatus.JOINED,
+        )
     )
     if exclude_purchase is not None:
         q = q.where(Purchase.id != exclude_purchase)
     other = session.scalar(q.limit(1))
     if other is not None:
-        raise Conflict(f"Team {team.code} already takes part in purchase {other} of "
-                       f"{dataset.slug}.", code="purchase_pending", team=team.code,
-                       purchase=other)
+        raise Conflict(
+            f"Team {team.code} already takes part in purchase {other} of {dataset.slug}.",
+            code="purchase_pending",
+            team=team.code,
+            purchase=other,
+        )
 
 
 def _preview(purchase: Purchase) -> list[dict]:
@@ -436,9 +509,16 @@ def _note(note: str | None) -> str:
 # --------------------------------------------------------------------------- transitions
 
 
-def request_purchase(session: Session, actor: Actor, *, dataset: str, offer: int,
-                     mode: str | None = None, team: str | None = None,
-                     now: datetime | None = None) -> Purchase:
+def request_purchase(
+    session: Session,
+    actor: Actor,
+    *,
+    dataset: str,
+    offer: int,
+    mode: str | None = None,
+    team: str | None = None,
+    now: datetime | None = None,
+) -> Purchase:
     """Request an individual purchase, or open a joint one, for the actor's team."""
     now = now or utcnow()
     with transaction(session):
@@ -448,42 +528,68 @@ def request_purchase(session: Session, actor: Actor, *, dataset: str, offer: int
             raise NotFound(f"No published dataset {dataset!r}.")
         off = session.get(Offer, offer) if id_in_range(offer) else None
         if off is None or off.dataset_id != ds.id or not off.active:
-            raise NotFound(f"Dataset {ds.slug} has no active offer {offer}.",
-                           code="offer_not_found")
+            raise NotFound(
+                f"Dataset {ds.slug} has no active offer {offer}.", code="offer_not_found"
+            )
         if mode is not None and mode != off.mode.value:
-            raise InvalidInput(f"Offer {off.id} is {off.mode.value}, not {mode}.",
-                               code="mode_mismatch")
+            raise InvalidInput(
+                f"Offer {off.id} is {off.mode.value}, not {mode}.", code="mode_mismatch"
+            )
         acting = _lock_active_team(session, acting)
         _check_can_take_part(session, acting, ds, now)
         joint = off.mode == OfferMode.JOINT
         purchase = Purchase(
-            dataset_id=ds.id, offer_id=off.id, mode=off.mode,
+            dataset_id=ds.id,
+            offer_id=off.id,
+            mode=off.mode,
             status=PurchaseStatus.OPEN if joint else PurchaseStatus.REQUESTED,
-            price_krw=off.price_krw, opener_team_id=acting.id, opened_by_id=actor.user_id,
+            price_krw=off.price_krw,
+            opener_team_id=acting.id,
+            opened_by_id=actor.user_id,
             deadline=now + timedelta(days=off.join_window_days) if joint else None,
             created_at=now,
         )
         session.add(purchase)
         session.flush()
-        session.add(PurchaseParticipant(
-            purchase_id=purchase.id, team_id=acting.id, join_order=1, joined_at=now,
-            joined_by_id=actor.user_id,
-            confirmed_at=now if _is_lead(actor) else None,
-            confirmed_by_id=actor.user_id if _is_lead(actor) else None,
-        ))
+        session.add(
+            PurchaseParticipant(
+                purchase_id=purchase.id,
+                team_id=acting.id,
+                join_order=1,
+                joined_at=now,
+                joined_by_id=actor.user_id,
+                confirmed_at=now if _is_lead(actor) else None,
+                confirmed_by_id=actor.user_id if _is_lead(actor) else None,
+            )
+        )
         _refresh(session, purchase)
-        record_event(session, actor, "purchase:open" if joint else "purchase:request",
-                     "purchase", purchase.id, {
-                         "dataset": ds.slug, "offer_id": off.id, "mode": off.mode.value,
-                         "price_krw": off.price_krw, "team": acting.code,
-                         "confirmed": _is_lead(actor),
-                         "deadline": purchase.deadline.isoformat() if purchase.deadline else None,
-                     })
+        record_event(
+            session,
+            actor,
+            "purchase:open" if joint else "purchase:request",
+            "purchase",
+            purchase.id,
+            {
+                "dataset": ds.slug,
+                "offer_id": off.id,
+                "mode": off.mode.value,
+                "price_krw": off.price_krw,
+                "team": acting.code,
+                "confirmed": _is_lead(actor),
+                "deadline": purchase.deadline.isoformat() if purchase.deadline else None,
+            },
+        )
     return purchase
 
 
-def join_purchase(session: Session, actor: Actor, purchase_id: int, *, team: str | None = None,
-                  now: datetime | None = None) -> Purchase:
+def join_purchase(
+    session: Session,
+    actor: Actor,
+    purchase_id: int,
+    *,
+    team: str | None = None,
+    now: datetime | None = None,
+) -> Purchase:
     """Add the actor's team to an open joint purchase."""
     now = now or utcnow()
     with transaction(session):
@@ -491,8 +597,7 @@ def join_purchase(session: Session, actor: Actor, purchase_id: int, *, team: str
         purchase = _lock_purchase(session, actor, purchase_id)
         _check_join(actor, purchase, now)
         acting = _lock_active_team(session, acting)
-        _check_can_take_part(session, acting, purchase.dataset, now,
-                             exclude_purchase=purchase.id)
+        _check_can_take_part(session, acting, purchase.dataset, now, exclude_purchase=purchase.id)
         order = max((p.join_order for p in purchase.participants), default=0) + 1
         part = _participant(purchase, acting.id)
         lead = _is_lead(actor)
@@ -507,13 +612,20 @@ def join_purchase(session: Session, actor: Actor, purchase_id: int, *, team: str
         part.confirmed_at = now if lead else None
         part.confirmed_by_id = actor.user_id if lead else None
         _refresh(session, purchase)
-        record_event(session, actor, "purchase:join", "purchase", purchase.id,
-                     {"team": acting.code, "confirmed": lead, "shares": _preview(purchase)})
+        record_event(
+            session,
+            actor,
+            "purchase:join",
+            "purchase",
+            purchase.id,
+            {"team": acting.code, "confirmed": lead, "shares": _preview(purchase)},
+        )
     return purchase
 
 
-def leave_purchase(session: Session, actor: Actor, purchase_id: int, *,
-                   now: datetime | None = None) -> Purchase:
+def leave_purchase(
+    session: Session, actor: Actor, purchase_id: int, *, now: datetime | None = None
+) -> Purchase:
     """Withdraw the actor's team from an open joint purchase."""
     now = now or utcnow()
     with transaction(session):
@@ -525,13 +637,20 @@ def leave_purchase(session: Session, actor: Actor, purchase_id: int, *,
         part.confirmed_at = None
         part.confirmed_by_id = None
         _refresh(session, purchase)
-        record_event(session, actor, "purchase:leave", "purchase", purchase.id,
-                     {"team": part.team.code, "shares": _preview(purchase)})
+        record_event(
+            session,
+            actor,
+            "purchase:leave",
+            "purchase",
+            purchase.id,
+            {"team": part.team.code, "shares": _preview(purchase)},
+        )
     return purchase
 
 
-def confirm_participation(session: Session, actor: Actor, purchase_id: int, *,
-                          now: datetime | None = None) -> Purchase:
+def confirm_participation(
+    session: Session, actor: Actor, purchase_id: int, *, now: datetime | None = None
+) -> Purchase:
     """A team lead commits the team's money to a request or joint participation."""
     now = now or utcnow()
     with transaction(session):
@@ -541,13 +660,13 @@ def confirm_participation(session: Session, actor: Actor, purchase_id: int, *,
         part.confirmed_at = now
         part.confirmed_by_id = actor.user_id
         _refresh(session, purchase)
-        record_event(session, actor, "purchase:confirm", "purchase", purchase.id,
-                     {"team": part.team.code})
+        record_event(
+            session, actor, "purchase:confirm", "purchase", purchase.id, {"team": part.team.code}
+        )
     return purchase
 
 
-def _close(session: Session, actor: Actor, purchase: Purchase, now: datetime,
-           reason: str) -> None:
+def _close(session: Session, actor: Actor, purchase: Purchase, now: datetime, reason: str) -> None:
     """Close an open joint purchase (caller holds its lock): drop unconfirmed teams, then
     ``pending_approval`` with at least ``min_teams``, else ``failed``."""
     dropped = []
@@ -565,18 +684,30 @@ def _close(session: Session, actor: Actor, purchase: Purchase, now: datetime,
     purchase.closed_by_id = actor.user_id
     if not enough:
         purchase.decided_at = now
-        purchase.decision_note = (f"closed with {count} confirmed team(s); "
-                                  f"{purchase.offer.min_teams} needed")
+        purchase.decision_note = (
+            f"closed with {count} confirmed team(s); {purchase.offer.min_teams} needed"
+        )
     _refresh(session, purchase)
-    record_event(session, actor, "purchase:close", "purchase", purchase.id, {
-        "result": purchase.status.value, "reason": reason, "teams": count,
-        "min_teams": purchase.offer.min_teams, "dropped_unconfirmed": dropped,
-        "shares": _preview(purchase),
-    })
+    record_event(
+        session,
+        actor,
+        "purchase:close",
+        "purchase",
+        purchase.id,
+        {
+            "result": purchase.status.value,
+            "reason": reason,
+            "teams": count,
+            "min_teams": purchase.offer.min_teams,
+            "dropped_unconfirmed": dropped,
+            "shares": _preview(purchase),
+        },
+    )
 
 
-def close_purchase(session: Session, actor: Actor, purchase_id: int, *,
-                   now: datetime | None = None) -> Purchase:
+def close_purchase(
+    session: Session, actor: Actor, purchase_id: int, *, now: datetime | None = None
+) -> Purchase:
     """The opener team (or an admin) closes a joint purchase to further teams."""
     now = now or utcnow()
     with transaction(session):
@@ -586,8 +717,9 @@ def close_purchase(session: Session, actor: Actor, purchase_id: int, *,
     return purchase
 
 
-def approve_purchase(session: Session, actor: Actor, purchase_id: int, *, note: str = "",
-                     now: datetime | None = None) -> Purchase:
+def approve_purchase(
+    session: Session, actor: Actor, purchase_id: int, *, note: str = "", now: datetime | None = None
+) -> Purchase:
     """The provider approves: every participant pays its share in one ledger transaction
     and receives an active licence with a frozen copy of the offer's terms; or, if any
     team cannot pay or may not buy, nothing happens at all."""
@@ -598,41 +730,59 @@ def approve_purchase(session: Session, actor: Actor, purchase_id: int, *, note: 
         _check_approve(actor, purchase, now)
         offer, dataset = purchase.offer, purchase.dataset
         if offer.price_krw != purchase.price_krw:
-            raise Conflict(f"Offer {offer.id} now costs ₩{offer.price_krw:,}; this purchase was "
-                           f"made at ₩{purchase.price_krw:,}. Reject it and let the team "
-                           "request again.", code="offer_changed")
+            raise Conflict(
+                f"Offer {offer.id} now costs ₩{offer.price_krw:,}; this purchase was "
+                f"made at ₩{purchase.price_krw:,}. Reject it and let the team "
+                "request again.",
+                code="offer_changed",
+            )
         parts = joined(purchase)
         if not parts:
-            raise Conflict(f"Purchase {purchase.id} has no participants.",
-                           code="no_participants")
+            raise Conflict(f"Purchase {purchase.id} has no participants.", code="no_participants")
         teams = lock_teams(session, [p.team_id for p in parts])
         for p in parts:
             team = teams[p.team_id]
             if team.status == TeamStatus.ELIMINATED:
-                raise Conflict(f"Team {team.code} has been eliminated.", code="team_eliminated",
-                               team=team.code)
+                raise Conflict(
+                    f"Team {team.code} has been eliminated.", code="team_eliminated", team=team.code
+                )
             lic = licensing.live_license(session, team.id, dataset.id, now)
             if lic is not None:
-                raise Conflict(f"Team {team.code} already holds licence {lic.id} for "
-                               f"{dataset.slug}.", code="already_licensed", team=team.code,
-                               license=lic.id)
+                raise Conflict(
+                    f"Team {team.code} already holds licence {lic.id} for {dataset.slug}.",
+                    code="already_licensed",
+                    team=team.code,
+                    license=lic.id,
+                )
         shares = split_price(purchase.price_krw, len(parts))
-        short = [(teams[p.team_id], s) for p, s in zip(parts, shares, strict=True)
-                 if teams[p.team_id].balance_krw < s]
+        short = [
+            (teams[p.team_id], s)
+            for p, s in zip(parts, shares, strict=True)
+            if teams[p.team_id].balance_krw < s
+        ]
         if short:
             first, need = short[0]
             raise BudgetExceeded(
                 f"Team {first.code} has ₩{first.balance_krw:,} but its share is ₩{need:,}; "
                 "nobody was charged.",
-                team=first.code, teams=[t.code for t, _s in short],
-                balance_krw=first.balance_krw, needed_krw=need,
+                team=first.code,
+                teams=[t.code for t, _s in short],
+                balance_krw=first.balance_krw,
+                needed_krw=need,
             )
-        entries = [(team_account(session, teams[p.team_id]), -s)
-                   for p, s in zip(parts, shares, strict=True)]
+        entries = [
+            (team_account(session, teams[p.team_id]), -s)
+            for p, s in zip(parts, shares, strict=True)
+        ]
         entries.append((institution_account(session, dataset.institution), purchase.price_krw))
-        txn = post_transaction(session, actor, TransactionKind.PURCHASE, entries,
-                               purchase_id=purchase.id,
-                               memo=f"purchase {purchase.id}: {dataset.slug}")
+        txn = post_transaction(
+            session,
+            actor,
+            TransactionKind.PURCHASE,
+            entries,
+            purchase_id=purchase.id,
+            memo=f"purchase {purchase.id}: {dataset.slug}",
+        )
         for p, s in zip(parts, shares, strict=True):
             p.share_krw = s
         purchase.status = PurchaseStatus.APPROVED
@@ -640,23 +790,42 @@ def approve_purchase(session: Session, actor: Actor, purchase_id: int, *, note: 
         purchase.decided_by_id = actor.user_id
         purchase.decision_note = note
         session.flush()
-        record_event(session, actor, "purchase:approve", "purchase", purchase.id, {
-            "dataset": dataset.slug, "price_krw": purchase.price_krw,
-            "ledger_transaction_id": txn.id, "note": note,
-            "shares": [{"team": teams[p.team_id].code, "share_krw": s}
-                       for p, s in zip(parts, shares, strict=True)],
-        })
+        record_event(
+            session,
+            actor,
+            "purchase:approve",
+            "purchase",
+            purchase.id,
+            {
+                "dataset": dataset.slug,
+                "price_krw": purchase.price_krw,
+                "ledger_transaction_id": txn.id,
+                "note": note,
+                "shares": [
+                    {"team": teams[p.team_id].code, "share_krw": s}
+                    for p, s in zip(parts, shares, strict=True)
+                ],
+            },
+        )
         terms = offer.terms()
         for p in parts:
-            licensing.issue_license(session, actor, team=teams[p.team_id], dataset=dataset,
-                                    purchase_id=purchase.id, terms=terms,
-                                    term_months=offer.term_months, now=now)
+            licensing.issue_license(
+                session,
+                actor,
+                team=teams[p.team_id],
+                dataset=dataset,
+                purchase_id=purchase.id,
+                terms=terms,
+                term_months=offer.term_months,
+                now=now,
+            )
         _refresh(session, purchase)
     return purchase
 
 
-def reject_purchase(session: Session, actor: Actor, purchase_id: int, *, note: str = "",
-                    now: datetime | None = None) -> Purchase:
+def reject_purchase(
+    session: Session, actor: Actor, purchase_id: int, *, note: str = "", now: datetime | None = None
+) -> Purchase:
     """The provider declines; nobody is charged."""
     now = now or utcnow()
     note = _note(note)
@@ -672,8 +841,9 @@ def reject_purchase(session: Session, actor: Actor, purchase_id: int, *, note: s
     return purchase
 
 
-def cancel_purchase(session: Session, actor: Actor, purchase_id: int, *, note: str = "",
-                    now: datetime | None = None) -> Purchase:
+def cancel_purchase(
+    session: Session, actor: Actor, purchase_id: int, *, note: str = "", now: datetime | None = None
+) -> Purchase:
     """The requesting/opening team (or an admin) withdraws an undecided purchase."""
     now = now or utcnow()
     note = _note(note)
@@ -686,8 +856,14 @@ def cancel_purchase(session: Session, actor: Actor, purchase_id: int, *, note: s
         purchase.decided_by_id = actor.user_id
         purchase.decision_note = note
         _refresh(session, purchase)
-        record_event(session, actor, "purchase:cancel", "purchase", purchase.id,
-                     {"from": before.value, "note": note})
+        record_event(
+            session,
+            actor,
+            "purchase:cancel",
+            "purchase",
+            purchase.id,
+            {"from": before.value, "note": note},
+        )
     return purchase
 
 
@@ -703,8 +879,9 @@ class EliminationResult:
     withdrawn: list[tuple[int, str]] = field(default_factory=list)  # (purchase id, outcome)
 
 
-def eliminate_team(session: Session, actor: Actor, team_code: str, phase: int,
-                   now: datetime | None = None) -> EliminationResult:
+def eliminate_team(
+    session: Session, actor: Actor, team_code: str, phase: int, now: datetime | None = None
+) -> EliminationResult:
     """Eliminate a team at an evaluation phase.
 
     Its licences are revoked unless their terms survive elimination; its undecided
@@ -721,22 +898,28 @@ def eliminate_team(session: Session, actor: Actor, team_code: str, phase: int,
             raise NotFound(f"No team {team_code!r}.")
         known = session.scalars(select(EvaluationPhase.number)).all()
         if known and phase not in known:
-            raise InvalidInput(f"No evaluation phase {phase}; known: "
-                               f"{', '.join(map(str, sorted(known)))}.", code="unknown_phase")
+            raise InvalidInput(
+                f"No evaluation phase {phase}; known: {', '.join(map(str, sorted(known)))}.",
+                code="unknown_phase",
+            )
         # Lock order: purchases (by id), then the team, then the audit chain.
         ids = session.scalars(
             select(Purchase.id)
             .join(PurchaseParticipant, PurchaseParticipant.purchase_id == Purchase.id)
-            .where(PurchaseParticipant.team_id == team.id,
-                   PurchaseParticipant.status == ParticipantStatus.JOINED,
-                   Purchase.status.in_(LIVE_STATUSES))
+            .where(
+                PurchaseParticipant.team_id == team.id,
+                PurchaseParticipant.status == ParticipantStatus.JOINED,
+                Purchase.status.in_(LIVE_STATUSES),
+            )
             .order_by(Purchase.id)
         ).all()
         purchases = [_lock_purchase(session, actor, pid) for pid in ids]
         team = lock_teams(session, [team.id])[team.id]
         if team.status == TeamStatus.ELIMINATED:
-            raise Conflict(f"Team {team.code} was already eliminated at phase "
-                           f"{team.eliminated_phase}.", code="already_eliminated")
+            raise Conflict(
+                f"Team {team.code} was already eliminated at phase {team.eliminated_phase}.",
+                code="already_eliminated",
+            )
         result = EliminationResult(team=team, phase=phase)
         for purchase in purchases:
             part = _participant(purchase, team.id)
@@ -761,30 +944,49 @@ def eliminate_team(session: Session, actor: Actor, team_code: str, phase: int,
                     purchase.decided_at = now
                     purchase.decision_note = f"last team eliminated at phase {phase}"
                     outcome = "left; purchase cancelled"
-                elif (purchase.status == PurchaseStatus.PENDING_APPROVAL
-                      and remaining < (purchase.offer.min_teams or 2)):
+                elif purchase.status == PurchaseStatus.PENDING_APPROVAL and remaining < (
+                    purchase.offer.min_teams or 2
+                ):
                     purchase.status = PurchaseStatus.FAILED
                     purchase.decided_at = now
-                    purchase.decision_note = (f"fell below {purchase.offer.min_teams} teams when "
-                                              f"{team.code} was eliminated")
+                    purchase.decision_note = (
+                        f"fell below {purchase.offer.min_teams} teams when "
+                        f"{team.code} was eliminated"
+                    )
                     outcome = "left; purchase failed"
             session.flush()
-            record_event(session, actor, "purchase:withdraw", "purchase", purchase.id, {
-                "team": team.code, "reason": f"team eliminated at phase {phase}",
-                "outcome": outcome, "status": purchase.status.value,
-            })
+            record_event(
+                session,
+                actor,
+                "purchase:withdraw",
+                "purchase",
+                purchase.id,
+                {
+                    "team": team.code,
+                    "reason": f"team eliminated at phase {phase}",
+                    "outcome": outcome,
+                    "status": purchase.status.value,
+                },
+            )
             result.withdrawn.append((purchase.id, outcome))
         result.revoked, result.kept = licensing.revoke_for_elimination(session, actor, team, phase)
         team.status = TeamStatus.ELIMINATED
         team.eliminated_phase = phase
         team.eliminated_at = now
         session.flush()
-        record_event(session, actor, "team:eliminate", "team", team.code, {
-            "phase": phase,
-            "revoked_licenses": [lic.id for lic in result.revoked],
-            "kept_licenses": [lic.id for lic in result.kept],
-            "withdrawn_purchases": [pid for pid, _o in result.withdrawn],
-        })
+        record_event(
+            session,
+            actor,
+            "team:eliminate",
+            "team",
+            team.code,
+            {
+                "phase": phase,
+                "revoked_licenses": [lic.id for lic in result.revoked],
+                "kept_licenses": [lic.id for lic in result.kept],
+                "withdrawn_purchases": [pid for pid, _o in result.withdrawn],
+            },
+        )
     return result
 
 
@@ -794,14 +996,16 @@ class TickResult:
     expired_licenses: list[int]
 
 
-def close_expired_purchases(session: Session, actor: Actor,
-                            now: datetime | None = None) -> list[tuple[int, str]]:
+def close_expired_purchases(
+    session: Session, actor: Actor, now: datetime | None = None
+) -> list[tuple[int, str]]:
     """Close every open joint purchase past its deadline, one transaction each; a purchase
     another host closed meanwhile is skipped after its lock is taken."""
     now = now or utcnow()
     ids = session.scalars(
-        select(Purchase.id).where(Purchase.status == PurchaseStatus.OPEN,
-                                  Purchase.deadline <= now).order_by(Purchase.id)
+        select(Purchase.id)
+        .where(Purchase.status == PurchaseStatus.OPEN, Purchase.deadline <= now)
+        .order_by(Purchase.id)
     ).all()
     session.rollback()  # end the read; each close below is its own transaction
     closed = []
@@ -835,19 +1039,25 @@ def team_holdings(session: Session, team: Team, now: datetime | None = None) -> 
     rows = session.execute(
         select(License, Purchase, PurchaseParticipant.share_krw)
         .join(Purchase, Purchase.id == License.purchase_id)
-        .join(PurchaseParticipant, (PurchaseParticipant.purchase_id == Purchase.id)
-              & (PurchaseParticipant.team_id == License.team_id))
+        .join(
+            PurchaseParticipant,
+            (PurchaseParticipant.purchase_id == Purchase.id)
+            & (PurchaseParticipant.team_id == License.team_id),
+        )
         .where(License.team_id == team.id)
         .order_by(License.id.desc())
         .options(selectinload(License.dataset))
     ).all()
-    return [{
-        "license_id": lic.id,
-        "dataset": lic.dataset.slug,
-        "mode": purchase.mode.value,
-        "purchase_id": purchase.id,
-        "price_krw": purchase.price_krw,
-        "paid_krw": share,
-        "status": licensing.effective_status(lic, now).value,
-        "valid_until": lic.valid_until,
-    } for lic, purchase, share in rows]
+    return [
+        {
+            "license_id": lic.id,
+            "dataset": lic.dataset.slug,
+            "mode": purchase.mode.value,
+            "purchase_id": purchase.id,
+            "price_krw": purchase.price_krw,
+            "paid_krw": share,
+            "status": licensing.effective_status(lic, now).value,
+            "valid_until": lic.valid_until,
+        }
+        for lic, purchase, share in rows
+    ]

@@ -77,21 +77,31 @@ def _emails(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z") \
-        if value else None
+    return (
+        value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        if value
+        else None
+    )
 
 
 # --------------------------------------------------------------------------- purchase ledger
 
 
 def _purchase_query(session: Session, filters: dict) -> Select:
-    q = (select(Purchase).join(Dataset, Dataset.id == Purchase.dataset_id)
-         .join(Institution, Institution.id == Dataset.institution_id))
+    q = (
+        select(Purchase)
+        .join(Dataset, Dataset.id == Purchase.dataset_id)
+        .join(Institution, Institution.id == Dataset.institution_id)
+    )
     if filters.get("team"):
         part = aliased(PurchaseParticipant)
-        q = q.where(Purchase.id.in_(
-            select(part.purchase_id).join(Team, Team.id == part.team_id)
-            .where(Team.code == filters["team"])))
+        q = q.where(
+            Purchase.id.in_(
+                select(part.purchase_id)
+                .join(Team, Team.id == part.team_id)
+                .where(Team.code == filters["team"])
+            )
+        )
     if filters.get("institution"):
         q = q.where(Institution.code == filters["institution"].upper())
     if filters.get("dataset"):
@@ -104,63 +114,106 @@ def _purchase_query(session: Session, filters: dict) -> Select:
     return q.order_by(Purchase.created_at.desc(), Purchase.id.desc()).options(
         selectinload(Purchase.participants).selectinload(PurchaseParticipant.team),
         selectinload(Purchase.dataset).selectinload(Dataset.institution),
-        selectinload(Purchase.opener_team))
+        selectinload(Purchase.opener_team),
+    )
 
 
-def purchase_ledger(session: Session, actor: Actor, filters: dict, *,
-                    page: int | None = 1, per_page: int = PER_PAGE) -> Page:
+def purchase_ledger(
+    session: Session, actor: Actor, filters: dict, *, page: int | None = 1, per_page: int = PER_PAGE
+) -> Page:
     """Every purchase matching ``filters`` (team, institution, dataset, mode, status,
     date_from, date_to), newest first, with participants, shares and who approved."""
     require_auditor(actor)
     purchases, total = _paged(session, _purchase_query(session, filters), page, per_page)
-    users = _emails(session, [uid for p in purchases for uid in (
-        p.opened_by_id, p.decided_by_id, p.closed_by_id,
-        *(x.confirmed_by_id for x in p.participants), *(x.joined_by_id for x in p.participants))])
-    txns = dict(session.execute(
-        select(LedgerTransaction.purchase_id, LedgerTransaction.id)
-        .where(LedgerTransaction.purchase_id.in_([p.id for p in purchases]))
-        .order_by(LedgerTransaction.id)).all()) if purchases else {}
+    users = _emails(
+        session,
+        [
+            uid
+            for p in purchases
+            for uid in (
+                p.opened_by_id,
+                p.decided_by_id,
+                p.closed_by_id,
+                *(x.confirmed_by_id for x in p.participants),
+                *(x.joined_by_id for x in p.participants),
+            )
+        ],
+    )
+    txns = (
+        dict(
+            session.execute(
+                select(LedgerTransaction.purchase_id, LedgerTransaction.id)
+                .where(LedgerTransaction.purchase_id.in_([p.id for p in purchases]))
+                .order_by(LedgerTransaction.id)
+            ).all()
+        )
+        if purchases
+        else {}
+    )
     items = []
     for p in purchases:
         joined = [x for x in p.participants if x.status == ParticipantStatus.JOINED]
-        preview = dict(zip([x.id for x in joined], split_price(p.price_krw, len(joined)),
-                           strict=True)) if joined else {}
-        parts = [{
-            "team": x.team.code,
-            "status": x.status.value,
-            "join_order": x.join_order,
-            "joined_at": _iso(x.joined_at),
-            "joined_by": users.get(x.joined_by_id),
-            "confirmed_by": users.get(x.confirmed_by_id),
-            "confirmed_at": _iso(x.confirmed_at),
-            "share_krw": x.share_krw,
-            "preview_share_krw": preview.get(x.id),
-        } for x in p.participants]
-        items.append({
-            "id": p.id,
-            "created_at": _iso(p.created_at),
-            "mode": p.mode.value,
-            "status": p.status.value,
-            "dataset": p.dataset.slug,
-            "dataset_title_ko": p.dataset.title_ko,
-            "dataset_title_en": p.dataset.title_en,
-            "institution": p.dataset.institution.code,
-            "price_krw": p.price_krw,
-            "charged_krw": sum(x["share_krw"] or 0 for x in parts),
-            "opener_team": p.opener_team.code,
-            "opened_by": users.get(p.opened_by_id),
-            "participants": parts,
-            "decided_by": users.get(p.decided_by_id),
-            "decided_at": _iso(p.decided_at),
-            "decision_note": p.decision_note,
-            "ledger_transaction_id": txns.get(p.id),
-        })
+        preview = (
+            dict(zip([x.id for x in joined], split_price(p.price_krw, len(joined)), strict=True))
+            if joined
+            else {}
+        )
+        parts = [
+            {
+                "team": x.team.code,
+                "status": x.status.value,
+                "join_order": x.join_order,
+                "joined_at": _iso(x.joined_at),
+                "joined_by": users.get(x.joined_by_id),
+                "confirmed_by": users.get(x.confirmed_by_id),
+                "confirmed_at": _iso(x.confirmed_at),
+                "share_krw": x.share_krw,
+                "preview_share_krw": preview.get(x.id),
+            }
+            for x in p.participants
+        ]
+        items.append(
+            {
+                "id": p.id,
+                "created_at": _iso(p.created_at),
+                "mode": p.mode.value,
+                "status": p.status.value,
+                "dataset": p.dataset.slug,
+                "dataset_title_ko": p.dataset.title_ko,
+                "dataset_title_en": p.dataset.title_en,
+                "institution": p.dataset.institution.code,
+                "price_krw": p.price_krw,
+                "charged_krw": sum(x["share_krw"] or 0 for x in parts),
+                "opener_team": p.opener_team.code,
+                "opened_by": users.get(p.opened_by_id),
+                "participants": parts,
+                "decided_by": users.get(p.decided_by_id),
+                "decided_at": _iso(p.decided_at),
+                "decision_note": p.decision_note,
+                "ledger_transaction_id": txns.get(p.id),
+            }
+        )
     return Page(items, total if total >= 0 else len(items), page or 1, per_page)
 
 
-PURCHASE_CSV = ["id", "created_at", "mode", "status", "dataset", "institution", "price_krw",
-                "charged_krw", "opener_team", "opened_by", "participants", "approvals",
-                "decided_by", "decided_at", "decision_note", "ledger_transaction_id"]
+PURCHASE_CSV = [
+    "id",
+    "created_at",
+    "mode",
+    "status",
+    "dataset",
+    "institution",
+    "price_krw",
+    "charged_krw",
+    "opener_team",
+    "opened_by",
+    "participants",
+    "approvals",
+    "decided_by",
+    "decided_at",
+    "decision_note",
+    "ledger_transaction_id",
+]
 
 
 def purchase_csv_row(item: dict) -> dict:
@@ -169,9 +222,13 @@ def purchase_csv_row(item: dict) -> dict:
     row["participants"] = "; ".join(
         f"{x['team']}={x['share_krw'] if x['share_krw'] is not None else x['preview_share_krw']}"
         + ("" if x["status"] == "joined" else f" ({x['status']})")
-        for x in item["participants"])
-    row["approvals"] = "; ".join(f"{x['team']}:{x['confirmed_by']}@{x['confirmed_at']}"
-                                 for x in item["participants"] if x["confirmed_by"])
+        for x in item["participants"]
+    )
+    row["approvals"] = "; ".join(
+        f"{x['team']}:{x['confirmed_by']}@{x['confirmed_at']}"
+        for x in item["participants"]
+        if x["confirmed_by"]
+    )
     return row
 
 
@@ -216,16 +273,21 @@ def team_summary(session: Session, actor: Actor) -> dict:
     team_rows = []
     for t in teams:
         s = sums.get(team_acct.get(t.id), {})
-        team_rows.append({
-            "team": t.code, "name_ko": t.name_ko, "name_en": t.name_en, "status": t.status.value,
-            "joint_datasets": held[t.id]["joint"],
-            "individual_datasets": held[t.id]["individual"],
-            "paid_joint_krw": paid[t.id]["joint"],
-            "paid_individual_krw": paid[t.id]["individual"],
-            "granted_krw": s.get("grant", 0) + s.get("clawback", 0),
-            "spent_krw": -(s.get("purchase", 0) + s.get("reversal", 0)),
-            "remaining_krw": sum(s.values()),
-        })
+        team_rows.append(
+            {
+                "team": t.code,
+                "name_ko": t.name_ko,
+                "name_en": t.name_en,
+                "status": t.status.value,
+                "joint_datasets": held[t.id]["joint"],
+                "individual_datasets": held[t.id]["individual"],
+                "paid_joint_krw": paid[t.id]["joint"],
+                "paid_individual_krw": paid[t.id]["individual"],
+                "granted_krw": s.get("grant", 0) + s.get("clawback", 0),
+                "spent_krw": -(s.get("purchase", 0) + s.get("reversal", 0)),
+                "remaining_krw": sum(s.values()),
+            }
+        )
     sales = defaultdict(lambda: {"joint": 0, "individual": 0})
     for inst_id, mode, count in session.execute(
         select(Dataset.institution_id, Purchase.mode, func.count(Purchase.id))
@@ -236,17 +298,31 @@ def team_summary(session: Session, actor: Actor) -> dict:
         sales[inst_id][OfferMode(mode).value] = int(count)
     inst_rows = []
     for inst in session.scalars(select(Institution).order_by(Institution.code)):
-        inst_rows.append({
-            "institution": inst.code, "name_ko": inst.name_ko, "name_en": inst.name_en,
-            "revenue_krw": sum(sums.get(inst_acct.get(inst.id), {}).values()),
-            "joint_sales": sales[inst.id]["joint"],
-            "individual_sales": sales[inst.id]["individual"],
-        })
+        inst_rows.append(
+            {
+                "institution": inst.code,
+                "name_ko": inst.name_ko,
+                "name_en": inst.name_en,
+                "revenue_krw": sum(sums.get(inst_acct.get(inst.id), {}).values()),
+                "joint_sales": sales[inst.id]["joint"],
+                "individual_sales": sales[inst.id]["individual"],
+            }
+        )
     return {"teams": team_rows, "institutions": inst_rows}
 
 
-TEAM_CSV = ["team", "name_en", "status", "joint_datasets", "individual_datasets",
-            "paid_joint_krw", "paid_individual_krw", "granted_krw", "spent_krw", "remaining_krw"]
+TEAM_CSV = [
+    "team",
+    "name_en",
+    "status",
+    "joint_datasets",
+    "individual_datasets",
+    "paid_joint_krw",
+    "paid_individual_krw",
+    "granted_krw",
+    "spent_krw",
+    "remaining_krw",
+]
 INSTITUTION_CSV = ["institution", "name_en", "revenue_krw", "joint_sales", "individual_sales"]
 
 
@@ -260,14 +336,18 @@ def team_csv_row(item: dict) -> dict:
 # --------------------------------------------------------------------------- access log
 
 
-def access_log(session: Session, actor: Actor, filters: dict, *, page: int | None = 1,
-               per_page: int = PER_PAGE) -> Page:
+def access_log(
+    session: Session, actor: Actor, filters: dict, *, page: int | None = 1, per_page: int = PER_PAGE
+) -> Page:
     """Each issuance of download URLs: who, which token, team, dataset, version, how many."""
     require_auditor(actor)
-    q = (select(AccessGrant).join(Dataset, Dataset.id == AccessGrant.dataset_id)
-         .join(Institution, Institution.id == Dataset.institution_id)
-         .join(Team, Team.id == AccessGrant.team_id)
-         .join(User, User.id == AccessGrant.user_id))
+    q = (
+        select(AccessGrant)
+        .join(Dataset, Dataset.id == AccessGrant.dataset_id)
+        .join(Institution, Institution.id == Dataset.institution_id)
+        .join(Team, Team.id == AccessGrant.team_id)
+        .join(User, User.id == AccessGrant.user_id)
+    )
     if filters.get("team"):
         q = q.where(Team.code == filters["team"])
     if filters.get("institution"):
@@ -279,61 +359,125 @@ def access_log(session: Session, actor: Actor, filters: dict, *, page: int | Non
     q = _date_range(q, AccessGrant.created_at, filters)
     q = q.order_by(AccessGrant.created_at.desc(), AccessGrant.id.desc())
     grants, total = _paged(session, q, page, per_page)
-    ds = {d.id: d for d in session.scalars(
-        select(Dataset).where(Dataset.id.in_({g.dataset_id for g in grants}))
-        .options(selectinload(Dataset.institution)))} if grants else {}
+    ds = (
+        {
+            d.id: d
+            for d in session.scalars(
+                select(Dataset)
+                .where(Dataset.id.in_({g.dataset_id for g in grants}))
+                .options(selectinload(Dataset.institution))
+            )
+        }
+        if grants
+        else {}
+    )
     teams = dict(session.execute(select(Team.id, Team.code)).all())
-    versions = dict(session.execute(select(DatasetVersion.id, DatasetVersion.label).where(
-        DatasetVersion.id.in_({g.version_id for g in grants}))).all()) if grants else {}
-    tokens = dict(session.execute(select(ApiToken.id, ApiToken.prefix).where(
-        ApiToken.id.in_({g.token_id for g in grants if g.token_id}))).all()) if grants else {}
+    versions = (
+        dict(
+            session.execute(
+                select(DatasetVersion.id, DatasetVersion.label).where(
+                    DatasetVersion.id.in_({g.version_id for g in grants})
+                )
+            ).all()
+        )
+        if grants
+        else {}
+    )
+    tokens = (
+        dict(
+            session.execute(
+                select(ApiToken.id, ApiToken.prefix).where(
+                    ApiToken.id.in_({g.token_id for g in grants if g.token_id})
+                )
+            ).all()
+        )
+        if grants
+        else {}
+    )
     users = _emails(session, [g.user_id for g in grants])
-    items = [{
-        "id": g.id, "created_at": _iso(g.created_at), "user": users.get(g.user_id),
-        "token": tokens.get(g.token_id), "team": teams.get(g.team_id),
-        "institution": ds[g.dataset_id].institution.code, "dataset": ds[g.dataset_id].slug,
-        "version": versions.get(g.version_id), "license_id": g.license_id,
-        "object_count": g.object_count, "ttl_seconds": g.ttl_seconds,
-        "client_addr": g.client_addr,
-    } for g in grants]
+    items = [
+        {
+            "id": g.id,
+            "created_at": _iso(g.created_at),
+            "user": users.get(g.user_id),
+            "token": tokens.get(g.token_id),
+            "team": teams.get(g.team_id),
+            "institution": ds[g.dataset_id].institution.code,
+            "dataset": ds[g.dataset_id].slug,
+            "version": versions.get(g.version_id),
+            "license_id": g.license_id,
+            "object_count": g.object_count,
+            "ttl_seconds": g.ttl_seconds,
+            "client_addr": g.client_addr,
+        }
+        for g in grants
+    ]
     return Page(items, total if total >= 0 else len(items), page or 1, per_page)
 
 
-ACCESS_CSV = ["id", "created_at", "user", "token", "team", "institution", "dataset", "version",
-              "license_id", "object_count", "ttl_seconds", "client_addr"]
+ACCESS_CSV = [
+    "id",
+    "created_at",
+    "user",
+    "token",
+    "team",
+    "institution",
+    "dataset",
+    "version",
+    "license_id",
+    "object_count",
+    "ttl_seconds",
+    "client_addr",
+]
 
 
 # --------------------------------------------------------------------------- budget ledger
 
 
-def ledger_log(session: Session, actor: Actor, filters: dict, *, page: int | None = 1,
-               per_page: int = PER_PAGE) -> Page:
+def ledger_log(
+    session: Session, actor: Actor, filters: dict, *, page: int | None = 1, per_page: int = PER_PAGE
+) -> Page:
     """Ledger transactions with their entries, newest first."""
     require_auditor(actor)
     q = select(LedgerTransaction)
     if filters.get("kind"):
         q = q.where(LedgerTransaction.kind == filters["kind"])
     if filters.get("account"):
-        q = q.where(LedgerTransaction.id.in_(
-            select(LedgerEntry.transaction_id).join(LedgerAccount)
-            .where(or_(LedgerAccount.code == filters["account"],
-                       LedgerAccount.code.like("%:" + filters["account"])))))
+        q = q.where(
+            LedgerTransaction.id.in_(
+                select(LedgerEntry.transaction_id)
+                .join(LedgerAccount)
+                .where(
+                    or_(
+                        LedgerAccount.code == filters["account"],
+                        LedgerAccount.code.like("%:" + filters["account"]),
+                    )
+                )
+            )
+        )
     q = _date_range(q, LedgerTransaction.created_at, filters)
     q = q.order_by(LedgerTransaction.id.desc()).options(
-        selectinload(LedgerTransaction.entries).selectinload(LedgerEntry.account))
+        selectinload(LedgerTransaction.entries).selectinload(LedgerEntry.account)
+    )
     txns, total = _paged(session, q, page, per_page)
     users = _emails(session, [t.actor_id for t in txns])
-    items = [{
-        "id": t.id, "created_at": _iso(t.created_at), "kind": t.kind.value,
-        "purchase_id": t.purchase_id, "reverses_id": t.reverses_id,
-        "actor": users.get(t.actor_id) or "system", "memo": t.memo,
-        "entries": [{"account": e.account.code, "amount_krw": e.amount_krw} for e in t.entries],
-    } for t in txns]
+    items = [
+        {
+            "id": t.id,
+            "created_at": _iso(t.created_at),
+            "kind": t.kind.value,
+            "purchase_id": t.purchase_id,
+            "reverses_id": t.reverses_id,
+            "actor": users.get(t.actor_id) or "system",
+            "memo": t.memo,
+            "entries": [{"account": e.account.code, "amount_krw": e.amount_krw} for e in t.entries],
+        }
+        for t in txns
+    ]
     return Page(items, total if total >= 0 else len(items), page or 1, per_page)
 
 
-LEDGER_CSV = ["id", "created_at", "kind", "purchase_id", "reverses_id", "actor", "memo",
-              "entries"]
+LEDGER_CSV = ["id", "created_at", "kind", "purchase_id", "reverses_id", "actor", "memo", "entries"]
 
 
 def ledger_csv_row(item: dict) -> dict:
@@ -345,15 +489,19 @@ def ledger_csv_row(item: dict) -> dict:
 # --------------------------------------------------------------------------- event log
 
 
-def event_log(session: Session, actor: Actor, filters: dict, *, page: int | None = 1,
-              per_page: int = PER_PAGE) -> Page:
+def event_log(
+    session: Session, actor: Actor, filters: dict, *, page: int | None = 1, per_page: int = PER_PAGE
+) -> Page:
     """Audit events matching the filters, newest first (as stored and hashed)."""
     require_auditor(actor)
     q = select(AuditEvent)
     action = filters.get("action")
     if action:
-        q = q.where(AuditEvent.action.like(action.replace("%", "") + "%")
-                    if action.endswith(":") else AuditEvent.action == action)
+        q = q.where(
+            AuditEvent.action.like(action.replace("%", "") + "%")
+            if action.endswith(":")
+            else AuditEvent.action == action
+        )
     if filters.get("actor"):
         q = q.where(AuditEvent.actor == filters["actor"])
     if filters.get("subject_type"):
@@ -369,8 +517,20 @@ def event_log(session: Session, actor: Actor, filters: dict, *, page: int | None
     return Page(items, total if total >= 0 else len(items), page or 1, per_page)
 
 
-EVENT_CSV = ["seq", "ts", "actor", "actor_id", "token_id", "action", "subject_type",
-             "subject_id", "data", "client_addr", "prev_hash", "hash"]
+EVENT_CSV = [
+    "seq",
+    "ts",
+    "actor",
+    "actor_id",
+    "token_id",
+    "action",
+    "subject_type",
+    "subject_id",
+    "data",
+    "client_addr",
+    "prev_hash",
+    "hash",
+]
 
 
 def event_csv_row(item: dict) -> dict:

@@ -109,17 +109,27 @@ def _visible(terms: list[str], include_unpublished_of: int | None):
     return and_(*conds)
 
 
-def _candidates(session: Session, terms: list[str], include_unpublished_of: int | None) -> list[_Row]:
+def _candidates(
+    session: Session, terms: list[str], include_unpublished_of: int | None
+) -> list[_Row]:
     where = _visible(terms, include_unpublished_of)
     rows: dict[int, _Row] = {}
     for r in session.execute(
-        select(Dataset.id, Institution.code, Dataset.modality, Dataset.sensitivity,
-               Dataset.created_at, Dataset.title_ko, Dataset.title_en)
+        select(
+            Dataset.id,
+            Institution.code,
+            Dataset.modality,
+            Dataset.sensitivity,
+            Dataset.created_at,
+            Dataset.title_ko,
+            Dataset.title_en,
+        )
         .join(Institution, Institution.id == Dataset.institution_id)
         .where(where)
     ):
-        rows[r[0]] = _Row(r[0], r[1], r[2].value, r[3].value, r[4], normalise(r[5]),
-                          normalise(r[5] + " " + r[6]))
+        rows[r[0]] = _Row(
+            r[0], r[1], r[2].value, r[3].value, r[4], normalise(r[5]), normalise(r[5] + " " + r[6])
+        )
     if rows:
         for ds_id, price, uses in session.execute(
             select(Offer.dataset_id, Offer.price_krw, Offer.uses)
@@ -170,7 +180,11 @@ def search_datasets(
     candidates = _candidates(session, terms, include_unpublished_of)
     matched = [r for r in candidates if _matches(r, filters)]
     facets: dict[str, dict[str, int]] = {
-        "institution": {}, "modality": {}, "use": {}, "sensitivity": {}, "price": {}
+        "institution": {},
+        "modality": {},
+        "use": {},
+        "sensitivity": {},
+        "price": {},
     }
 
     def bump(facet: str, value: str) -> None:
@@ -202,17 +216,29 @@ def search_datasets(
         matched.sort(key=lambda r: (max(r.prices or [-1]), r.id), reverse=True)
     start = (page - 1) * limit
     page_ids = [r.id for r in matched[start : start + limit]]
-    by_id = {
-        d.id: d
-        for d in session.scalars(
-            select(Dataset).where(Dataset.id.in_(page_ids)).options(
-                selectinload(Dataset.offers), selectinload(Dataset.institution),
-                selectinload(Dataset.versions),
+    by_id = (
+        {
+            d.id: d
+            for d in session.scalars(
+                select(Dataset)
+                .where(Dataset.id.in_(page_ids))
+                .options(
+                    selectinload(Dataset.offers),
+                    selectinload(Dataset.institution),
+                    selectinload(Dataset.versions),
+                )
             )
-        )
-    } if page_ids else {}
-    return SearchResult(items=[by_id[i] for i in page_ids], total=len(matched), page=page,
-                        limit=limit, facets=facets)
+        }
+        if page_ids
+        else {}
+    )
+    return SearchResult(
+        items=[by_id[i] for i in page_ids],
+        total=len(matched),
+        page=page,
+        limit=limit,
+        facets=facets,
+    )
 
 
 def reindex_dataset(dataset: Dataset) -> None:

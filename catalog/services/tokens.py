@@ -74,13 +74,16 @@ def create_token(
     scopes = sorted(set(scopes or allowed))
     unknown = [s for s in scopes if s not in ALL_SCOPES]
     if unknown:
-        raise InvalidInput(f"unknown scope(s): {', '.join(unknown)}; known: {', '.join(ALL_SCOPES)}",
-                           code="invalid_scope")
+        raise InvalidInput(
+            f"unknown scope(s): {', '.join(unknown)}; known: {', '.join(ALL_SCOPES)}",
+            code="invalid_scope",
+        )
     beyond = [s for s in scopes if s not in allowed]
     if beyond:
         holder = "this token" if within is not None else f"role {user.role.value}"
-        raise Forbidden(f"{holder} cannot grant scope(s): {', '.join(beyond)}",
-                        code="scope_not_allowed")
+        raise Forbidden(
+            f"{holder} cannot grant scope(s): {', '.join(beyond)}", code="scope_not_allowed"
+        )
     if not scopes:
         raise InvalidInput("a token needs at least one scope", code="invalid_scope")
     if not 1 <= days <= MAX_DAYS:
@@ -99,18 +102,32 @@ def create_token(
         )
         session.add(token)
         session.flush()
-        record_event(session, actor, "token:create", "api_token", token.id,
-                     {"user": user.email, "scopes": scopes, "days": days,
-                      "prefix": token.prefix, "name": token.name})
+        record_event(
+            session,
+            actor,
+            "token:create",
+            "api_token",
+            token.id,
+            {
+                "user": user.email,
+                "scopes": scopes,
+                "days": days,
+                "prefix": token.prefix,
+                "name": token.name,
+            },
+        )
     return token, raw
 
 
 def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
     """The acting user's own tokens, newest first (revoked and expired included)."""
-    return list(session.scalars(
-        select(ApiToken).where(ApiToken.user_id == actor.user_id)
-        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
-    ))
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == actor.user_id)
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
 
 
 def token_status(token: ApiToken, now=None) -> str:
@@ -130,8 +147,9 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
             raise NotFound(f"No token {token_id} of yours exists.", code="token_not_found")
         if token.revoked_at is None:
             token.revoked_at = utcnow()
-            record_event(session, actor, "token:revoke", "api_token", token.id,
-                         {"prefix": token.prefix})
+            record_event(
+                session, actor, "token:revoke", "api_token", token.id, {"prefix": token.prefix}
+            )
     return token
 
 

@@ -88,8 +88,17 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    record_event(session, actor, "user:create", "user", user.id,
-                 {"email": email, "role": role.value,
-                  "team": team.code if team else None,
-                  "institution": institution.code if institution else None})
+    record_event(
+        session,
+        actor,
+        "user:create",
+        "user",
+        user.id,
+        {
+            "email": email,
+            "role": role.value,
+            "team": team.code if team else None,
+            "institution": institution.code if institution else None,
+        },
+    )
     return user

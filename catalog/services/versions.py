@@ -71,15 +71,20 @@ def storage_errors(what: str = "The object store") -> Iterator[None]:
     except ObjectNotFound:
         raise
     except StorageUnavailable as exc:
-        raise Unavailable(f"{what} is unavailable; retry shortly.", retry_after=10,
-                          code="storage_unavailable") from exc
+        raise Unavailable(
+            f"{what} is unavailable; retry shortly.", retry_after=10, code="storage_unavailable"
+        ) from exc
     except AccessDenied as exc:
-        raise Unavailable(f"{what} refused the catalogue's credentials; the operators "
-                          "have to fix its configuration.", retry_after=60,
-                          code="storage_access_denied") from exc
+        raise Unavailable(
+            f"{what} refused the catalogue's credentials; the operators "
+            "have to fix its configuration.",
+            retry_after=60,
+            code="storage_access_denied",
+        ) from exc
     except StorageError as exc:
-        raise Unavailable(f"{what} failed; retry shortly.", retry_after=10,
-                          code="storage_error") from exc
+        raise Unavailable(
+            f"{what} failed; retry shortly.", retry_after=10, code="storage_error"
+        ) from exc
 
 
 def store_for_version(store: ObjectStore, version: DatasetVersion) -> ObjectStore:
@@ -91,7 +96,10 @@ def store_for_version(store: ObjectStore, version: DatasetVersion) -> ObjectStor
             return store.for_bucket(version.bucket)  # type: ignore[attr-defined]
     raise Unavailable(
         f"Version {version.label} is stored in a {version.storage_backend!r} store that this "
-        "server is not configured for.", code="storage_not_configured", retry_after=60)
+        "server is not configured for.",
+        code="storage_not_configured",
+        retry_after=60,
+    )
 
 
 def full_key(version: DatasetVersion, key: str) -> str:
@@ -102,34 +110,43 @@ def full_key(version: DatasetVersion, key: str) -> str:
 
 
 def get_dataset(session: Session, slug: str) -> Dataset:
-    dataset = session.scalar(select(Dataset).where(Dataset.slug == slug)) if len(slug) <= 100 \
-        else None
+    dataset = (
+        session.scalar(select(Dataset).where(Dataset.slug == slug)) if len(slug) <= 100 else None
+    )
     if dataset is None:
         raise NotFound(f"No dataset {slug!r}.", code="not_found")
     return dataset
 
 
 def may_manage(actor: Actor, dataset: Dataset) -> bool:
-    return actor.is_system or actor.is_admin or (
-        actor.institution_id is not None and actor.institution_id == dataset.institution_id)
+    return (
+        actor.is_system
+        or actor.is_admin
+        or (actor.institution_id is not None and actor.institution_id == dataset.institution_id)
+    )
 
 
 def require_manager(actor: Actor, dataset: Dataset) -> None:
     if not may_manage(actor, dataset):
-        raise Forbidden("Only the staff of the dataset's institution manage its versions.",
-                        code="not_dataset_provider")
+        raise Forbidden(
+            "Only the staff of the dataset's institution manage its versions.",
+            code="not_dataset_provider",
+        )
 
 
-def get_version(session: Session, dataset: Dataset, label: str, *,
-                for_update: bool = False) -> DatasetVersion:
-    stmt = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset.id,
-                                        DatasetVersion.label == label)
+def get_version(
+    session: Session, dataset: Dataset, label: str, *, for_update: bool = False
+) -> DatasetVersion:
+    stmt = select(DatasetVersion).where(
+        DatasetVersion.dataset_id == dataset.id, DatasetVersion.label == label
+    )
     if for_update:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     version = session.scalar(stmt) if len(label) <= 50 else None
     if version is None:
-        raise NotFound(f"Dataset {dataset.slug!r} has no version {label!r}.",
-                       code="version_not_found")
+        raise NotFound(
+            f"Dataset {dataset.slug!r} has no version {label!r}.", code="version_not_found"
+        )
     return version
 
 
@@ -146,22 +163,29 @@ def show_version(session: Session, actor: Actor, slug: str, label: str) -> Datas
     dataset = get_dataset(session, slug)
     version = get_version(session, dataset, label)
     if version.status != VersionStatus.PUBLISHED and not (
-            may_manage(actor, dataset) or actor.is_auditor):
+        may_manage(actor, dataset) or actor.is_auditor
+    ):
         raise NotFound(f"Dataset {slug!r} has no version {label!r}.", code="version_not_found")
     return version
 
 
 def _require_draft(version: DatasetVersion) -> None:
     if version.status != VersionStatus.DRAFT:
-        raise Conflict(f"Version {version.label} is published; its manifest is frozen.",
-                       code="version_published")
+        raise Conflict(
+            f"Version {version.label} is published; its manifest is frozen.",
+            code="version_published",
+        )
 
 
 def _require_uploadable(store: ObjectStore, version: DatasetVersion) -> None:
     if version.storage_backend != store.scheme or (
-            store.scheme == "s3" and version.bucket not in ("", store.bucket)):
-        raise Conflict(f"Version {version.label} lives in another store; upload to a version "
-                       "created on this server.", code="version_not_uploadable")
+        store.scheme == "s3" and version.bucket not in ("", store.bucket)
+    ):
+        raise Conflict(
+            f"Version {version.label} lives in another store; upload to a version "
+            "created on this server.",
+            code="version_not_uploadable",
+        )
 
 
 def check_object_key(key: str, version: DatasetVersion) -> str:
@@ -169,47 +193,75 @@ def check_object_key(key: str, version: DatasetVersion) -> str:
     try:
         check_key(key)
     except ValueError:
-        raise InvalidInput(f"Invalid object key {key!r}: use a relative path of '/'-separated "
-                           "names without '.', '..' or empty segments.",
-                           code="invalid_key") from None
+        raise InvalidInput(
+            f"Invalid object key {key!r}: use a relative path of '/'-separated "
+            "names without '.', '..' or empty segments.",
+            code="invalid_key",
+        ) from None
     if is_internal_key(key) or any(ord(c) < 0x20 or c == "\x7f" for c in key):
         raise InvalidInput(f"Invalid object key {key!r}.", code="invalid_key")
     if len(full_key(version, key)) > KEY_MAX or len(full_key(version, key).encode()) > KEY_MAX:
-        raise InvalidInput(f"Object key too long (at most {KEY_MAX - len(version.prefix) - 1} "
-                           "bytes in this version).", code="invalid_key")
+        raise InvalidInput(
+            f"Object key too long (at most {KEY_MAX - len(version.prefix) - 1} "
+            "bytes in this version).",
+            code="invalid_key",
+        )
     return key
 
 
 # --- creating and publishing ---------------------------------------------------------------------
 
 
-def create_version(session: Session, actor: Actor, store: ObjectStore, slug: str, label: str,
-                   release_notes: str = "") -> DatasetVersion:
+def create_version(
+    session: Session,
+    actor: Actor,
+    store: ObjectStore,
+    slug: str,
+    label: str,
+    release_notes: str = "",
+) -> DatasetVersion:
     """A new empty draft version whose objects will live under ``datasets/<slug>/<label>``."""
     if not LABEL_RE.match(label or ""):
-        raise InvalidInput("A version label is 1–50 letters, digits, '.', '_' or '-', "
-                           "starting with a letter or digit (e.g. 2025.1).",
-                           code="invalid_label")
+        raise InvalidInput(
+            "A version label is 1–50 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit (e.g. 2025.1).",
+            code="invalid_label",
+        )
     with transaction(session):
         dataset = get_dataset(session, slug)
         require_manager(actor, dataset)
-        exists = session.scalar(select(DatasetVersion.id).where(
-            DatasetVersion.dataset_id == dataset.id, DatasetVersion.label == label))
+        exists = session.scalar(
+            select(DatasetVersion.id).where(
+                DatasetVersion.dataset_id == dataset.id, DatasetVersion.label == label
+            )
+        )
         if exists:
-            raise Conflict(f"Dataset {slug!r} already has a version {label!r}.",
-                           code="version_exists")
-        version = DatasetVersion(dataset_id=dataset.id, label=label,
-                                 storage_backend=store.scheme, bucket=store.bucket,
-                                 prefix=f"datasets/{slug}/{label}", release_notes=release_notes)
+            raise Conflict(
+                f"Dataset {slug!r} already has a version {label!r}.", code="version_exists"
+            )
+        version = DatasetVersion(
+            dataset_id=dataset.id,
+            label=label,
+            storage_backend=store.scheme,
+            bucket=store.bucket,
+            prefix=f"datasets/{slug}/{label}",
+            release_notes=release_notes,
+        )
         session.add(version)
         try:
             session.flush()
         except IntegrityError:
-            raise Conflict(f"Dataset {slug!r} already has a version {label!r}.",
-                           code="version_exists") from None
-        record_event(session, actor, "version:create", "dataset_version", version.id,
-                     {"dataset": slug, "version": label, "backend": store.scheme,
-                      "prefix": version.prefix})
+            raise Conflict(
+                f"Dataset {slug!r} already has a version {label!r}.", code="version_exists"
+            ) from None
+        record_event(
+            session,
+            actor,
+            "version:create",
+            "dataset_version",
+            version.id,
+            {"dataset": slug, "version": label, "backend": store.scheme, "prefix": version.prefix},
+        )
     return version
 
 
@@ -221,36 +273,56 @@ def publish_version(session: Session, actor: Actor, slug: str, label: str) -> Da
         version = get_version(session, dataset, label, for_update=True)
         _require_draft(version)
         if version.object_count == 0:
-            raise Conflict(f"Version {label} has no objects; upload or sync files first.",
-                           code="version_empty")
+            raise Conflict(
+                f"Version {label} has no objects; upload or sync files first.", code="version_empty"
+            )
         version.status = VersionStatus.PUBLISHED
         version.published_at = utcnow()
         session.flush()
-        record_event(session, actor, "version:publish", "dataset_version", version.id,
-                     {"dataset": slug, "version": label, "object_count": version.object_count,
-                      "total_bytes": version.total_bytes})
+        record_event(
+            session,
+            actor,
+            "version:publish",
+            "dataset_version",
+            version.id,
+            {
+                "dataset": slug,
+                "version": label,
+                "object_count": version.object_count,
+                "total_bytes": version.total_bytes,
+            },
+        )
     return version
 
 
-def delete_object(session: Session, actor: Actor, store: ObjectStore, slug: str, label: str,
-                  key: str) -> None:
+def delete_object(
+    session: Session, actor: Actor, store: ObjectStore, slug: str, label: str, key: str
+) -> None:
     """Remove an object from a draft's manifest and from the store."""
     with transaction(session):
         dataset = get_dataset(session, slug)
         require_manager(actor, dataset)
         version = get_version(session, dataset, label, for_update=True)
         _require_draft(version)
-        obj = session.scalar(select(DatasetObject).where(
-            DatasetObject.version_id == version.id, DatasetObject.key == key))
+        obj = session.scalar(
+            select(DatasetObject).where(
+                DatasetObject.version_id == version.id, DatasetObject.key == key
+            )
+        )
         if obj is None:
             raise NotFound(f"Version {label} has no object {key!r}.", code="object_not_found")
         version.object_count -= 1
         version.total_bytes -= obj.size
         session.delete(obj)
         session.flush()
-        record_event(session, actor, "version:remove_object", "dataset_version", version.id,
-                     {"dataset": slug, "version": label, "key": key, "size": obj.size,
-                      "sha256": obj.sha256})
+        record_event(
+            session,
+            actor,
+            "version:remove_object",
+            "dataset_version",
+            version.id,
+            {"dataset": slug, "version": label, "key": key, "size": obj.size, "sha256": obj.sha256},
+        )
         # Delete the bytes last: if the store fails, the transaction rolls back.
         with storage_errors():
             store_for_version(store, version).delete(full_key(version, key))
@@ -272,8 +344,9 @@ class UploadTickets:
         try:
             return self._s.loads(token, max_age=UPLOAD_TICKET_MAX_AGE)
         except SignatureExpired:
-            raise Conflict("This upload is more than 7 days old; start a new one.",
-                           code="upload_expired") from None
+            raise Conflict(
+                "This upload is more than 7 days old; start a new one.", code="upload_expired"
+            ) from None
         except BadSignature:
             raise NotFound("No such upload.", code="upload_not_found") from None
 
@@ -302,13 +375,17 @@ def _part_layout(size: int, part_size: int) -> list[tuple[int, int]]:
 def _choose_part_size(size: int, requested: int | None) -> int:
     part = requested or DEFAULT_PART_SIZE
     if not MIN_PART_SIZE <= part <= MAX_PART_SIZE:
-        raise InvalidInput(f"part_size must be between {MIN_PART_SIZE} and {MAX_PART_SIZE} bytes.",
-                           code="invalid_part_size")
+        raise InvalidInput(
+            f"part_size must be between {MIN_PART_SIZE} and {MAX_PART_SIZE} bytes.",
+            code="invalid_part_size",
+        )
     if math.ceil(size / part) > MAX_PARTS:
         if requested:
-            raise InvalidInput(f"{size} bytes in parts of {part} would need more than "
-                               f"{MAX_PARTS} parts; choose a larger part_size.",
-                               code="invalid_part_size")
+            raise InvalidInput(
+                f"{size} bytes in parts of {part} would need more than "
+                f"{MAX_PARTS} parts; choose a larger part_size.",
+                code="invalid_part_size",
+            )
         part = math.ceil(size / MAX_PARTS / 1024**2) * 1024**2
     return part
 
@@ -318,17 +395,34 @@ def _normalise_declared(size, sha256: str, key: str, content_type: str | None):
     if not SHA256_RE.match(sha):
         raise InvalidInput("sha256 must be 64 hexadecimal digits.", code="invalid_sha256")
     if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_OBJECT_SIZE:
-        raise InvalidInput(f"size must be a whole number of bytes from 0 to {MAX_OBJECT_SIZE}.",
-                           code="invalid_size")
-    ctype = content_type or mimetypes.guess_type(posixpath.basename(key))[0] \
+        raise InvalidInput(
+            f"size must be a whole number of bytes from 0 to {MAX_OBJECT_SIZE}.",
+            code="invalid_size",
+        )
+    ctype = (
+        content_type
+        or mimetypes.guess_type(posixpath.basename(key))[0]
         or "application/octet-stream"
+    )
     return sha, ctype
 
 
-def request_upload(session: Session, actor: Actor, store: ObjectStore, tickets: UploadTickets,
-                   slug: str, label: str, *, key: str, size: int, sha256: str,
-                   content_type: str | None = None, multipart: bool | None = None,
-                   part_size: int | None = None, ttl: int = 6 * 3600) -> UploadPlan:
+def request_upload(
+    session: Session,
+    actor: Actor,
+    store: ObjectStore,
+    tickets: UploadTickets,
+    slug: str,
+    label: str,
+    *,
+    key: str,
+    size: int,
+    sha256: str,
+    content_type: str | None = None,
+    multipart: bool | None = None,
+    part_size: int | None = None,
+    ttl: int = 6 * 3600,
+) -> UploadPlan:
     """Presigned URL(s) to upload one file of a draft version; nothing is recorded yet."""
     dataset = get_dataset(session, slug)
     require_manager(actor, dataset)
@@ -338,18 +432,21 @@ def request_upload(session: Session, actor: Actor, store: ObjectStore, tickets: 
     check_object_key(key, version)
     sha, ctype = _normalise_declared(size, sha256, key, content_type)
     if _object_exists(session, version, key):
-        raise Conflict(f"Version {label} already has {key!r}; delete it first to replace it.",
-                       code="object_exists")
+        raise Conflict(
+            f"Version {label} already has {key!r}; delete it first to replace it.",
+            code="object_exists",
+        )
     version_id = version.id
     session.rollback()  # end the read transaction before talking to the store
     if multipart is None:
         multipart = size > DEFAULT_MULTIPART_THRESHOLD
     if not multipart and size > MAX_SINGLE_PUT:
-        raise InvalidInput(f"A single PUT carries at most {MAX_SINGLE_PUT} bytes; use multipart.",
-                           code="multipart_required")
+        raise InvalidInput(
+            f"A single PUT carries at most {MAX_SINGLE_PUT} bytes; use multipart.",
+            code="multipart_required",
+        )
     if multipart and size == 0:
-        raise InvalidInput("An empty file is uploaded with a single PUT.",
-                           code="invalid_size")
+        raise InvalidInput("An empty file is uploaded with a single PUT.", code="invalid_size")
     staging = f"{STAGING_PREFIX}/{uuid.uuid4().hex}"
     chosen_part = _choose_part_size(size, part_size) if multipart else None
     expires_at = utcnow().replace(microsecond=0) + timedelta(seconds=ttl)
@@ -358,27 +455,54 @@ def request_upload(session: Session, actor: Actor, store: ObjectStore, tickets: 
             upload = store.create_multipart(staging, ctype)
             layout = _part_layout(size, chosen_part)
             urls = store.presign_upload_parts(staging, upload, [n for n, _ in layout], ttl)
-            parts = [{"number": n, "size": s, "url": u} for (n, s), u in zip(layout, urls,
-                                                                             strict=True)]
+            parts = [
+                {"number": n, "size": s, "url": u} for (n, s), u in zip(layout, urls, strict=True)
+            ]
             url = None
         else:
             upload = None
             url = store.presign_put(staging, ttl, content_type=ctype)
             parts = []
-    ticket = tickets.dumps({"v": version_id, "k": key, "s": size, "h": sha, "c": ctype,
-                            "st": staging, "u": upload, "p": chosen_part})
-    return UploadPlan(upload_id=ticket, key=key, size=size, sha256=sha, content_type=ctype,
-                      multipart=bool(multipart), part_size=chosen_part, url=url, parts=parts,
-                      expires_at=expires_at)
+    ticket = tickets.dumps(
+        {
+            "v": version_id,
+            "k": key,
+            "s": size,
+            "h": sha,
+            "c": ctype,
+            "st": staging,
+            "u": upload,
+            "p": chosen_part,
+        }
+    )
+    return UploadPlan(
+        upload_id=ticket,
+        key=key,
+        size=size,
+        sha256=sha,
+        content_type=ctype,
+        multipart=bool(multipart),
+        part_size=chosen_part,
+        url=url,
+        parts=parts,
+        expires_at=expires_at,
+    )
 
 
 def _object_exists(session: Session, version: DatasetVersion, key: str) -> bool:
-    return session.scalar(select(DatasetObject.id).where(
-        DatasetObject.version_id == version.id, DatasetObject.key == key)) is not None
+    return (
+        session.scalar(
+            select(DatasetObject.id).where(
+                DatasetObject.version_id == version.id, DatasetObject.key == key
+            )
+        )
+        is not None
+    )
 
 
-def _ticket_version(session: Session, actor: Actor, tickets: UploadTickets, slug: str,
-                    label: str, upload_id: str) -> tuple[dict, Dataset, DatasetVersion]:
+def _ticket_version(
+    session: Session, actor: Actor, tickets: UploadTickets, slug: str, label: str, upload_id: str
+) -> tuple[dict, Dataset, DatasetVersion]:
     ticket = tickets.loads(upload_id)
     dataset = get_dataset(session, slug)
     require_manager(actor, dataset)
@@ -388,8 +512,16 @@ def _ticket_version(session: Session, actor: Actor, tickets: UploadTickets, slug
     return ticket, dataset, version
 
 
-def upload_status(session: Session, actor: Actor, store: ObjectStore, tickets: UploadTickets,
-                  slug: str, label: str, upload_id: str, ttl: int = 6 * 3600) -> UploadPlan:
+def upload_status(
+    session: Session,
+    actor: Actor,
+    store: ObjectStore,
+    tickets: UploadTickets,
+    slug: str,
+    label: str,
+    upload_id: str,
+    ttl: int = 6 * 3600,
+) -> UploadPlan:
     """Where an upload stands, with fresh URLs for what is still missing (to resume)."""
     ticket, _dataset, version = _ticket_version(session, actor, tickets, slug, label, upload_id)
     _require_draft(version)
@@ -401,29 +533,54 @@ def upload_status(session: Session, actor: Actor, store: ObjectStore, tickets: U
             try:
                 received = store.list_parts(staging, upload)
             except ObjectNotFound:
-                raise Conflict("This upload was completed or aborted.",
-                               code="upload_finished") from None
+                raise Conflict(
+                    "This upload was completed or aborted.", code="upload_finished"
+                ) from None
             got = {p.number: p.size for p in received}
             layout = _part_layout(size, ticket["p"])
             missing = [(n, s) for n, s in layout if got.get(n) != s]
             urls = store.presign_upload_parts(staging, upload, [n for n, _ in missing], ttl)
-            parts = [{"number": n, "size": s, "url": u}
-                     for (n, s), u in zip(missing, urls, strict=True)]
-            return UploadPlan(upload_id=upload_id, key=ticket["k"], size=size,
-                              sha256=ticket["h"], content_type=ticket["c"], multipart=True,
-                              part_size=ticket["p"], url=None, parts=parts,
-                              expires_at=expires_at,
-                              received=[{"number": p.number, "size": p.size} for p in received])
+            parts = [
+                {"number": n, "size": s, "url": u} for (n, s), u in zip(missing, urls, strict=True)
+            ]
+            return UploadPlan(
+                upload_id=upload_id,
+                key=ticket["k"],
+                size=size,
+                sha256=ticket["h"],
+                content_type=ticket["c"],
+                multipart=True,
+                part_size=ticket["p"],
+                url=None,
+                parts=parts,
+                expires_at=expires_at,
+                received=[{"number": p.number, "size": p.size} for p in received],
+            )
         uploaded = store.exists(staging)
-        return UploadPlan(upload_id=upload_id, key=ticket["k"], size=size, sha256=ticket["h"],
-                          content_type=ticket["c"], multipart=False, part_size=None,
-                          url=None if uploaded else store.presign_put(staging, ttl),
-                          parts=[], expires_at=expires_at,
-                          received=[{"number": 1, "size": size}] if uploaded else [])
+        return UploadPlan(
+            upload_id=upload_id,
+            key=ticket["k"],
+            size=size,
+            sha256=ticket["h"],
+            content_type=ticket["c"],
+            multipart=False,
+            part_size=None,
+            url=None if uploaded else store.presign_put(staging, ttl),
+            parts=[],
+            expires_at=expires_at,
+            received=[{"number": 1, "size": size}] if uploaded else [],
+        )
 
 
-def abort_upload(session: Session, actor: Actor, store: ObjectStore, tickets: UploadTickets,
-                 slug: str, label: str, upload_id: str) -> None:
+def abort_upload(
+    session: Session,
+    actor: Actor,
+    store: ObjectStore,
+    tickets: UploadTickets,
+    slug: str,
+    label: str,
+    upload_id: str,
+) -> None:
     """Discard an upload's bytes (staging object or parts); idempotent."""
     ticket, _dataset, _version = _ticket_version(session, actor, tickets, slug, label, upload_id)
     session.rollback()
@@ -433,8 +590,15 @@ def abort_upload(session: Session, actor: Actor, store: ObjectStore, tickets: Up
         store.delete(ticket["st"])
 
 
-def complete_upload(session: Session, actor: Actor, store: ObjectStore, tickets: UploadTickets,
-                    slug: str, label: str, upload_id: str) -> DatasetObject:
+def complete_upload(
+    session: Session,
+    actor: Actor,
+    store: ObjectStore,
+    tickets: UploadTickets,
+    slug: str,
+    label: str,
+    upload_id: str,
+) -> DatasetObject:
     """Verify an uploaded file's size and SHA-256 and add it to the draft's manifest.
 
     A mismatch deletes the uploaded bytes and raises 422 (``size_mismatch``,
@@ -465,39 +629,56 @@ def complete_upload(session: Session, actor: Actor, store: ObjectStore, tickets:
                 parts = None
             if parts is None:
                 if not store.exists(staging):
-                    raise Conflict("This upload was completed or aborted.",
-                                   code="upload_finished")
+                    raise Conflict("This upload was completed or aborted.", code="upload_finished")
             else:
                 expected = _part_layout(size, ticket["p"])
                 got = [(p.number, p.size) for p in parts]
                 if len(got) < len(expected) and sum(s for _, s in got) < size:
                     missing = sorted({n for n, _ in expected} - {n for n, _ in got})
-                    raise Conflict(f"Parts still missing: {missing[:20]}"
-                                   f"{' …' if len(missing) > 20 else ''}.",
-                                   code="upload_incomplete", missing_parts=missing[:1000])
+                    raise Conflict(
+                        f"Parts still missing: {missing[:20]}{' …' if len(missing) > 20 else ''}.",
+                        code="upload_incomplete",
+                        missing_parts=missing[:1000],
+                    )
                 if got != expected:
-                    raise refuse(InvalidInput(
-                        f"The uploaded parts ({len(got)} parts, {sum(s for _, s in got)} bytes) "
-                        f"do not match the declared {size} bytes in parts of {ticket['p']}; "
-                        "the upload was discarded.", code="size_mismatch"))
+                    raise refuse(
+                        InvalidInput(
+                            f"The uploaded parts ({len(got)} parts, {sum(s for _, s in got)} bytes) "
+                            f"do not match the declared {size} bytes in parts of {ticket['p']}; "
+                            "the upload was discarded.",
+                            code="size_mismatch",
+                        )
+                    )
                 try:
                     store.complete_multipart(staging, upload)
                 except ValueError as exc:
-                    raise refuse(InvalidInput(f"{exc}; the upload was discarded.",
-                                              code="parts_invalid")) from None
+                    raise refuse(
+                        InvalidInput(f"{exc}; the upload was discarded.", code="parts_invalid")
+                    ) from None
         try:
             actual_size, actual_sha = store.hash_object(staging)
         except ObjectNotFound:
-            raise Conflict("Nothing has been uploaded for this upload yet (or it was already "
-                           "completed or aborted).", code="upload_missing") from None
+            raise Conflict(
+                "Nothing has been uploaded for this upload yet (or it was already "
+                "completed or aborted).",
+                code="upload_missing",
+            ) from None
         if actual_size != size:
-            raise refuse(InvalidInput(f"The uploaded file has {actual_size} bytes, not the "
-                                      f"declared {size}; the upload was discarded.",
-                                      code="size_mismatch"))
+            raise refuse(
+                InvalidInput(
+                    f"The uploaded file has {actual_size} bytes, not the "
+                    f"declared {size}; the upload was discarded.",
+                    code="size_mismatch",
+                )
+            )
         if actual_sha != sha:
-            raise refuse(InvalidInput(f"The uploaded file's SHA-256 is {actual_sha}, not the "
-                                      f"declared {sha}; the upload was discarded.",
-                                      code="checksum_mismatch"))
+            raise refuse(
+                InvalidInput(
+                    f"The uploaded file's SHA-256 is {actual_sha}, not the "
+                    f"declared {sha}; the upload was discarded.",
+                    code="checksum_mismatch",
+                )
+            )
     moved = False
     try:
         with transaction(session):
@@ -508,15 +689,28 @@ def complete_upload(session: Session, actor: Actor, store: ObjectStore, tickets:
             with storage_errors():
                 store.move(staging, target, content_type=ctype)
             moved = True
-            obj = DatasetObject(version_id=version.id, key=key, size=size, sha256=sha,
-                                content_type=ctype)
+            obj = DatasetObject(
+                version_id=version.id, key=key, size=size, sha256=sha, content_type=ctype
+            )
             session.add(obj)
             version.object_count += 1
             version.total_bytes += size
             session.flush()
-            record_event(session, actor, "version:add_object", "dataset_version", version.id,
-                         {"dataset": slug, "version": label, "key": key, "size": size,
-                          "sha256": sha, "content_type": ctype})
+            record_event(
+                session,
+                actor,
+                "version:add_object",
+                "dataset_version",
+                version.id,
+                {
+                    "dataset": slug,
+                    "version": label,
+                    "key": key,
+                    "size": size,
+                    "sha256": sha,
+                    "content_type": ctype,
+                },
+            )
     except BaseException:
         if moved:
             # The row did not commit: take the bytes back out so nothing half-done remains.
@@ -538,10 +732,19 @@ class SyncResult:
     total_bytes: int
 
 
-def sync_version(session: Session, actor: Actor, store: ObjectStore, slug: str, label: str,
-                 prefix: str, *, publish: bool = False, release_notes: str = "",
-                 workers: int = 8, progress: Callable[[int, int], None] | None = None
-                 ) -> SyncResult:
+def sync_version(
+    session: Session,
+    actor: Actor,
+    store: ObjectStore,
+    slug: str,
+    label: str,
+    prefix: str,
+    *,
+    publish: bool = False,
+    release_notes: str = "",
+    workers: int = 8,
+    progress: Callable[[int, int], None] | None = None,
+) -> SyncResult:
     """Register every object under ``prefix`` of ``store`` as version ``label``.
 
     Each object is read in full to compute its SHA-256 (``workers`` in parallel); the
@@ -550,11 +753,13 @@ def sync_version(session: Session, actor: Actor, store: ObjectStore, slug: str, 
     """
     prefix = prefix.strip("/")
     if not prefix:
-        raise InvalidInput("Sync needs a prefix below the bucket or directory root.",
-                           code="invalid_prefix")
+        raise InvalidInput(
+            "Sync needs a prefix below the bucket or directory root.", code="invalid_prefix"
+        )
     if not LABEL_RE.match(label or ""):
-        raise InvalidInput("A version label is 1–50 letters, digits, '.', '_' or '-'.",
-                           code="invalid_label")
+        raise InvalidInput(
+            "A version label is 1–50 letters, digits, '.', '_' or '-'.", code="invalid_label"
+        )
     dataset = get_dataset(session, slug)
     require_manager(actor, dataset)
     _check_sync_target(session, dataset, label, store, prefix)
@@ -572,10 +777,16 @@ def sync_version(session: Session, actor: Actor, store: ObjectStore, slug: str, 
     rows = []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for info, (size, sha) in zip(listed, pool.map(digest, listed), strict=True):
-            rel = info.key[len(prefix) + 1:]
-            rows.append({"key": rel, "size": size, "sha256": sha,
-                         "content_type": mimetypes.guess_type(posixpath.basename(rel))[0]
-                         or "application/octet-stream"})
+            rel = info.key[len(prefix) + 1 :]
+            rows.append(
+                {
+                    "key": rel,
+                    "size": size,
+                    "sha256": sha,
+                    "content_type": mimetypes.guess_type(posixpath.basename(rel))[0]
+                    or "application/octet-stream",
+                }
+            )
             done += 1
             if progress:
                 progress(done, len(listed))
@@ -586,44 +797,93 @@ def sync_version(session: Session, actor: Actor, store: ObjectStore, slug: str, 
     with transaction(session):
         version = _check_sync_target(session, dataset, label, store, prefix, lock=True)
         if version is None:
-            version = DatasetVersion(dataset_id=dataset.id, label=label,
-                                     storage_backend=store.scheme, bucket=store.bucket,
-                                     prefix=prefix, release_notes=release_notes)
+            version = DatasetVersion(
+                dataset_id=dataset.id,
+                label=label,
+                storage_backend=store.scheme,
+                bucket=store.bucket,
+                prefix=prefix,
+                release_notes=release_notes,
+            )
             session.add(version)
             session.flush()
         now = utcnow()
         for start in range(0, len(rows), 5000):
-            session.execute(insert(DatasetObject), [
-                {**r, "version_id": version.id, "created_at": now}
-                for r in rows[start:start + 5000]])
+            session.execute(
+                insert(DatasetObject),
+                [
+                    {**r, "version_id": version.id, "created_at": now}
+                    for r in rows[start : start + 5000]
+                ],
+            )
         version.object_count = len(rows)
         version.total_bytes = total
-        location = f"{store.scheme}://{store.bucket}/{prefix}" if store.scheme == "s3" \
+        location = (
+            f"{store.scheme}://{store.bucket}/{prefix}"
+            if store.scheme == "s3"
             else f"file://{prefix}"
-        record_event(session, actor, "version:sync", "dataset_version", version.id,
-                     {"dataset": slug, "version": label, "location": location,
-                      "object_count": len(rows), "total_bytes": total})
+        )
+        record_event(
+            session,
+            actor,
+            "version:sync",
+            "dataset_version",
+            version.id,
+            {
+                "dataset": slug,
+                "version": label,
+                "location": location,
+                "object_count": len(rows),
+                "total_bytes": total,
+            },
+        )
         if publish:
             version.status = VersionStatus.PUBLISHED
             version.published_at = now
-            record_event(session, actor, "version:publish", "dataset_version", version.id,
-                         {"dataset": slug, "version": label, "object_count": len(rows),
-                          "total_bytes": total})
+            record_event(
+                session,
+                actor,
+                "version:publish",
+                "dataset_version",
+                version.id,
+                {
+                    "dataset": slug,
+                    "version": label,
+                    "object_count": len(rows),
+                    "total_bytes": total,
+                },
+            )
         session.flush()
     return SyncResult(version=version, object_count=len(rows), total_bytes=total)
 
 
-def _check_sync_target(session: Session, dataset: Dataset, label: str, store: ObjectStore,
-                       prefix: str, *, lock: bool = False) -> DatasetVersion | None:
+def _check_sync_target(
+    session: Session,
+    dataset: Dataset,
+    label: str,
+    store: ObjectStore,
+    prefix: str,
+    *,
+    lock: bool = False,
+) -> DatasetVersion | None:
     try:
         version = get_version(session, dataset, label, for_update=lock)
     except NotFound:
         return None
     _require_draft(version)
-    count = session.scalar(select(func.count()).select_from(DatasetObject)
-                           .where(DatasetObject.version_id == version.id))
-    if count or version.prefix != prefix or version.storage_backend != store.scheme or (
-            store.scheme == "s3" and version.bucket != store.bucket):
-        raise Conflict(f"Version {label} already exists with other contents; choose a new label.",
-                       code="version_exists")
+    count = session.scalar(
+        select(func.count())
+        .select_from(DatasetObject)
+        .where(DatasetObject.version_id == version.id)
+    )
+    if (
+        count
+        or version.prefix != prefix
+        or version.storage_backend != store.scheme
+        or (store.scheme == "s3" and version.bucket != store.bucket)
+    ):
+        raise Conflict(
+            f"Version {label} already exists with other contents; choose a new label.",
+            code="version_exists",
+        )
     return version

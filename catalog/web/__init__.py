@@ -48,16 +48,24 @@ def passthrough_headers(error) -> dict:
 
 def render_http_error(error):
     code = error.code or 500
-    return render_template("error.html", status=code, title=error.name,
-                           detail=error.description), code, passthrough_headers(error)
+    return (
+        render_template("error.html", status=code, title=error.name, detail=error.description),
+        code,
+        passthrough_headers(error),
+    )
 
 
 def render_domain_error(exc: DomainError):
     from catalog.web.guards import MESSAGES
 
     hint = MESSAGES.get(exc.code)
-    return render_template("error.html", status=exc.status, title=exc.title,
-                           detail=exc.detail, hint=hint), exc.status, exc.headers
+    return (
+        render_template(
+            "error.html", status=exc.status, title=exc.title, detail=exc.detail, hint=hint
+        ),
+        exc.status,
+        exc.headers,
+    )
 
 
 def init_web(app: Flask) -> None:
@@ -88,18 +96,26 @@ def init_web(app: Flask) -> None:
 
     @app.before_request
     def _csrf_protect_pages():
-        if request.method in ("POST", "PUT", "PATCH", "DELETE") and not request.path.startswith(
-            (API_PREFIX + "/", "/storage/")
-        ) and app.config.get("WTF_CSRF_ENABLED", True):
+        if (
+            request.method in ("POST", "PUT", "PATCH", "DELETE")
+            and not request.path.startswith((API_PREFIX + "/", "/storage/"))
+            and app.config.get("WTF_CSRF_ENABLED", True)
+        ):
             csrf.protect()
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc):
         from flask_babel import gettext as _
 
-        return render_template("error.html", status=400, title=_("Form expired"),
-                               detail=_("The form has expired or was not sent from this site; "
-                                        "reload the page and try again.")), 400
+        return render_template(
+            "error.html",
+            status=400,
+            title=_("Form expired"),
+            detail=_(
+                "The form has expired or was not sent from this site; "
+                "reload the page and try again."
+            ),
+        ), 400
 
     @app.after_request
     def _security_headers(resp):

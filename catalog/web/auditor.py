@@ -75,17 +75,21 @@ def _export(name: str, fmt: str, rows, columns: list[str], to_row=None):
         body = reports.csv_lines((to_row(r) if to_row else r for r in rows), columns)
     else:
         body = reports.jsonl_lines(rows)
-    return Response(stream_with_context(body), mimetype=FORMATS[fmt].split(";")[0],
-                    headers={"Content-Disposition":
-                             f'attachment; filename="kdc-{name}-{stamp}.{fmt}"',
-                             "Content-Type": FORMATS[fmt]})
+    return Response(
+        stream_with_context(body),
+        mimetype=FORMATS[fmt].split(";")[0],
+        headers={
+            "Content-Disposition": f'attachment; filename="kdc-{name}-{stamp}.{fmt}"',
+            "Content-Type": FORMATS[fmt],
+        },
+    )
 
 
 def _bad_filters(errors: dict):
-    detail = "; ".join(f"{k}: {' '.join(v) if isinstance(v, list) else v}"
-                       for k, v in sorted(errors.items()))
-    return render_template("error.html", status=400, title=_("Invalid filter"),
-                           detail=detail), 400
+    detail = "; ".join(
+        f"{k}: {' '.join(v) if isinstance(v, list) else v}" for k, v in sorted(errors.items())
+    )
+    return render_template("error.html", status=400, title=_("Invalid filter"), detail=detail), 400
 
 
 def _export_args() -> dict:
@@ -108,8 +112,14 @@ def short_krw(value: int) -> str:
     return f"₩{value:,}"
 
 
-def bar_chart(groups: list[tuple[str, list[tuple[str, int]]]], *, width: int = 640,
-              label_width: int = 110, bar: int = 16, gap: int = 14) -> dict:
+def bar_chart(
+    groups: list[tuple[str, list[tuple[str, int]]]],
+    *,
+    width: int = 640,
+    label_width: int = 110,
+    bar: int = 16,
+    gap: int = 14,
+) -> dict:
     """Geometry of a horizontal grouped bar chart: ``groups`` is ``[(label, [(series,
     value), …]), …]``; series names become CSS classes (``bar-<series>``)."""
     top = max([v for _label, series in groups for _s, v in series] + [1])
@@ -120,12 +130,21 @@ def bar_chart(groups: list[tuple[str, list[tuple[str, int]]]], *, width: int = 6
         bars = []
         for name, value in series:
             w = max(0, round(plot * max(value, 0) / top))
-            bars.append({"series": name, "value": value, "x": label_width, "y": y, "w": w,
-                         "h": bar, "text_x": label_width + w + 6, "text_y": y + bar - 4,
-                         "label": short_krw(value)})
+            bars.append(
+                {
+                    "series": name,
+                    "value": value,
+                    "x": label_width,
+                    "y": y,
+                    "w": w,
+                    "h": bar,
+                    "text_x": label_width + w + 6,
+                    "text_y": y + bar - 4,
+                    "label": short_krw(value),
+                }
+            )
             y += bar + 2
-        out.append({"label": label, "label_y": y - (len(series) * (bar + 2)) / 2 + 3,
-                    "bars": bars})
+        out.append({"label": label, "label_y": y - (len(series) * (bar + 2)) / 2 + 3, "bars": bars})
         y += gap
     return {"width": width, "height": y + 4, "groups": out, "label_width": label_width}
 
@@ -147,14 +166,21 @@ def purchases(fmt: str | None):
         if errors:
             return _bad_filters(errors)
         page = reports.purchase_ledger(session, _actor(), filters, page=None)
-        return _export("purchases", fmt, page.items, reports.PURCHASE_CSV,
-                       reports.purchase_csv_row)
+        return _export("purchases", fmt, page.items, reports.PURCHASE_CSV, reports.purchase_csv_row)
     page_no = filters.pop("page", 1) if filters else 1
-    result = (reports.Page([], 0, 1, reports.PER_PAGE) if errors
-              else reports.purchase_ledger(session, _actor(), filters, page=page_no))
-    return render_template("auditor/purchases.html", result=result, errors=errors,
-                           args=request.args, export_args=_export_args(),
-                           **_choices(session)), 400 if errors else 200
+    result = (
+        reports.Page([], 0, 1, reports.PER_PAGE)
+        if errors
+        else reports.purchase_ledger(session, _actor(), filters, page=page_no)
+    )
+    return render_template(
+        "auditor/purchases.html",
+        result=result,
+        errors=errors,
+        args=request.args,
+        export_args=_export_args(),
+        **_choices(session),
+    ), 400 if errors else 200
 
 
 @bp.route("/teams", defaults={"fmt": None})
@@ -165,14 +191,27 @@ def teams(fmt: str | None):
     summary = reports.team_summary(get_session(), _actor())
     if fmt:
         return _export("teams", fmt, summary["teams"], reports.TEAM_CSV, reports.team_csv_row)
-    team_chart = bar_chart([(t["team"], [("joint", t["paid_joint_krw"]),
-                                         ("individual", t["paid_individual_krw"]),
-                                         ("remaining", t["remaining_krw"])])
-                            for t in summary["teams"]])
-    inst_chart = bar_chart([(i["institution"], [("revenue", i["revenue_krw"])])
-                            for i in summary["institutions"]], bar=18, gap=8)
-    return render_template("auditor/teams.html", summary=summary, team_chart=team_chart,
-                           inst_chart=inst_chart)
+    team_chart = bar_chart(
+        [
+            (
+                t["team"],
+                [
+                    ("joint", t["paid_joint_krw"]),
+                    ("individual", t["paid_individual_krw"]),
+                    ("remaining", t["remaining_krw"]),
+                ],
+            )
+            for t in summary["teams"]
+        ]
+    )
+    inst_chart = bar_chart(
+        [(i["institution"], [("revenue", i["revenue_krw"])]) for i in summary["institutions"]],
+        bar=18,
+        gap=8,
+    )
+    return render_template(
+        "auditor/teams.html", summary=summary, team_chart=team_chart, inst_chart=inst_chart
+    )
 
 
 @bp.route("/institutions.<fmt>")
@@ -192,11 +231,19 @@ def access(fmt: str | None):
         page = reports.access_log(session, _actor(), filters, page=None)
         return _export("access-log", fmt, page.items, reports.ACCESS_CSV)
     page_no = filters.pop("page", 1) if filters else 1
-    result = (reports.Page([], 0, 1, reports.PER_PAGE) if errors
-              else reports.access_log(session, _actor(), filters, page=page_no))
-    return render_template("auditor/access.html", result=result, errors=errors,
-                           args=request.args, export_args=_export_args(),
-                           **_choices(session)), 400 if errors else 200
+    result = (
+        reports.Page([], 0, 1, reports.PER_PAGE)
+        if errors
+        else reports.access_log(session, _actor(), filters, page=page_no)
+    )
+    return render_template(
+        "auditor/access.html",
+        result=result,
+        errors=errors,
+        args=request.args,
+        export_args=_export_args(),
+        **_choices(session),
+    ), 400 if errors else 200
 
 
 @bp.route("/ledger", defaults={"fmt": None})
@@ -210,11 +257,18 @@ def ledger(fmt: str | None):
         page = reports.ledger_log(session, _actor(), filters, page=None)
         return _export("ledger", fmt, page.items, reports.LEDGER_CSV, reports.ledger_csv_row)
     page_no = filters.pop("page", 1) if filters else 1
-    result = (reports.Page([], 0, 1, reports.PER_PAGE) if errors
-              else reports.ledger_log(session, _actor(), filters, page=page_no))
-    return render_template("auditor/ledger.html", result=result, errors=errors,
-                           args=request.args, export_args=_export_args()), \
-        400 if errors else 200
+    result = (
+        reports.Page([], 0, 1, reports.PER_PAGE)
+        if errors
+        else reports.ledger_log(session, _actor(), filters, page=page_no)
+    )
+    return render_template(
+        "auditor/ledger.html",
+        result=result,
+        errors=errors,
+        args=request.args,
+        export_args=_export_args(),
+    ), 400 if errors else 200
 
 
 @bp.route("/events", defaults={"fmt": None})
@@ -226,14 +280,20 @@ def events(fmt: str | None):
         if errors:
             return _bad_filters(errors)
         page = reports.event_log(session, _actor(), filters, page=None)
-        return _export("audit-events", fmt, page.items, reports.EVENT_CSV,
-                       reports.event_csv_row)
+        return _export("audit-events", fmt, page.items, reports.EVENT_CSV, reports.event_csv_row)
     page_no = filters.pop("page", 1) if filters else 1
-    result = (reports.Page([], 0, 1, reports.PER_PAGE) if errors
-              else reports.event_log(session, _actor(), filters, page=page_no))
-    return render_template("auditor/events.html", result=result, errors=errors,
-                           args=request.args, export_args=_export_args()), \
-        400 if errors else 200
+    result = (
+        reports.Page([], 0, 1, reports.PER_PAGE)
+        if errors
+        else reports.event_log(session, _actor(), filters, page=page_no)
+    )
+    return render_template(
+        "auditor/events.html",
+        result=result,
+        errors=errors,
+        args=request.args,
+        export_args=_export_args(),
+    ), 400 if errors else 200
 
 
 def _key():
@@ -250,14 +310,29 @@ def chain():
 def verify():
     result = audit_tools.verify_and_record(get_session(), _actor(), key=_key(), via="web")
     if result.ok:
-        flash(_("The chain verifies: %(valid)d/%(total)d events valid, %(cps)d checkpoint(s) "
-                "valid.", valid=result.valid_events, total=result.total_events,
-                cps=result.checkpoints_valid), "success")
+        flash(
+            _(
+                "The chain verifies: %(valid)d/%(total)d events valid, %(cps)d checkpoint(s) "
+                "valid.",
+                valid=result.valid_events,
+                total=result.total_events,
+                cps=result.checkpoints_valid,
+            ),
+            "success",
+        )
     else:
         p = result.problem
-        flash(_("The chain does NOT verify: first problem at event %(seq)s (%(kind)s). "
-                "%(valid)d/%(total)d events valid.", seq=p.seq, kind=p.kind,
-                valid=result.valid_events, total=result.total_events), "error")
+        flash(
+            _(
+                "The chain does NOT verify: first problem at event %(seq)s (%(kind)s). "
+                "%(valid)d/%(total)d events valid.",
+                seq=p.seq,
+                kind=p.kind,
+                valid=result.valid_events,
+                total=result.total_events,
+            ),
+            "error",
+        )
     return redirect(url_for("auditor.chain"))
 
 
@@ -273,9 +348,11 @@ def export_chain():
     session.rollback()  # export_lines reads in short batches of its own
     lines = audit_tools.export_lines(session, after=after, key=_key())
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return Response(stream_with_context(lines), mimetype="application/x-ndjson",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="kdc-audit-chain-{stamp}.jsonl"'})
+    return Response(
+        stream_with_context(lines),
+        mimetype="application/x-ndjson",
+        headers={"Content-Disposition": f'attachment; filename="kdc-audit-chain-{stamp}.jsonl"'},
+    )
 
 
 def _choices(session) -> dict:
@@ -288,7 +365,8 @@ def _choices(session) -> dict:
 
     return {
         "team_codes": list(session.scalars(select(Team.code).order_by(Team.code))),
-        "institution_codes": list(session.scalars(select(Institution.code)
-                                                  .order_by(Institution.code))),
+        "institution_codes": list(
+            session.scalars(select(Institution.code).order_by(Institution.code))
+        ),
         "dataset_slugs": list(session.scalars(select(Dataset.slug).order_by(Dataset.slug))),
     }

@@ -7,10 +7,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PATTERNS = [
-    re.compile(r'\bcode="([a-z_]+)"'),                       # raise X(..., code="...")
-    re.compile(r'^\s+code = "([a-z_]+)"', re.M),             # class attributes
-    re.compile(r'_UploadRefused\(\d+, "([a-z_]+)"'),          # storage routes
-    re.compile(r'^\s+(\d{3}): "([a-z_]+)",', re.M),           # HTTP_CODES
+    re.compile(r'\bcode="([a-z_]+)"'),  # raise X(..., code="...")
+    re.compile(r'^\s+code = "([a-z_]+)"', re.M),  # class attributes
+    re.compile(r'_UploadRefused\(\d+, "([a-z_]+)"'),  # storage routes
+    re.compile(r'^\s+(\d{3}): "([a-z_]+)",', re.M),  # HTTP_CODES
 ]
 
 

@@ -36,10 +36,14 @@ def test_dataset_list_has_stable_fields_and_paging(client):
 
 
 def test_filters_and_facets(client):
-    resp = client.get("/api/v1/datasets", query_string={"institution": "NIKH", "use": "publish_excerpts"})
+    resp = client.get(
+        "/api/v1/datasets", query_string={"institution": "NIKH", "use": "publish_excerpts"}
+    )
     assert resp.status_code == 200
     assert all(d["institution"] == "NIKH" for d in resp.json["items"])
-    assert all(any("publish_excerpts" in o["uses"] for o in d["offers"]) for d in resp.json["items"])
+    assert all(
+        any("publish_excerpts" in o["uses"] for o in d["offers"]) for d in resp.json["items"]
+    )
     facets = resp.json["facets"]
     # The institution facet ignores its own filter, so other institutions still show counts.
     assert facets["institution"]["NIKH"] >= 1
@@ -59,8 +63,13 @@ def test_dataset_detail_and_unknown_slug(client):
 
 @pytest.mark.parametrize(
     "params, name",
-    [({"limit": "0"}, "limit"), ({"page": "x"}, "page"), ({"modality": "smell"}, "modality"),
-     ({"sort": "random"}, "sort"), ({"bogus": "1"}, "bogus")],
+    [
+        ({"limit": "0"}, "limit"),
+        ({"page": "x"}, "page"),
+        ({"modality": "smell"}, "modality"),
+        ({"sort": "random"}, "sort"),
+        ({"bogus": "1"}, "bogus"),
+    ],
 )
 def test_bad_query_parameters_are_problems_naming_the_parameter(client, params, name):
     resp = client.get("/api/v1/datasets", query_string=params)

@@ -5,9 +5,14 @@ from __future__ import annotations
 import pytest
 
 
-@pytest.mark.parametrize("path", ["/api/v1/datasets?q=%EC%8B%A4%EB%A1%9D",
-                                  "/api/v1/datasets/joseon-annals-original",
-                                  "/api/v1/institutions"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/datasets?q=%EC%8B%A4%EB%A1%9D",
+        "/api/v1/datasets/joseon-annals-original",
+        "/api/v1/institutions",
+    ],
+)
 def test_catalog_reads_answer_304_to_a_matching_etag(client, path):
     first = client.get(path)
     assert first.status_code == 200
@@ -78,8 +83,10 @@ def test_login_is_rate_limited_per_account_and_address(demo_app):
     assert int(resp.headers["Retry-After"]) >= 1
     assert "text/html" in resp.content_type
     # Other accounts from the same address: until the address's own limit.
-    assert web.post("/login", data={"email": "skt-lead@kdc.test",
-                                     "password": "kdc-demo"}).status_code == 302
+    assert (
+        web.post("/login", data={"email": "skt-lead@kdc.test", "password": "kdc-demo"}).status_code
+        == 302
+    )
     assert web.post("/login", data={"email": "kbs@kdc.test", "password": "x"}).status_code == 429
     # A GET of the form is never counted.
     assert web.get("/login").status_code == 200
@@ -87,8 +94,11 @@ def test_login_is_rate_limited_per_account_and_address(demo_app):
 
 def test_ids_beyond_any_database_range_are_404(client, token_for):
     me = token_for("naver-member@kdc.test")
-    for path in ("/api/v1/purchases/99999999999999999999999", "/api/v1/purchases/0",
-                 "/api/v1/purchases/2147483648"):
+    for path in (
+        "/api/v1/purchases/99999999999999999999999",
+        "/api/v1/purchases/0",
+        "/api/v1/purchases/2147483648",
+    ):
         resp = client.get(path, headers=me)
         assert resp.status_code == 404, path
         assert resp.content_type == "application/problem+json"

@@ -22,8 +22,13 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.conftest import make_token
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
-          response_headers_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 EXAMPLES = {schemathesis.GenerationMode.POSITIVE: 12, schemathesis.GenerationMode.NEGATIVE: 6}
 ACCOUNTS = ["naver-member@kdc.test", "kbs@kdc.test"]  # a team member, a provider
 LICENSED = "kbs-news-speech"
@@ -36,8 +41,12 @@ def test_openapi_document_is_complete(sqlite_demo_app):
     validate(spec)  # a valid OpenAPI 3.0 document
     assert spec["openapi"].startswith("3.")
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
-    operations = [(path, method, op) for path, item in spec["paths"].items()
-                  for method, op in item.items() if method in ("get", "post", "delete", "put")]
+    operations = [
+        (path, method, op)
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if method in ("get", "post", "delete", "put")
+    ]
     assert len(operations) >= 20
     for path, method, op in operations:
         where = f"{method.upper()} {path}"
@@ -70,8 +79,9 @@ def license_naver(app) -> None:
     with app.app_context():
         session = get_session()
         ds = get_published_dataset(session, LICENSED)
-        offer = session.scalar(select(Offer).where(Offer.dataset_id == ds.id,
-                                                   Offer.mode == OfferMode.INDIVIDUAL))
+        offer = session.scalar(
+            select(Offer).where(Offer.dataset_id == ds.id, Offer.mode == OfferMode.INDIVIDUAL)
+        )
         lead = Actor.for_user(find_user(session, "naver-lead@kdc.test"))
         provider = Actor.for_user(find_user(session, "kbs@kdc.test"))
         purchase = purchasing.request_purchase(session, lead, dataset=LICENSED, offer=offer.id)
@@ -106,18 +116,25 @@ def test_api_conforms_to_its_openapi_document(sqlite_demo_app):
                     except Unsatisfiable:
                         pass  # nothing to make invalid (no parameters, free-form strings)
                     except Exception as exc:  # noqa: BLE001 - collected and reported below
-                        failures.append(f"{operation.label} as {email} ({mode.value}, "
-                                        f"{path_parameters}): {exc}")
+                        failures.append(
+                            f"{operation.label} as {email} ({mode.value}, {path_parameters}): {exc}"
+                        )
     assert operations >= 20
     assert not failures, "\n\n".join(failures)
 
 
 def _run(operation, auth: dict, mode, examples: int, path_parameters: dict) -> None:
-    @settings(max_examples=examples, deadline=None, database=None, derandomize=True,
-              phases=[Phase.explicit, Phase.generate],
-              suppress_health_check=list(HealthCheck))
-    @given(case=operation.as_strategy(generation_mode=mode,
-                                      path_parameters=path_parameters or None))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters or None)
+    )
     def check(case):
         response = case.call(headers=auth)
         case.validate_response(response, checks=CHECKS, headers=auth)

@@ -40,8 +40,9 @@ def test_token_cannot_grant_more_than_it_holds(client, token_for):
     resp = client.post("/api/v1/tokens", json={}, headers=narrow)
     assert resp.status_code == 201 and resp.json["scopes"] == ["catalog:read"]
     # A provider cannot ask for a team scope at all.
-    resp = client.post("/api/v1/tokens", json={"scopes": ["purchase:write"]},
-                       headers=token_for("nikh@kdc.test"))
+    resp = client.post(
+        "/api/v1/tokens", json={"scopes": ["purchase:write"]}, headers=token_for("nikh@kdc.test")
+    )
     assert resp.status_code == 403 and resp.json["code"] == "scope_not_allowed"
     resp = client.post("/api/v1/tokens", json={"scopes": ["root"]}, headers=narrow)
     assert resp.status_code == 422 and "scopes" in resp.json["errors"]
@@ -63,15 +64,19 @@ def test_revoked_token_is_refused_at_once(client, token_for):
 
 
 def test_cannot_revoke_someone_elses_token(client, token_for):
-    theirs = client.post("/api/v1/tokens", json={},
-                         headers=token_for("skt-member@kdc.test")).json
-    resp = client.delete(f"/api/v1/tokens/{theirs['id']}",
-                         headers=token_for("naver-member@kdc.test"))
+    theirs = client.post("/api/v1/tokens", json={}, headers=token_for("skt-member@kdc.test")).json
+    resp = client.delete(
+        f"/api/v1/tokens/{theirs['id']}", headers=token_for("naver-member@kdc.test")
+    )
     assert resp.status_code == 404 and resp.json["code"] == "token_not_found"
     # Still works for its owner.
     assert client.get("/api/v1/tokens", headers=bearer(theirs["token"])).status_code == 200
-    assert client.delete("/api/v1/tokens/99999999999999999999",
-                         headers=token_for("naver-member@kdc.test")).status_code == 404
+    assert (
+        client.delete(
+            "/api/v1/tokens/99999999999999999999", headers=token_for("naver-member@kdc.test")
+        ).status_code
+        == 404
+    )
 
 
 def test_expired_token_is_refused_at_once(demo_app, client, token_for):
@@ -91,8 +96,14 @@ def test_expired_token_is_refused_at_once(demo_app, client, token_for):
 
 def test_bad_token_input_is_a_problem(client, token_for):
     me = token_for("naver-member@kdc.test")
-    for body in ({"days": 0}, {"days": 367}, {"days": "7"}, {"name": "x" * 101},
-                 {"scopes": []}, {"surprise": 1}):
+    for body in (
+        {"days": 0},
+        {"days": 367},
+        {"days": "7"},
+        {"name": "x" * 101},
+        {"scopes": []},
+        {"surprise": 1},
+    ):
         resp = client.post("/api/v1/tokens", json=body, headers=me)
         assert resp.status_code == 422, body
         assert resp.content_type == "application/problem+json"

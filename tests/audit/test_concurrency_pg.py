@@ -36,12 +36,23 @@ def test_concurrent_writers_make_one_linear_chain(pg_demo_app):
             start.wait()
             for i in range(EACH):
                 if i % 3 == 0:  # a real money path: team lock, ledger, audit event
-                    grant_team_budget(session, actor, ["naver", "skt", "lgai"][n % 3], 1000,
-                                      memo=f"concurrency {n}/{i}")
+                    grant_team_budget(
+                        session,
+                        actor,
+                        ["naver", "skt", "lgai"][n % 3],
+                        1000,
+                        memo=f"concurrency {n}/{i}",
+                    )
                 else:
                     with transaction(session):
-                        record_event(session, actor, "test:concurrent", "writer", n,
-                                     {"i": i, "note": "동시 기록"})
+                        record_event(
+                            session,
+                            actor,
+                            "test:concurrent",
+                            "writer",
+                            n,
+                            {"i": i, "note": "동시 기록"},
+                        )
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
@@ -59,9 +70,13 @@ def test_concurrent_writers_make_one_linear_chain(pg_demo_app):
         assert seqs == list(range(1, before + WRITERS * EACH + 1))
         result = audit_tools.verify_chain(s)
         assert result.ok and result.valid_events == len(seqs), result.as_dict()
-        per_writer = dict(s.execute(select(AuditEvent.actor, func.count())
-                                    .where(AuditEvent.actor.like("writer-%"))
-                                    .group_by(AuditEvent.actor)).all())
+        per_writer = dict(
+            s.execute(
+                select(AuditEvent.actor, func.count())
+                .where(AuditEvent.actor.like("writer-%"))
+                .group_by(AuditEvent.actor)
+            ).all()
+        )
         assert per_writer == {f"writer-{n}": EACH for n in range(WRITERS)}
 
 
@@ -70,9 +85,18 @@ def test_unique_prev_hash_refuses_a_fork(pg_demo_app):
     with pg_demo_app.app_context():
         s = get_session()
         last = s.scalar(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1))
-        fork = AuditEvent(seq=last.seq + 1, created_at=last.created_at, actor="mallory",
-                          action="test:fork", subject_type="x", subject_id="1", data={},
-                          client_addr="", prev_hash=last.prev_hash, hash="f" * 64)
+        fork = AuditEvent(
+            seq=last.seq + 1,
+            created_at=last.created_at,
+            actor="mallory",
+            action="test:fork",
+            subject_type="x",
+            subject_id="1",
+            data={},
+            client_addr="",
+            prev_hash=last.prev_hash,
+            hash="f" * 64,
+        )
         s.add(fork)
         with pytest.raises(IntegrityError):
             s.flush()

@@ -26,13 +26,20 @@ def rows(body: str) -> list[str]:
     return [r for r in re.findall(r"<tr.*?</tr>", tbody, re.S) if 'class="empty"' not in r]
 
 
-@pytest.mark.parametrize("who", ["naver-lead@kdc.test", "naver-member@kdc.test",
-                                 "nikh@kdc.test"])
+@pytest.mark.parametrize("who", ["naver-lead@kdc.test", "naver-member@kdc.test", "nikh@kdc.test"])
 def test_non_auditors_get_403_on_every_page(sqlite_demo_app, who):
     client = login(sqlite_demo_app.test_client(), who)
-    for path in ["/auditor/", "/auditor/purchases", "/auditor/purchases.csv", "/auditor/teams",
-                 "/auditor/access", "/auditor/ledger", "/auditor/events", "/auditor/chain",
-                 "/auditor/chain/export.jsonl"]:
+    for path in [
+        "/auditor/",
+        "/auditor/purchases",
+        "/auditor/purchases.csv",
+        "/auditor/teams",
+        "/auditor/access",
+        "/auditor/ledger",
+        "/auditor/events",
+        "/auditor/chain",
+        "/auditor/chain/export.jsonl",
+    ]:
         assert client.get(path).status_code == 403, path
     assert client.post("/auditor/chain/verify").status_code == 403
 
@@ -47,8 +54,9 @@ def test_admin_may_view(sqlite_demo_app, sqlite_scenario):
     assert client.get("/auditor/purchases").status_code == 200
 
 
-def test_purchase_ledger_lists_modes_participants_shares_and_approvals(auditor_web,
-                                                                      sqlite_scenario):
+def test_purchase_ledger_lists_modes_participants_shares_and_approvals(
+    auditor_web, sqlite_scenario
+):
     body = page(auditor_web.get("/auditor/purchases"))
     assert len(rows(body)) == 5
     joint = next(r for r in rows(body) if "joseon-annals-original" in r)
@@ -62,16 +70,19 @@ def test_purchase_ledger_lists_modes_participants_shares_and_approvals(auditor_w
     assert "₩1,300,000,000" in html.unescape(open_row)
 
 
-@pytest.mark.parametrize("query,expected", [
-    ("mode=joint", {"joseon-annals-original", "kbs-news-speech", "mbc-drama-scripts"}),
-    ("mode=individual", {"census-microdata", "patent-full-texts"}),
-    ("team=naver", {"joseon-annals-original", "census-microdata"}),
-    ("institution=KIPO", {"patent-full-texts"}),
-    ("dataset=kbs-news-speech", {"kbs-news-speech"}),
-    ("status=rejected", {"patent-full-texts"}),
-    ("team=skt&mode=joint&status=approved", {"joseon-annals-original"}),
-    ("date_from=2000-01-01&date_to=2000-12-31", set()),
-])
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("mode=joint", {"joseon-annals-original", "kbs-news-speech", "mbc-drama-scripts"}),
+        ("mode=individual", {"census-microdata", "patent-full-texts"}),
+        ("team=naver", {"joseon-annals-original", "census-microdata"}),
+        ("institution=KIPO", {"patent-full-texts"}),
+        ("dataset=kbs-news-speech", {"kbs-news-speech"}),
+        ("status=rejected", {"patent-full-texts"}),
+        ("team=skt&mode=joint&status=approved", {"joseon-annals-original"}),
+        ("date_from=2000-01-01&date_to=2000-12-31", set()),
+    ],
+)
 def test_purchase_ledger_filters(auditor_web, query, expected):
     body = page(auditor_web.get("/auditor/purchases?" + query))
     found = {m for r in rows(body) for m in re.findall(r'/datasets/([a-z0-9-]+)"', r)}
@@ -84,8 +95,10 @@ def test_bad_filters_are_a_400_with_the_reason(auditor_web):
     body = page(resp)
     assert "mode" in body and "date_from" in body
     assert not rows(body)
-    assert auditor_web.get("/auditor/purchases?date_from=2026-02-01&date_to=2026-01-01"
-                           ).status_code == 400
+    assert (
+        auditor_web.get("/auditor/purchases?date_from=2026-02-01&date_to=2026-01-01").status_code
+        == 400
+    )
     assert auditor_web.get("/auditor/purchases?colour=red").status_code == 400
     assert auditor_web.get("/auditor/purchases.csv?mode=sideways").status_code == 400
     assert auditor_web.get("/auditor/purchases.xml").status_code == 404
@@ -113,8 +126,13 @@ def test_exports_of_a_filtered_view_as_csv_and_json_lines(auditor_web):
     assert sorted(int(r["object_count"]) for r in table) == [4, 7]
     assert {r["user"] for r in table} == {"naver-member@kdc.test"}
 
-    for path in ["/auditor/teams.csv", "/auditor/teams.jsonl", "/auditor/institutions.csv",
-                 "/auditor/ledger.jsonl?kind=purchase", "/auditor/events.csv?action=purchase:"]:
+    for path in [
+        "/auditor/teams.csv",
+        "/auditor/teams.jsonl",
+        "/auditor/institutions.csv",
+        "/auditor/ledger.jsonl?kind=purchase",
+        "/auditor/events.csv?action=purchase:",
+    ]:
         resp = auditor_web.get(path)
         assert resp.status_code == 200 and resp.get_data(), path
 
@@ -122,12 +140,15 @@ def test_exports_of_a_filtered_view_as_csv_and_json_lines(auditor_web):
 def test_csv_cells_cannot_smuggle_spreadsheet_formulas(auditor_web, sqlite_demo_app):
     with sqlite_demo_app.app_context():
         s = get_session()
-        s.execute(text("UPDATE purchases SET decision_note = '=HYPERLINK(\"x\")' "
-                       "WHERE status = 'rejected'"))
+        s.execute(
+            text(
+                "UPDATE purchases SET decision_note = '=HYPERLINK(\"x\")' WHERE status = 'rejected'"
+            )
+        )
         s.commit()
     resp = auditor_web.get("/auditor/purchases.csv?status=rejected")
     table = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True).lstrip("\ufeff"))))
-    assert table[0]["decision_note"] == "'=HYPERLINK(\"x\")"
+    assert table[0]["decision_note"] == '\'=HYPERLINK("x")'
 
 
 def test_joint_vs_individual_by_team_with_svg_charts(auditor_web):
@@ -140,22 +161,33 @@ def test_joint_vs_individual_by_team_with_svg_charts(auditor_web):
     naver = next(r for r in re.findall(r"<tr>.*?</tr>", table, re.S) if ">naver<" in r)
     assert "joseon-annals-original" in naver and "census-microdata" in naver
     assert "₩200,000,000" in naver and "₩180,000,000" in naver  # joint share, individual
-    teams = json.loads("[" + ",".join(
-        auditor_web.get("/auditor/teams.jsonl").get_data(as_text=True).splitlines()) + "]")
+    teams = json.loads(
+        "["
+        + ",".join(auditor_web.get("/auditor/teams.jsonl").get_data(as_text=True).splitlines())
+        + "]"
+    )
     by = {t["team"]: t for t in teams}
     assert by["naver"]["joint_datasets"] == ["joseon-annals-original"]
     assert by["naver"]["individual_datasets"] == ["census-microdata"]
     assert by["naver"]["paid_joint_krw"] == 200_000_000
     assert by["upstage"]["paid_joint_krw"] == 900_000_000
     assert by["naver"]["remaining_krw"] == by["naver"]["granted_krw"] - 380_000_000
-    insts = [json.loads(line) for line in
-             auditor_web.get("/auditor/institutions.jsonl").get_data(as_text=True).splitlines()]
+    insts = [
+        json.loads(line)
+        for line in auditor_web.get("/auditor/institutions.jsonl")
+        .get_data(as_text=True)
+        .splitlines()
+    ]
     revenue = {i["institution"]: i["revenue_krw"] for i in insts}
     assert revenue["NIKH"] == 600_000_000 and revenue["KBS"] == 1_800_000_000
     assert revenue["KIPO"] == 0
     # The bars are proportional to the amounts.
-    widths = {name: int(w) for w, name in re.findall(
-        r'width="(\d+)" height="\d+" class="bar bar-revenue"><title>([A-Z]+):', body)}
+    widths = {
+        name: int(w)
+        for w, name in re.findall(
+            r'width="(\d+)" height="\d+" class="bar bar-revenue"><title>([A-Z]+):', body
+        )
+    }
     assert abs(widths["KBS"] - 3 * widths["NIKH"]) <= 2 and widths["KIPO"] == 0
 
 
@@ -196,11 +228,16 @@ def test_chain_status_one_click_verify_and_export(auditor_web, sqlite_demo_app, 
     # Tamper with the database behind the app's back: the one-click verify says so.
     with sqlite_demo_app.app_context():
         s = get_session()
-        s.execute(text("UPDATE audit_events SET data = '{\"price_krw\": 1}' "
-                       "WHERE action = 'purchase:approve'"))
+        s.execute(
+            text(
+                "UPDATE audit_events SET data = '{\"price_krw\": 1}' "
+                "WHERE action = 'purchase:approve'"
+            )
+        )
         s.commit()
-        seq = s.execute(text("SELECT min(seq) FROM audit_events "
-                             "WHERE action = 'purchase:approve'")).scalar()
+        seq = s.execute(
+            text("SELECT min(seq) FROM audit_events WHERE action = 'purchase:approve'")
+        ).scalar()
     body = page(auditor_web.post("/auditor/chain/verify", follow_redirects=True))
     assert f"first problem at event {seq} (edited)" in body
     body = page(auditor_web.get("/auditor/chain"))

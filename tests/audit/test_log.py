@@ -28,9 +28,22 @@ def test_events_hash_what_the_database_gives_back(keyed_app):
     with keyed_app.app_context():
         s = get_session()
         with transaction(s):
-            record_event(s, Actor.system("test"), "test:odd_values", "test", 1, {
-                "tuple": (1, 2), 3: "int key", "float": 2.5, "whole": 4.0, "ko": "감사 기록",
-                "nested": {"b": [None, True, {"z": -1}]}, "emoji": "😀"})
+            record_event(
+                s,
+                Actor.system("test"),
+                "test:odd_values",
+                "test",
+                1,
+                {
+                    "tuple": (1, 2),
+                    3: "int key",
+                    "float": 2.5,
+                    "whole": 4.0,
+                    "ko": "감사 기록",
+                    "nested": {"b": [None, True, {"z": -1}]},
+                    "emoji": "😀",
+                },
+            )
         s.close()
         ev = s.scalar(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1))
         assert ev.data["tuple"] == [1, 2] and ev.data["3"] == "int key" and ev.data["whole"] == 4
@@ -96,8 +109,9 @@ def test_cli_verify_export_and_offline_round_trip(keyed_app, tmp_path):
     assert f"{total}/{total} events valid" in res.output
     # A partial export verifies on its own.
     part = tmp_path / "part.jsonl"
-    assert runner.invoke(args=["audit", "export", "--out", str(part), "--after", "10"]
-                         ).exit_code == 0
+    assert (
+        runner.invoke(args=["audit", "export", "--out", str(part), "--after", "10"]).exit_code == 0
+    )
     result = verify_export(str(part))
     assert result.ok and result.valid_events == total - 10
     assert runner.invoke(args=["audit", "export", "--after", "-1"]).exit_code == 2
@@ -113,7 +127,9 @@ def test_tampering_in_the_database_is_found_and_checkpoint_refuses_to_sign(keyed
         # The event after the newest checkpoint: the next checkpoint verifies from there.
         seq = s.scalar(select(func.max(AuditEvent.seq)))
         if keyed_app.config["KDC_BACKEND"] == "postgresql":
-            s.execute(text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete"))
+            s.execute(
+                text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete")
+            )
         s.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE seq = :s"), {"s": seq})
         s.commit()
     res = runner.invoke(args=["audit", "verify", "--no-record"])
@@ -128,9 +144,11 @@ def test_trigger_refuses_update_delete_and_truncate(pg_demo_app):
 
     with pg_demo_app.app_context():
         s = get_session()
-        for stmt in ("UPDATE audit_events SET actor = 'x' WHERE seq = 1",
-                     "DELETE FROM audit_events WHERE seq = 1",
-                     "TRUNCATE audit_events CASCADE"):
+        for stmt in (
+            "UPDATE audit_events SET actor = 'x' WHERE seq = 1",
+            "DELETE FROM audit_events WHERE seq = 1",
+            "TRUNCATE audit_events CASCADE",
+        ):
             with pytest.raises(DBAPIError, match="append-only"):
                 s.execute(text(stmt))
             s.rollback()
@@ -160,15 +178,20 @@ def test_api_events_pages_through_the_chain(keyed_app, token_for):
 
 def test_api_who_may_read(keyed_app, token_for):
     client = keyed_app.test_client()
-    for path in ("/api/v1/audit/events", "/api/v1/audit/verify", "/api/v1/audit/checkpoints",
-                 "/api/v1/audit/export"):
+    for path in (
+        "/api/v1/audit/events",
+        "/api/v1/audit/verify",
+        "/api/v1/audit/checkpoints",
+        "/api/v1/audit/export",
+    ):
         assert client.get(path).status_code == 401
         resp = client.get(path, headers=token_for("naver-lead@kdc.test"))
         assert resp.status_code == 403 and resp.mimetype == "application/problem+json"
         assert client.get(path, headers=token_for("admin@kdc.test")).status_code == 200
     # A token that lacks audit:read is refused even for an auditor.
-    resp = client.get("/api/v1/audit/events",
-                      headers=token_for("auditor@kdc.test", ["catalog:read"]))
+    resp = client.get(
+        "/api/v1/audit/events", headers=token_for("auditor@kdc.test", ["catalog:read"])
+    )
     assert resp.status_code == 403 and resp.get_json()["code"] == "insufficient_scope"
 
 
@@ -205,13 +228,26 @@ def test_api_verify_checkpoints_export_and_public_key(keyed_app, token_for, tmp_
 
 def test_canonical_json_follows_rfc_8785():
     # Numbers from RFC 8785 appendix B / ECMAScript, keys sorted by UTF-16 code units.
-    assert canonical_json([1e21, 1e20, 1.5e-7, 0.000001, -0.0, 333333333.3333333,
-                           5e-324, 1.7976931348623157e308, 9007199254740991]) == (
+    assert canonical_json(
+        [
+            1e21,
+            1e20,
+            1.5e-7,
+            0.000001,
+            -0.0,
+            333333333.3333333,
+            5e-324,
+            1.7976931348623157e308,
+            9007199254740991,
+        ]
+    ) == (
         b"[1e+21,100000000000000000000,1.5e-7,0.000001,0,333333333.3333333,5e-324,"
-        b"1.7976931348623157e+308,9007199254740991]")
+        b"1.7976931348623157e+308,9007199254740991]"
+    )
     assert canonical_json({"\u20ac": 1, "\r": 2, "\U0001f600": 3, "\ufb33": 4, "1": 5}) == (
-        '{"\\r":2,"1":5,"\u20ac":1,"\U0001f600":3,"\ufb33":4}'.encode())
-    assert canonical_json({"a": "\u2028\x7f\x1f\"\\"}) == b'{"a":"\xe2\x80\xa8\x7f\\u001f\\"\\\\"}'
+        '{"\\r":2,"1":5,"\u20ac":1,"\U0001f600":3,"\ufb33":4}'.encode()
+    )
+    assert canonical_json({"a": '\u2028\x7f\x1f"\\'}) == b'{"a":"\xe2\x80\xa8\x7f\\u001f\\"\\\\"}'
     for bad in (float("inf"), 2**53, {1: 2}, b"bytes", "\ud800"):
         with pytest.raises((ValueError, TypeError)):
             canonical_json(bad)

@@ -83,7 +83,7 @@ def mutate(value, rnd):
             return "".join(rnd.choice("0123456789abcdef") for _ in range(64))
         if value and rnd.random() < 0.5:
             i = rnd.randrange(len(value))
-            return value[:i] + ("X" if value[i] != "X" else "Y") + value[i + 1:]
+            return value[:i] + ("X" if value[i] != "X" else "Y") + value[i + 1 :]
         return value + rnd.choice(["!", "변조", " "])
     if isinstance(value, dict):
         out = copy.deepcopy(value)
@@ -103,8 +103,20 @@ def tamper(rnd, header, cps, events, key_ids):
     n = len(events)
     seq_of = [e["seq"] for e in events]
     cp_seqs = sorted(c["seq"] for c in cps)
-    kind = rnd.choice(["edit", "edit", "delete", "insert", "swap", "truncate", "rewrite",
-                       "rewrite_external", "rewrite_forge", "rewrite_resign"])
+    kind = rnd.choice(
+        [
+            "edit",
+            "edit",
+            "delete",
+            "insert",
+            "swap",
+            "truncate",
+            "rewrite",
+            "rewrite_external",
+            "rewrite_forge",
+            "rewrite_resign",
+        ]
+    )
     opts = {}
     if kind == "edit":
         i = rnd.randrange(n)
@@ -114,7 +126,7 @@ def tamper(rnd, header, cps, events, key_ids):
     if kind == "delete":
         i = rnd.randrange(n - 1)  # deleting the last event is a truncation
         run = min(rnd.choice([1, 1, 2, 5]), n - 1 - i)  # keep an event after the gap
-        del events[i:i + run]
+        del events[i : i + run]
         return header, cps, events, opts, "deleted", seq_of[i]
     if kind == "insert":
         i = rnd.randrange(n)  # before event i (an append at the end is just a new event)
@@ -122,8 +134,11 @@ def tamper(rnd, header, cps, events, key_ids):
         expected = seq_of[i]
         if how == "forged":
             ev = copy.deepcopy(events[i])
-            ev["data"] = {"dataset": "presidential-records", "price_krw": 1,
-                          "note": "끼워 넣은 승인"}
+            ev["data"] = {
+                "dataset": "presidential-records",
+                "price_krw": 1,
+                "note": "끼워 넣은 승인",
+            }
             ev["action"] = "purchase:approve"
             ev["hash"] = event_hash(ev)
         elif how == "copy":
@@ -189,8 +204,7 @@ def test_untouched_exports_verify(exported, tmp_path):
     trusted = {key.key_id: key.private.public_key()}
     for n in range(40):
         canonical = n % 2 == 0
-        path = write(tmp_path / f"ok{n}.jsonl", header, cps, events, canonical=canonical,
-                     rnd=rnd)
+        path = write(tmp_path / f"ok{n}.jsonl", header, cps, events, canonical=canonical, rnd=rnd)
         result = verify_export(path, public_keys=trusted if n % 3 else None)
         assert result.ok, result.as_dict()
         assert result.valid_events == result.total_events == len(events)
@@ -198,8 +212,9 @@ def test_untouched_exports_verify(exported, tmp_path):
     # Partial exports (after N) verify too, anchored when a checkpoint sits at N.
     for after in [cps[0]["seq"], cps[1]["seq"], 7, len(events) - 1]:
         h = dict(header, after=after)
-        path = write(tmp_path / f"part{after}.jsonl", h, cps,
-                     [e for e in events if e["seq"] > after])
+        path = write(
+            tmp_path / f"part{after}.jsonl", h, cps, [e for e in events if e["seq"] > after]
+        )
         result = verify_export(path, public_keys=trusted)
         assert result.ok, result.as_dict()
         assert result.valid_events == len(events) - after
@@ -214,15 +229,24 @@ def test_random_tamperings_are_all_detected_at_the_right_seq(exported, tmp_path)
     for n in range(TAMPERINGS):
         h, c, e, opts, kind, seq = tamper(rnd, header, cps, events, {key.key_id})
         path = write(tmp_path / "t.jsonl", h, c, e, canonical=rnd.random() < 0.8, rnd=rnd)
-        result = verify_export(path, extra_checkpoints=opts.get("extra", ()),
-                               public_keys=trusted if opts.get("trusted") or n % 2 else None)
+        result = verify_export(
+            path,
+            extra_checkpoints=opts.get("extra", ()),
+            public_keys=trusted if opts.get("trusted") or n % 2 else None,
+        )
         got = (result.problem.kind, result.problem.seq) if result.problem else None
         kinds[kind] += 1
         if got != (kind, seq):
             misses.append((n, kind, seq, got, result.problem and result.problem.detail))
     assert not misses, f"{len(misses)} wrong of {TAMPERINGS}: {misses[:10]}"
-    assert set(kinds) == {"edited", "deleted", "inserted", "reordered", "truncated",
-                          "bad_checkpoint_signature"}
+    assert set(kinds) == {
+        "edited",
+        "deleted",
+        "inserted",
+        "reordered",
+        "truncated",
+        "bad_checkpoint_signature",
+    }
     assert min(kinds.values()) >= 50, kinds
 
 
@@ -278,13 +302,15 @@ def test_offline_verifier_runs_standalone(exported, tmp_path):
 
     header, cps, events, key = exported
     path = write(tmp_path / "ok.jsonl", header, cps, events)
-    res = subprocess.run([sys.executable, "-m", "kdc.audit_cmd", path], capture_output=True,
-                         text=True, timeout=60)
+    res = subprocess.run(
+        [sys.executable, "-m", "kdc.audit_cmd", path], capture_output=True, text=True, timeout=60
+    )
     assert res.returncode == 0, res.stderr
     assert f"{len(events)}/{len(events)} events valid" in res.stdout
-    check = ("import sys, kdc.audit_cmd, kdc.chain; "
-             "bad = [m for m in sys.modules if m.split('.')[0] in ('catalog', 'flask', "
-             "'sqlalchemy')]; assert not bad, bad")
-    res = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
-                         timeout=60)
+    check = (
+        "import sys, kdc.audit_cmd, kdc.chain; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('catalog', 'flask', "
+        "'sqlalchemy')]; assert not bad, bad"
+    )
+    res = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr

@@ -61,13 +61,25 @@ class Kdc:
         return env
 
     def run(self, *args: str, timeout: float = 60) -> Run:
-        proc = subprocess.run([*kdc_argv(), *args], cwd=ROOT, env=self.env(),
-                              capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(
+            [*kdc_argv(), *args],
+            cwd=ROOT,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         return Run(proc.returncode, proc.stdout, proc.stderr)
 
     def popen(self, *args: str) -> subprocess.Popen:
-        return subprocess.Popen([*kdc_argv(), *args], cwd=ROOT, env=self.env(),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            [*kdc_argv(), *args],
+            cwd=ROOT,
+            env=self.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
 
 
 @pytest.fixture
@@ -88,15 +100,27 @@ def publish_version(app, slug: str, label: str, files: dict[str, bytes]) -> dict
         with transaction(session):
             ds = session.scalar(select(Dataset).where(Dataset.slug == slug))
             prefix = f"test/{slug}/{label}"
-            version = DatasetVersion(dataset_id=ds.id, label=label, storage_backend=store.scheme,
-                                     bucket=store.bucket, prefix=prefix,
-                                     status=VersionStatus.PUBLISHED, published_at=utcnow(),
-                                     object_count=len(files),
-                                     total_bytes=sum(map(len, files.values())))
+            version = DatasetVersion(
+                dataset_id=ds.id,
+                label=label,
+                storage_backend=store.scheme,
+                bucket=store.bucket,
+                prefix=prefix,
+                status=VersionStatus.PUBLISHED,
+                published_at=utcnow(),
+                object_count=len(files),
+                total_bytes=sum(map(len, files.values())),
+            )
             session.add(version)
             session.flush()
             for key, data in files.items():
                 store.put(f"{prefix}/{key}", data)
-                session.add(DatasetObject(version_id=version.id, key=key, size=len(data),
-                                          sha256=hashlib.sha256(data).hexdigest()))
+                session.add(
+                    DatasetObject(
+                        version_id=version.id,
+                        key=key,
+                        size=len(data),
+                        sha256=hashlib.sha256(data).hexdigest(),
+                    )
+                )
     return {k: hashlib.sha256(v).hexdigest() for k, v in files.items()}

@@ -7,8 +7,17 @@ import sys
 
 from tests.client.conftest import ROOT
 
-SERVER_PACKAGES = ("catalog", "schemas", "storage", "flask", "sqlalchemy", "werkzeug",
-                   "marshmallow", "boto3", "app")
+SERVER_PACKAGES = (
+    "catalog",
+    "schemas",
+    "storage",
+    "flask",
+    "sqlalchemy",
+    "werkzeug",
+    "marshmallow",
+    "boto3",
+    "app",
+)
 
 
 def test_kdc_imports_nothing_of_the_server():
@@ -17,7 +26,8 @@ def test_kdc_imports_nothing_of_the_server():
         f"bad = sorted({{m.split('.')[0] for m in sys.modules}} & set({SERVER_PACKAGES!r}))\n"
         "print(','.join(bad))\n"
     )
-    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                         text=True, timeout=60)
+    res = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == ""

@@ -48,13 +48,17 @@ class FakeCatalog:
         self.manifest_calls += 1
         keys = sorted(self.files)
         cursor = int(request.url.params.get("cursor", 0))
-        chunk = keys[cursor:cursor + self.page_size]
-        objects = [{
-            "key": k, "size": len(self.files[k]),
-            "sha256": self.sha_override.get(k, hashlib.sha256(self.files[k]).hexdigest()),
-            "url": f"https://store.test/{k}?gen={self.generation}",
-            "expires_at": iso(time.time() + self.expires_in),
-        } for k in chunk]
+        chunk = keys[cursor : cursor + self.page_size]
+        objects = [
+            {
+                "key": k,
+                "size": len(self.files[k]),
+                "sha256": self.sha_override.get(k, hashlib.sha256(self.files[k]).hexdigest()),
+                "url": f"https://store.test/{k}?gen={self.generation}",
+                "expires_at": iso(time.time() + self.expires_in),
+            }
+            for k in chunk
+        ]
         more = cursor + self.page_size < len(keys)
         nxt = f"/api/v1/datasets/ds/manifest?cursor={cursor + self.page_size}" if more else None
         return httpx.Response(200, json={"version": "v1", "objects": objects, "next": nxt})
@@ -71,8 +75,11 @@ class FakeCatalog:
         rng = request.headers.get("Range")
         if rng and not self.ignore_range:
             start = int(rng.split("=")[1].rstrip("-"))
-            return httpx.Response(206, content=data[start:], headers={
-                "Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}"})
+            return httpx.Response(
+                206,
+                content=data[start:],
+                headers={"Content-Range": f"bytes {start}-{len(data) - 1}/{len(data)}"},
+            )
         return httpx.Response(200, content=data)
 
 

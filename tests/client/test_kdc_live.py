@@ -25,13 +25,15 @@ def sha256(path: Path) -> str:
 
 def buy(kdc, slug: str, team: str = "naver", institution: str = "kbs") -> int:
     """Buy ``slug`` for ``team`` through the CLI: the lead requests, the provider approves."""
-    req = kdc.as_(f"{team}-lead").run("purchases", "request", slug, "--mode", "individual",
-                                      "--json")
+    req = kdc.as_(f"{team}-lead").run(
+        "purchases", "request", slug, "--mode", "individual", "--json"
+    )
     assert req.code == 0, req.err
     purchase = req.json()
     assert purchase["status"] == "requested" and purchase["dataset"] == slug
-    ok = kdc.as_(institution).run("purchases", "approve", str(purchase["id"]), "--note",
-                                  "approved by test", "--json")
+    ok = kdc.as_(institution).run(
+        "purchases", "approve", str(purchase["id"]), "--note", "approved by test", "--json"
+    )
     assert ok.code == 0, ok.err
     assert ok.json()["status"] == "approved"
     # Downloads need the team to accept the licence's terms once.
@@ -81,8 +83,9 @@ def test_purchases_through_the_cli(kdc):
     # A joint purchase: naver's lead opens it, upstage's member joins, then leaves.
     ds = kdc.as_("naver-member").run("show", "joseon-annals-original", "--json").json()
     joint = next(o for o in ds["offers"] if o["mode"] == "joint")
-    opened = kdc.as_("naver-lead").run("purchases", "request", "joseon-annals-original",
-                                       "--offer", str(joint["id"]), "--json")
+    opened = kdc.as_("naver-lead").run(
+        "purchases", "request", "joseon-annals-original", "--offer", str(joint["id"]), "--json"
+    )
     assert opened.code == 0, opened.err
     p = opened.json()
     assert p["status"] == "open" and [x["team"] for x in p["participants"]] == ["naver"]
@@ -142,21 +145,36 @@ def test_fetch_verify_rerun_and_tamper(kdc, tmp_path):
     res = member.run("fetch", SLUG, "--dest", str(only), "--include", "*.srt")
     assert res.code == 0, res.err
     assert "complete:" in res.err
-    got = {p.relative_to(only).as_posix() for p in only.rglob("*")
-           if p.is_file() and ".kdc" not in p.parts}
+    got = {
+        p.relative_to(only).as_posix()
+        for p in only.rglob("*")
+        if p.is_file() and ".kdc" not in p.parts
+    }
     assert got and all(k.endswith(".srt") for k in got)
 
 
 def test_kill_mid_download_and_resume_with_range(kdc, tmp_path):
     big = os.urandom(12 * 1024 * 1024)
-    digests = publish_version(kdc.server.app, SLUG, "2099.1",
-                              {"big/video.bin": big, "small.txt": b"hello\n"})
+    digests = publish_version(
+        kdc.server.app, SLUG, "2099.1", {"big/video.bin": big, "small.txt": b"hello\n"}
+    )
     buy(kdc, SLUG)
     member = kdc.as_("naver-member")
     dest = tmp_path / "data"
     part = dest / ".kdc" / "partial" / "big" / "video.bin.part"
-    proc = member.popen("fetch", SLUG, "--version", "2099.1", "--dest", str(dest),
-                        "--limit-rate", "2M", "--jobs", "1", "--quiet")
+    proc = member.popen(
+        "fetch",
+        SLUG,
+        "--version",
+        "2099.1",
+        "--dest",
+        str(dest),
+        "--limit-rate",
+        "2M",
+        "--jobs",
+        "1",
+        "--quiet",
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -204,8 +222,7 @@ def test_refused_without_licence_exits_3_with_the_servers_detail(kdc, tmp_path):
 
 def test_tokens_through_the_cli(kdc):
     member = kdc.as_("naver-member")
-    res = member.run("tokens", "create", "--name", "ci", "--scope", "catalog:read",
-                     "--days", "3")
+    res = member.run("tokens", "create", "--name", "ci", "--scope", "catalog:read", "--days", "3")
     assert res.code == 0, res.err
     raw = res.out.strip()
     assert raw.startswith("kdc_") and "\n" not in raw
@@ -246,16 +263,26 @@ def test_worked_example_of_docs_api_md(kdc, tmp_path):
 
     script = ROOT / "docs" / "examples" / "join_and_download.py"
     slug = "joseon-annals-original"
-    opened = kdc.as_("naver-lead").run("purchases", "request", slug, "--mode", "joint",
-                                       "--json")
+    opened = kdc.as_("naver-lead").run("purchases", "request", slug, "--mode", "joint", "--json")
     assert opened.code == 0, opened.err
     pid = opened.json()["id"]
 
     def example(who: str):
         env = {**kdc.as_(who).env()}
-        return subprocess.run([sys.executable, str(script), "실록 원문", "--dest",
-                               str(tmp_path / "annals"), "--accept-terms"], env=env, capture_output=True,
-                              text=True, timeout=60)
+        return subprocess.run(
+            [
+                sys.executable,
+                str(script),
+                "실록 원문",
+                "--dest",
+                str(tmp_path / "annals"),
+                "--accept-terms",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     first = example("upstage-lead")
     assert first.returncode == 0, first.stderr
@@ -276,8 +303,19 @@ def test_provider_uploads_a_version_that_a_licensee_then_fetches(kdc, tmp_path, 
     (src / "README.txt").write_text("KBS 뉴스 음성 2026\n", encoding="utf-8")
     (src / "empty.txt").write_bytes(b"")
     provider = kdc.as_("kbs")
-    args = ("upload", SLUG, "2026.1", str(src), "--multipart-above", "6M", "--part-size", "5M",
-            "--notes", "2026 release", "--json")
+    args = (
+        "upload",
+        SLUG,
+        "2026.1",
+        str(src),
+        "--multipart-above",
+        "6M",
+        "--part-size",
+        "5M",
+        "--notes",
+        "2026 release",
+        "--json",
+    )
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the resume state
     res = provider.run(*args)
     assert res.code == 0, res.err
@@ -303,8 +341,9 @@ def test_provider_uploads_a_version_that_a_licensee_then_fetches(kdc, tmp_path, 
 
     buy(kdc, SLUG)
     dest = tmp_path / "got"
-    res = kdc.as_("naver-member").run("fetch", SLUG, "--version", "2026.1", "--dest", str(dest),
-                                      "--json")
+    res = kdc.as_("naver-member").run(
+        "fetch", SLUG, "--version", "2026.1", "--dest", str(dest), "--json"
+    )
     assert res.code == 0, res.err
     assert (dest / "audio" / "long.wav").read_bytes() == big
     assert (dest / "empty.txt").read_bytes() == b""

@@ -16,33 +16,59 @@ from catalog.services.search import reindex_dataset
 _seq = itertools.count(1)
 
 
-def make_dataset(session, *, institution: str = "NIKH", individual: int | None = 100_000_000,
-                 joint: int | None = 300_000_000, min_teams: int = 2, max_teams: int = 5,
-                 term_months: int = 12, survives: bool = False, window_days: int = 30,
-                 slug: str | None = None) -> dict:
+def make_dataset(
+    session,
+    *,
+    institution: str = "NIKH",
+    individual: int | None = 100_000_000,
+    joint: int | None = 300_000_000,
+    min_teams: int = 2,
+    max_teams: int = 5,
+    term_months: int = 12,
+    survives: bool = False,
+    window_days: int = 30,
+    slug: str | None = None,
+) -> dict:
     """A published dataset with an individual and/or a joint offer; returns slug and offer ids."""
     with transaction(session):
         inst = session.scalar(select(Institution).where(Institution.code == institution))
         n = next(_seq)
-        ds = Dataset(slug=slug or f"test-ds-{n}", institution=inst, title_ko=f"시험 {n}",
-                     title_en=f"Test {n}", modality=Modality.TEXT,
-                     status=DatasetStatus.PUBLISHED)
+        ds = Dataset(
+            slug=slug or f"test-ds-{n}",
+            institution=inst,
+            title_ko=f"시험 {n}",
+            title_en=f"Test {n}",
+            modality=Modality.TEXT,
+            status=DatasetStatus.PUBLISHED,
+        )
         reindex_dataset(ds)
         session.add(ds)
         session.flush()
         out = {"slug": ds.slug, "id": ds.id}
         if individual:
-            o = Offer(dataset_id=ds.id, mode=OfferMode.INDIVIDUAL, price_krw=individual,
-                      term_months=term_months, uses=["ai_training"],
-                      survives_elimination=survives)
+            o = Offer(
+                dataset_id=ds.id,
+                mode=OfferMode.INDIVIDUAL,
+                price_krw=individual,
+                term_months=term_months,
+                uses=["ai_training"],
+                survives_elimination=survives,
+            )
             session.add(o)
             session.flush()
             out["individual"] = o.id
         if joint:
-            o = Offer(dataset_id=ds.id, mode=OfferMode.JOINT, price_krw=joint,
-                      term_months=term_months, min_teams=min_teams, max_teams=max_teams,
-                      join_window_days=window_days, uses=["ai_training", "commercial_model"],
-                      survives_elimination=survives)
+            o = Offer(
+                dataset_id=ds.id,
+                mode=OfferMode.JOINT,
+                price_krw=joint,
+                term_months=term_months,
+                min_teams=min_teams,
+                max_teams=max_teams,
+                join_window_days=window_days,
+                uses=["ai_training", "commercial_model"],
+                survives_elimination=survives,
+            )
             session.add(o)
             session.flush()
             out["joint"] = o.id
@@ -82,8 +108,9 @@ class Api:
         return self.client.post(path, json=json if json is not None else {}, headers=headers)
 
     def buy(self, who: str, ds: dict, mode: str = "individual"):
-        return self.post(who, "/api/v1/purchases",
-                         {"dataset": ds["slug"], "offer": ds[mode], "mode": mode})
+        return self.post(
+            who, "/api/v1/purchases", {"dataset": ds["slug"], "offer": ds[mode], "mode": mode}
+        )
 
     def act(self, who: str, purchase_id: int, action: str, json: dict | None = None):
         return self.post(who, f"/api/v1/purchases/{purchase_id}/{action}", json)
@@ -121,8 +148,9 @@ def shrink_budget(app, code: str, to: int) -> None:
     current = balance(app, code)
     if current != to:
         with app.app_context():
-            grant_team_budget(get_session(), Actor.system("test"), code, to - current,
-                              memo="test: resize")
+            grant_team_budget(
+                get_session(), Actor.system("test"), code, to - current, memo="test: resize"
+            )
 
 
 @pytest.fixture

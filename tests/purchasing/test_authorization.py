@@ -22,11 +22,19 @@ def world(sqlite_api, sqlite_dataset_factory):
 
 READS = [
     # who, which, status
-    ("naver-member", "draft", 200), ("naver-lead", "draft", 200), ("upstage-lead", "draft", 404),
-    ("upstage-member", "draft", 404), ("nikh", "draft", 200), ("kbs", "draft", 404),
-    ("auditor", "draft", 200), ("admin", "draft", 200),
-    ("naver-member", "joint", 200), ("lgai-member", "joint", 200), ("nikh", "joint", 200),
-    ("kbs", "joint", 404), ("auditor", "joint", 200),
+    ("naver-member", "draft", 200),
+    ("naver-lead", "draft", 200),
+    ("upstage-lead", "draft", 404),
+    ("upstage-member", "draft", 404),
+    ("nikh", "draft", 200),
+    ("kbs", "draft", 404),
+    ("auditor", "draft", 200),
+    ("admin", "draft", 200),
+    ("naver-member", "joint", 200),
+    ("lgai-member", "joint", 200),
+    ("nikh", "joint", 200),
+    ("kbs", "joint", 404),
+    ("auditor", "joint", 200),
 ]
 
 ACTIONS = [
@@ -98,15 +106,20 @@ def test_refused_actions_have_stable_codes_and_change_nothing(world):
 
 def test_who_may_create_purchases(world):
     api, ds, _draft, _joint = world
-    for who, status, code in [("admin", 403, "team_role_required"),
-                              ("nikh", 403, "insufficient_scope"),
-                              ("auditor", 403, "insufficient_scope"),
-                              ("naver-lead", 409, "purchase_pending")]:
+    for who, status, code in [
+        ("admin", 403, "team_role_required"),
+        ("nikh", 403, "insufficient_scope"),
+        ("auditor", 403, "insufficient_scope"),
+        ("naver-lead", 409, "purchase_pending"),
+    ]:
         r = api.buy(who, ds)
         assert (r.status_code, r.json["code"]) == (status, code), (who, r.json)
     read_only = api._token_for("lgai-lead@kdc.test", ["catalog:read"])
-    r = api.client.post("/api/v1/purchases", headers=read_only,
-                        json={"dataset": ds["slug"], "offer": ds["individual"]})
+    r = api.client.post(
+        "/api/v1/purchases",
+        headers=read_only,
+        json={"dataset": ds["slug"], "offer": ds["individual"]},
+    )
     assert r.status_code == 403 and r.json["code"] == "insufficient_scope"
     r = api.client.post("/api/v1/purchases", json={"dataset": ds["slug"], "offer": 1})
     assert r.status_code == 401
@@ -141,6 +154,11 @@ def test_licences_and_team_money_visibility(world, sqlite_dataset_factory):
         assert team["holdings"][0]["dataset"] == ds["slug"] and team["ledger"], who
     teams = api.get("lgai-member", "/api/v1/teams").json["items"]
     assert {t["code"]: t["balance_krw"] is not None for t in teams} == {
-        "naver": False, "upstage": False, "skt": False, "ncai": False, "lgai": True}
+        "naver": False,
+        "upstage": False,
+        "skt": False,
+        "ncai": False,
+        "lgai": True,
+    }
     r = api.post("auditor", "/api/v1/teams/lgai/grants", {"amount_krw": 1})
     assert r.status_code == 403

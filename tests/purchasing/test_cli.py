@@ -23,8 +23,11 @@ def test_budgets_grant_and_clawback(sqlite_demo_app):
     res = runner.invoke(args=["budgets", "grant", "naver", str(-(before + 2001))])
     assert res.exit_code == 1 and "error:" in res.output
     assert balance(app, "naver") == before + 2000
-    for bad in (["budgets", "grant", "naver", "0"], ["budgets", "grant", "nope", "5"],
-                ["budgets", "grant", "naver", "1.5"]):
+    for bad in (
+        ["budgets", "grant", "naver", "0"],
+        ["budgets", "grant", "nope", "5"],
+        ["budgets", "grant", "naver", "1.5"],
+    ):
         res = runner.invoke(args=bad)
         assert res.exit_code != 0, bad
     res = runner.invoke(args=["budgets", "show"])
@@ -33,8 +36,9 @@ def test_budgets_grant_and_clawback(sqlite_demo_app):
     assert audit_actions(app, "ledger_transaction")[-2:] == ["ledger:grant", "ledger:clawback"]
 
 
-def test_teams_eliminate_prints_what_was_revoked(sqlite_demo_app, sqlite_api,
-                                                 sqlite_dataset_factory):
+def test_teams_eliminate_prints_what_was_revoked(
+    sqlite_demo_app, sqlite_api, sqlite_dataset_factory
+):
     app, api = sqlite_demo_app, sqlite_api
     keep = sqlite_dataset_factory(individual=1000, survives=True)
     lose = sqlite_dataset_factory(individual=1000, survives=False)

@@ -2,7 +2,11 @@
 
 
 def test_out_of_range_ids_and_broken_bodies(api):
-    for path in ["/api/v1/purchases/99999999999999999999", "/api/v1/purchases/2147483648", "/api/v1/purchases/0"]:
+    for path in [
+        "/api/v1/purchases/99999999999999999999",
+        "/api/v1/purchases/2147483648",
+        "/api/v1/purchases/0",
+    ]:
         r = api.get("admin", path)
         assert r.status_code == 404
         r = api.post("admin", path + "/approve", {})
@@ -15,7 +19,11 @@ def test_out_of_range_ids_and_broken_bodies(api):
     assert r.status_code in (404, 422)
     r = api.post("admin", "/api/v1/teams/naver/eliminate", {"phase": 99999999999999999999})
     assert r.status_code == 422
-    r = api.client.post("/api/v1/purchases", data="not json", headers={**api.headers("naver-lead"), "Content-Type": "application/json"})
+    r = api.client.post(
+        "/api/v1/purchases",
+        data="not json",
+        headers={**api.headers("naver-lead"), "Content-Type": "application/json"},
+    )
     assert r.status_code in (400, 422)
 
 

@@ -17,17 +17,29 @@ def ledger_sum(app) -> int:
 
 
 def test_individual_purchase_approved_charges_team_and_issues_frozen_licence(
-        demo_app, api, dataset_factory):
+    demo_app, api, dataset_factory
+):
     ds = dataset_factory(individual=123_456_789, term_months=12)
     before = balance(demo_app, "naver")
     r = api.buy("naver-lead", ds)
     assert r.status_code == 201, r.json
     p = r.json
     assert (p["mode"], p["status"], p["dataset"], p["offer"], p["price_krw"]) == (
-        "individual", "requested", ds["slug"], ds["individual"], 123_456_789)
-    assert p["participants"] == [{"team": "naver", "share_krw": 123_456_789, "join_order": 1,
-                                  "joined_at": p["participants"][0]["joined_at"],
-                                  "confirmed": True}]
+        "individual",
+        "requested",
+        ds["slug"],
+        ds["individual"],
+        123_456_789,
+    )
+    assert p["participants"] == [
+        {
+            "team": "naver",
+            "share_krw": 123_456_789,
+            "join_order": 1,
+            "joined_at": p["participants"][0]["joined_at"],
+            "confirmed": True,
+        }
+    ]
     assert balance(demo_app, "naver") == before  # nothing moves before approval
 
     r = api.act("nikh", p["id"], "approve", {"note": "ok"})
@@ -39,7 +51,11 @@ def test_individual_purchase_approved_charges_team_and_issues_frozen_licence(
 
     lic = api.get("naver-member", "/api/v1/licenses").json["items"][0]
     assert (lic["team"], lic["dataset"], lic["status"], lic["purchase"]) == (
-        "naver", ds["slug"], "active", p["id"])
+        "naver",
+        ds["slug"],
+        "active",
+        p["id"],
+    )
     assert lic["terms"]["price_krw"] == 123_456_789 and lic["terms"]["term_months"] == 12
     assert lic["terms"]["uses"] == ["ai_training"]
     assert lic["valid_until"][:4] == str(int(lic["valid_from"][:4]) + 1)
@@ -48,10 +64,18 @@ def test_individual_purchase_approved_charges_team_and_issues_frozen_licence(
     assert team["balance_krw"] == team["money"]["balance_krw"] == before - 123_456_789
     assert team["ledger"][0]["amount_krw"] == -123_456_789
     assert team["ledger"][0]["purchase_id"] == p["id"]
-    assert team["holdings"] == [{
-        "license_id": lic["id"], "dataset": ds["slug"], "mode": "individual",
-        "purchase_id": p["id"], "price_krw": 123_456_789, "paid_krw": 123_456_789,
-        "status": "active", "valid_until": lic["valid_until"]}]
+    assert team["holdings"] == [
+        {
+            "license_id": lic["id"],
+            "dataset": ds["slug"],
+            "mode": "individual",
+            "purchase_id": p["id"],
+            "price_krw": 123_456_789,
+            "paid_krw": 123_456_789,
+            "status": "active",
+            "valid_until": lic["valid_until"],
+        }
+    ]
 
     actions = audit_actions(demo_app, "purchase", p["id"])
     assert actions == ["purchase:request", "purchase:approve"]
@@ -83,7 +107,10 @@ def test_member_request_waits_for_lead_confirmation(demo_app, api, dataset_facto
     assert r.status_code == 409 and r.json["code"] == "already_confirmed"
     assert api.act("nikh", p["id"], "approve").status_code == 200
     assert audit_actions(demo_app, "purchase", p["id"]) == [
-        "purchase:request", "purchase:confirm", "purchase:approve"]
+        "purchase:request",
+        "purchase:confirm",
+        "purchase:approve",
+    ]
 
 
 def test_reject_and_cancel(demo_app, api, dataset_factory):
@@ -115,7 +142,10 @@ def test_joint_purchase_shares_preview_and_atomic_charge(demo_app, api, dataset_
     assert [x["share_krw"] for x in r.json["participants"]] == [500_000_001, 500_000_000]
     r = api.act("skt-lead", pid, "join")
     assert [(x["team"], x["share_krw"]) for x in r.json["participants"]] == [
-        ("upstage", 333_333_334), ("naver", 333_333_334), ("skt", 333_333_333)]
+        ("upstage", 333_333_334),
+        ("naver", 333_333_334),
+        ("skt", 333_333_333),
+    ]
     # Everyone sees the board, with the live preview.
     board = api.get("lgai-member", f"/api/v1/purchases/{pid}").json
     assert sum(x["share_krw"] for x in board["participants"]) == 1_000_000_001
@@ -150,8 +180,12 @@ def test_joint_purchase_shares_preview_and_atomic_charge(demo_app, api, dataset_
     r = api.act("nikh", pid, "approve")
     assert r.status_code == 200, r.json
     shares = {x["team"]: x["share_krw"] for x in r.json["participants"]}
-    assert shares == {"upstage": 250_000_001, "naver": 250_000_000, "skt": 250_000_000,
-                      "ncai": 250_000_000}
+    assert shares == {
+        "upstage": 250_000_001,
+        "naver": 250_000_000,
+        "skt": 250_000_000,
+        "ncai": 250_000_000,
+    }
     for team, share in shares.items():
         assert balance(demo_app, team) == before[team] - share
     assert ledger_sum(demo_app) == 0
@@ -161,12 +195,20 @@ def test_joint_purchase_shares_preview_and_atomic_charge(demo_app, api, dataset_
     assert holdings[0]["mode"] == "joint" and holdings[0]["paid_krw"] == 250_000_000
     assert api.act("nikh", pid, "approve").json["code"] == "already_decided"
     assert audit_actions(demo_app, "purchase", pid) == [
-        "purchase:open", "purchase:join", "purchase:join", "purchase:leave", "purchase:join",
-        "purchase:join", "purchase:close", "purchase:approve"]
+        "purchase:open",
+        "purchase:join",
+        "purchase:join",
+        "purchase:leave",
+        "purchase:join",
+        "purchase:join",
+        "purchase:close",
+        "purchase:approve",
+    ]
 
 
 def test_close_with_too_few_teams_fails_and_unconfirmed_teams_are_dropped(
-        demo_app, api, dataset_factory):
+    demo_app, api, dataset_factory
+):
     ds = dataset_factory(min_teams=2)
     pid = api.buy("naver-lead", ds, "joint").json["id"]
     api.act("upstage-member", pid, "join")  # never confirmed by upstage's lead
@@ -265,7 +307,11 @@ def test_usable_license_reports_why_not(demo_app, api, dataset_factory):
     r = api.post("ncai-lead", f"/api/v1/licenses/{lic_id}/revoke", {})
     assert r.status_code == 403
     assert audit_actions(demo_app, "license", lic_id) == [
-        "license:issue", "license:suspend", "license:reinstate", "license:revoke"]
+        "license:issue",
+        "license:suspend",
+        "license:reinstate",
+        "license:revoke",
+    ]
 
 
 def test_elimination_revokes_unless_terms_survive(demo_app, api, dataset_factory):
@@ -287,13 +333,16 @@ def test_elimination_revokes_unless_terms_survive(demo_app, api, dataset_factory
     assert [x["dataset"] for x in r.json["revoked"]] == [lose["slug"]]
     assert [x["dataset"] for x in r.json["kept"]] == [keep["slug"]]
     assert r.json["withdrawn"] == [{"purchase": joint, "outcome": "left"}]
-    lics = {x["dataset"]: x["status"] for x in api.get("ncai-lead", "/api/v1/licenses").json["items"]}
+    lics = {
+        x["dataset"]: x["status"] for x in api.get("ncai-lead", "/api/v1/licenses").json["items"]
+    }
     assert lics == {keep["slug"]: "active", lose["slug"]: "revoked"}
     team = api.get("ncai-lead", "/api/v1/teams/ncai").json
     assert team["status"] == "eliminated" and team["eliminated_phase"] == 1
     assert team["balance_krw"] == before and len(team["ledger"]) >= 3  # history stays
-    assert [x["team"] for x in api.get("naver-lead", f"/api/v1/purchases/{joint}").json[
-        "participants"]] == ["naver"]
+    assert [
+        x["team"] for x in api.get("naver-lead", f"/api/v1/purchases/{joint}").json["participants"]
+    ] == ["naver"]
     r = api.buy("ncai-lead", dataset_factory())
     assert r.status_code == 403 and r.json["code"] == "team_eliminated"
     assert api.act("ncai-lead", joint, "join").json["code"] == "team_eliminated"
@@ -314,8 +363,14 @@ def test_grants_and_clawbacks_through_the_api(demo_app, api):
     assert r.status_code == 409 and r.json["code"] == "budget_exceeded"
     r = api.post("admin", "/api/v1/teams/skt/grants", {"amount_krw": -(before + 5_000)})
     assert r.status_code == 201 and r.json["balance_krw"] == 0 and r.json["kind"] == "clawback"
-    for bad in ({"amount_krw": 0}, {"amount_krw": 1.5}, {"amount_krw": "7"}, {},
-                {"amount_krw": 10**16}, {"amount_krw": 5, "x": 1}):
+    for bad in (
+        {"amount_krw": 0},
+        {"amount_krw": 1.5},
+        {"amount_krw": "7"},
+        {},
+        {"amount_krw": 10**16},
+        {"amount_krw": 5, "x": 1},
+    ):
         r = api.post("admin", "/api/v1/teams/skt/grants", bad)
         assert r.status_code == 422, (bad, r.json)
         assert r.content_type == "application/problem+json"
@@ -330,14 +385,11 @@ def test_bad_purchase_input_is_a_clear_problem(demo_app, api, dataset_factory):
     cases = [
         ({"dataset": ds["slug"]}, 422, "invalid_input"),
         ({"dataset": ds["slug"], "offer": "x"}, 422, "invalid_input"),
-        ({"dataset": ds["slug"], "offer": ds["individual"], "mode": "joint"}, 422,
-         "mode_mismatch"),
-        ({"dataset": ds["slug"], "offer": ds["individual"], "mode": "group"}, 422,
-         "invalid_input"),
+        ({"dataset": ds["slug"], "offer": ds["individual"], "mode": "joint"}, 422, "mode_mismatch"),
+        ({"dataset": ds["slug"], "offer": ds["individual"], "mode": "group"}, 422, "invalid_input"),
         ({"dataset": "nope", "offer": ds["individual"]}, 404, "not_found"),
         ({"dataset": ds["slug"], "offer": 999_999}, 404, "offer_not_found"),
-        ({"dataset": ds["slug"], "offer": ds["individual"], "team": "upstage"}, 403,
-         "wrong_team"),
+        ({"dataset": ds["slug"], "offer": ds["individual"], "team": "upstage"}, 403, "wrong_team"),
     ]
     for body, status, code in cases:
         r = api.post("naver-lead", "/api/v1/purchases", body)
@@ -360,8 +412,11 @@ def test_purchase_list_filters_and_paging(demo_app, api, dataset_factory):
     body = r.json
     assert body["total"] == 4 and body["pages"] == 2 and len(body["items"]) == 2
     assert body["next"] and "page=2" in body["next"]
-    r = api.get("naver-member", "/api/v1/purchases",
-                query_string={"status": "requested", "dataset": ds[1]["slug"]})
+    r = api.get(
+        "naver-member",
+        "/api/v1/purchases",
+        query_string={"status": "requested", "dataset": ds[1]["slug"]},
+    )
     assert [p["id"] for p in r.json["items"]] == [ids[1]]
     r = api.get("admin", "/api/v1/purchases", query_string={"team": "upstage"})
     assert [p["opener_team"] for p in r.json["items"]] == ["upstage"]

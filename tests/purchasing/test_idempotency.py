@@ -53,8 +53,10 @@ def test_approval_retry_charges_once(demo_app, api, dataset_factory):
         assert again.headers["Idempotent-Replayed"] == "true"
     # Without the key the retry is an ordinary (refused) second approval.
     assert api.act("nikh", pid, "approve", {"note": "ok"}).json["code"] == "already_decided"
-    assert (balance(demo_app, "naver"), balance(demo_app, "skt")) == (before[0] - 500_000,
-                                                                       before[1] - 500_000)
+    assert (balance(demo_app, "naver"), balance(demo_app, "skt")) == (
+        before[0] - 500_000,
+        before[1] - 500_000,
+    )
     assert count(demo_app, LedgerTransaction) == txns + 1
 
 

@@ -32,10 +32,17 @@ def test_examples():
     assert split_price(7, 1) == [7]
 
 
-@pytest.mark.parametrize("price, n, exc", [
-    (100, 0, ValueError), (-1, 2, ValueError), (1.5, 2, TypeError), (100, True, TypeError),
-    (True, 2, TypeError), ("100", 2, TypeError),
-])
+@pytest.mark.parametrize(
+    "price, n, exc",
+    [
+        (100, 0, ValueError),
+        (-1, 2, ValueError),
+        (1.5, 2, TypeError),
+        (100, True, TypeError),
+        (True, 2, TypeError),
+        ("100", 2, TypeError),
+    ],
+)
 def test_bad_arguments_are_refused(price, n, exc):
     with pytest.raises(exc):
         split_price(price, n)

@@ -29,8 +29,11 @@ from catalog.models.teams import Team
 from tests.conftest import _config, make_token
 from tests.live import free_port
 
-AWS_ENV = {"AWS_ACCESS_KEY_ID": "AKIATESTKDC", "AWS_SECRET_ACCESS_KEY": "test-secret-kdc",
-           "AWS_DEFAULT_REGION": "ap-northeast-2"}
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "AKIATESTKDC",
+    "AWS_SECRET_ACCESS_KEY": "test-secret-kdc",
+    "AWS_DEFAULT_REGION": "ap-northeast-2",
+}
 DATASET = "joseon-annals-original"  # a demo dataset of NIKH
 PROVIDER = "nikh@kdc.test"
 MEMBER = "naver-member@kdc.test"
@@ -62,21 +65,27 @@ def s3_bucket(moto_endpoint, aws_env):
     """A fresh bucket on the moto server; returns its name."""
     name = f"kdc-test-{uuid.uuid4().hex[:8]}-{next(_bucket_seq)}"
     s3_client(moto_endpoint).create_bucket(
-        Bucket=name, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-2"})
+        Bucket=name, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-2"}
+    )
     return name
 
 
 def s3_client(endpoint: str):
-    return boto3.client("s3", endpoint_url=endpoint, region_name="ap-northeast-2",
-                        aws_access_key_id=AWS_ENV["AWS_ACCESS_KEY_ID"],
-                        aws_secret_access_key=AWS_ENV["AWS_SECRET_ACCESS_KEY"],
-                        config=Config(signature_version="s3v4",
-                                      s3={"addressing_style": "path"}))
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="ap-northeast-2",
+        aws_access_key_id=AWS_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
 
 
 def s3_url(endpoint: str, bucket: str, prefix: str = "kdc") -> str:
-    return (f"s3://{bucket}/{prefix}?endpoint_url={endpoint}&region=ap-northeast-2"
-            "&addressing_style=path")
+    return (
+        f"s3://{bucket}/{prefix}?endpoint_url={endpoint}&region=ap-northeast-2"
+        "&addressing_style=path"
+    )
 
 
 class ServedApp:
@@ -134,10 +143,17 @@ def served_local(request, templates, tmp_path):
 # --- data helpers -------------------------------------------------------------------------------
 
 
-def grant_license(app, team: str = "naver", dataset: str = DATASET, *,
-                  status: LicenseStatus = LicenseStatus.ACTIVE, valid_for: timedelta =
-                  timedelta(days=365), started: timedelta = timedelta(days=1),
-                  survives: bool = False, accepted: bool = True) -> int:
+def grant_license(
+    app,
+    team: str = "naver",
+    dataset: str = DATASET,
+    *,
+    status: LicenseStatus = LicenseStatus.ACTIVE,
+    valid_for: timedelta = timedelta(days=365),
+    started: timedelta = timedelta(days=1),
+    survives: bool = False,
+    accepted: bool = True,
+) -> int:
     """Insert a licence row directly (with the approved purchase it refers to)."""
     with app.app_context():
         session = get_session()
@@ -146,16 +162,27 @@ def grant_license(app, team: str = "naver", dataset: str = DATASET, *,
             ds = session.scalar(select(Dataset).where(Dataset.slug == dataset))
             offer = session.scalar(select(Offer).where(Offer.dataset_id == ds.id))
             now = utcnow()
-            purchase = Purchase(dataset_id=ds.id, offer_id=offer.id, mode=offer.mode,
-                                status=PurchaseStatus.APPROVED, price_krw=offer.price_krw,
-                                opener_team_id=t.id)
+            purchase = Purchase(
+                dataset_id=ds.id,
+                offer_id=offer.id,
+                mode=offer.mode,
+                status=PurchaseStatus.APPROVED,
+                price_krw=offer.price_krw,
+                opener_team_id=t.id,
+            )
             session.add(purchase)
             session.flush()
             terms = {**offer.terms(), "survives_elimination": survives}
-            lic = License(team_id=t.id, dataset_id=ds.id, purchase_id=purchase.id,
-                          status=status, valid_from=now - started,
-                          valid_until=now - started + valid_for, terms=terms,
-                          terms_accepted_at=now if accepted else None)
+            lic = License(
+                team_id=t.id,
+                dataset_id=ds.id,
+                purchase_id=purchase.id,
+                status=status,
+                valid_from=now - started,
+                valid_until=now - started + valid_for,
+                terms=terms,
+                terms_accepted_at=now if accepted else None,
+            )
             session.add(lic)
             session.flush()
             return lic.id
@@ -171,21 +198,37 @@ class Blob:
         return hashlib.sha256(self.data).hexdigest()
 
 
-def upload(served: ServedApp, version: str, blob: Blob, *, declared_sha: str | None = None,
-           declared_size: int | None = None, body: bytes | None = None,
-           complete: bool = True, **extra) -> httpx.Response:
+def upload(
+    served: ServedApp,
+    version: str,
+    blob: Blob,
+    *,
+    declared_sha: str | None = None,
+    declared_size: int | None = None,
+    body: bytes | None = None,
+    complete: bool = True,
+    **extra,
+) -> httpx.Response:
     """Request upload URL(s), PUT the bytes with plain httpx, then complete."""
     base = f"/api/v1/datasets/{DATASET}/versions/{version}/uploads"
-    plan = served.as_user(PROVIDER, "POST", base, json={
-        "key": blob.key, "size": blob.data.__len__() if declared_size is None else declared_size,
-        "sha256": declared_sha or blob.sha256, **extra})
+    plan = served.as_user(
+        PROVIDER,
+        "POST",
+        base,
+        json={
+            "key": blob.key,
+            "size": blob.data.__len__() if declared_size is None else declared_size,
+            "sha256": declared_sha or blob.sha256,
+            **extra,
+        },
+    )
     assert plan.status_code == 201, plan.text
     plan = plan.json()
     data = blob.data if body is None else body
     if plan["multipart"]:
         offset = 0
         for part in plan["parts"]:
-            chunk = data[offset: offset + part["size"]]
+            chunk = data[offset : offset + part["size"]]
             offset += part["size"]
             r = httpx.put(part["url"], content=chunk, timeout=30)
             assert r.status_code == 200, r.text
@@ -198,7 +241,11 @@ def upload(served: ServedApp, version: str, blob: Blob, *, declared_sha: str | N
 
 
 def new_version(served: ServedApp, label: str = "2026.1") -> str:
-    r = served.as_user(PROVIDER, "POST", f"/api/v1/datasets/{DATASET}/versions",
-                       json={"label": label, "release_notes": "test"})
+    r = served.as_user(
+        PROVIDER,
+        "POST",
+        f"/api/v1/datasets/{DATASET}/versions",
+        json={"label": label, "release_notes": "test"},
+    )
     assert r.status_code == 201, r.text
     return label

@@ -25,8 +25,10 @@ MANIFEST = f"/api/v1/datasets/{DATASET}/manifest"
 def _counts(app) -> tuple[int, int]:
     with app.app_context():
         s = get_session()
-        return (s.scalar(select(func.count()).select_from(AccessGrant)),
-                s.scalar(select(func.count()).select_from(AuditEvent)))
+        return (
+            s.scalar(select(func.count()).select_from(AccessGrant)),
+            s.scalar(select(func.count()).select_from(AuditEvent)),
+        )
 
 
 def _refused(resp, code: str) -> None:
@@ -59,8 +61,11 @@ def test_licensed_member_gets_the_manifest(demo_app, client, token_for):
     assert _counts(demo_app) == (before[0] + 1, before[1] + 1)
     with demo_app.app_context():
         grant = get_session().scalars(select(AccessGrant)).one()
-        event = get_session().scalars(select(AuditEvent).where(
-            AuditEvent.action == "access:issue_urls")).one()
+        event = (
+            get_session()
+            .scalars(select(AuditEvent).where(AuditEvent.action == "access:issue_urls"))
+            .one()
+        )
     assert grant.object_count == len(body["objects"]) and grant.ttl_seconds == 900
     assert grant.client_addr == "127.0.0.1" and grant.token_id is not None
     assert event.subject_id == str(grant.id) and event.actor == MEMBER
@@ -69,8 +74,9 @@ def test_licensed_member_gets_the_manifest(demo_app, client, token_for):
     assert "signature" not in str(event.data)
 
 
-@pytest.mark.parametrize("who", ["admin@kdc.test", "nikh@kdc.test", "auditor@kdc.test",
-                                 "upstage-lead@kdc.test"])
+@pytest.mark.parametrize(
+    "who", ["admin@kdc.test", "nikh@kdc.test", "auditor@kdc.test", "upstage-lead@kdc.test"]
+)
 def test_without_a_team_licence_no_urls(demo_app, client, token_for, who):
     grant_license(demo_app)  # naver's licence does not help anyone else
     headers = token_for(who)
@@ -100,14 +106,18 @@ def test_the_broker_itself_refuses_non_team_users(demo_app, who):
         assert s.scalar(select(func.count()).select_from(AccessGrant)) == 0
 
 
-@pytest.mark.parametrize(("status", "valid_for", "code"), [
-    (LicenseStatus.ACTIVE, timedelta(hours=1), "license_expired"),
-    (LicenseStatus.EXPIRED, timedelta(hours=1), "license_expired"),
-    (LicenseStatus.REVOKED, timedelta(days=300), "license_revoked"),
-    (LicenseStatus.SUSPENDED, timedelta(days=300), "license_suspended"),
-])
-def test_unusable_licences_are_refused_with_their_reason(demo_app, client, token_for, status,
-                                                         valid_for, code):
+@pytest.mark.parametrize(
+    ("status", "valid_for", "code"),
+    [
+        (LicenseStatus.ACTIVE, timedelta(hours=1), "license_expired"),
+        (LicenseStatus.EXPIRED, timedelta(hours=1), "license_expired"),
+        (LicenseStatus.REVOKED, timedelta(days=300), "license_revoked"),
+        (LicenseStatus.SUSPENDED, timedelta(days=300), "license_suspended"),
+    ],
+)
+def test_unusable_licences_are_refused_with_their_reason(
+    demo_app, client, token_for, status, valid_for, code
+):
     grant_license(demo_app, status=status, valid_for=valid_for, started=timedelta(days=2))
     headers = token_for(MEMBER)
     before = _counts(demo_app)
@@ -121,9 +131,15 @@ def test_eliminated_team_gets_no_urls_unless_the_terms_survive(demo_app, client,
     with demo_app.app_context():
         s = get_session()
         with transaction(s):
-            s.execute(update(Team).where(Team.code == "naver").values(
-                status=TeamStatus.ELIMINATED, eliminated_phase=1,
-                eliminated_at=datetime.now(UTC)))
+            s.execute(
+                update(Team)
+                .where(Team.code == "naver")
+                .values(
+                    status=TeamStatus.ELIMINATED,
+                    eliminated_phase=1,
+                    eliminated_at=datetime.now(UTC),
+                )
+            )
     headers = token_for(MEMBER)
     before = _counts(demo_app)
     _refused(client.get(MANIFEST, headers=headers), "team_eliminated")
@@ -131,8 +147,11 @@ def test_eliminated_team_gets_no_urls_unless_the_terms_survive(demo_app, client,
     with demo_app.app_context():
         s = get_session()
         with transaction(s):
-            s.execute(update(License).where(License.id == lic).values(
-                terms={"survives_elimination": True}))
+            s.execute(
+                update(License)
+                .where(License.id == lic)
+                .values(terms={"survives_elimination": True})
+            )
     assert client.get(MANIFEST, headers=headers).status_code == 200
 
 
@@ -164,16 +183,20 @@ def test_configured_ttl_is_the_default(demo_app, client, token_for):
     assert client.get(MANIFEST, headers=token_for(MEMBER)).get_json()["ttl"] == 120
 
 
-@pytest.mark.parametrize(("params", "status", "code"), [
-    ({"limit": 0}, 422, "invalid_input"),
-    ({"limit": 5001}, 422, "invalid_input"),
-    ({"cursor": "%%%"}, 422, "invalid_cursor"),
-    ({"cursor": "_w"}, 422, "invalid_cursor"),
-    ({"version": "1999.9"}, 404, "version_not_found"),
-    ({"bogus": "1"}, 422, "invalid_input"),
-])
-def test_bad_manifest_requests_are_clear_problems(demo_app, client, token_for, params, status,
-                                                  code):
+@pytest.mark.parametrize(
+    ("params", "status", "code"),
+    [
+        ({"limit": 0}, 422, "invalid_input"),
+        ({"limit": 5001}, 422, "invalid_input"),
+        ({"cursor": "%%%"}, 422, "invalid_cursor"),
+        ({"cursor": "_w"}, 422, "invalid_cursor"),
+        ({"version": "1999.9"}, 404, "version_not_found"),
+        ({"bogus": "1"}, 422, "invalid_input"),
+    ],
+)
+def test_bad_manifest_requests_are_clear_problems(
+    demo_app, client, token_for, params, status, code
+):
     grant_license(demo_app)
     r = client.get(MANIFEST, headers=token_for(MEMBER), query_string=params)
     assert r.status_code == status, r.text
@@ -193,8 +216,10 @@ def test_unreachable_store_is_503_and_writes_nothing(demo_app, token_for, aws_en
     port = free_port()  # nothing listens here
     grant_license(demo_app)
     headers = token_for(MEMBER)
-    demo_app.config["STORAGE_URL"] = (f"s3://kdc-down/p?endpoint_url=http://127.0.0.1:{port}"
-                                      "&region=ap-northeast-2&addressing_style=path")
+    demo_app.config["STORAGE_URL"] = (
+        f"s3://kdc-down/p?endpoint_url=http://127.0.0.1:{port}"
+        "&region=ap-northeast-2&addressing_style=path"
+    )
     from storage import get_store
 
     demo_app.extensions["kdc_store"] = get_store(demo_app.config["STORAGE_URL"])
@@ -202,9 +227,17 @@ def test_unreachable_store_is_503_and_writes_nothing(demo_app, token_for, aws_en
         s = get_session()
         with transaction(s):
             ds = s.scalar(select(Dataset).where(Dataset.slug == DATASET))
-            v = DatasetVersion(dataset_id=ds.id, label="2030.1", storage_backend="s3",
-                               bucket="kdc-down", prefix="x", status=VersionStatus.PUBLISHED,
-                               object_count=1, total_bytes=1, published_at=datetime.now(UTC))
+            v = DatasetVersion(
+                dataset_id=ds.id,
+                label="2030.1",
+                storage_backend="s3",
+                bucket="kdc-down",
+                prefix="x",
+                status=VersionStatus.PUBLISHED,
+                object_count=1,
+                total_bytes=1,
+                published_at=datetime.now(UTC),
+            )
             s.add(v)
             s.flush()
             s.add(DatasetObject(version_id=v.id, key="a.txt", size=1, sha256="0" * 64))
@@ -229,11 +262,11 @@ def test_a_licence_approved_this_very_second_is_usable_at_once(demo_app):
     with demo_app.app_context():
         session = get_session()
         with transaction(session):
-            session.execute(update(License).where(License.id == lic_id)
-                            .values(valid_from=utcnow()))
+            session.execute(update(License).where(License.id == lic_id).values(valid_from=utcnow()))
         user = find_user(session, MEMBER)
-        page = access.issue_download_urls(session, Actor.for_user(user),
-                                          demo_app.extensions["kdc_store"], DATASET)
+        page = access.issue_download_urls(
+            session, Actor.for_user(user), demo_app.extensions["kdc_store"], DATASET
+        )
         assert page.objects
 
 
@@ -252,6 +285,7 @@ def test_downloads_wait_for_the_terms_to_be_accepted(demo_app, client, token_for
     assert again.status_code == 200  # idempotent
     resp = client.get(f"/api/v1/datasets/{DATASET}/manifest", headers=headers)
     assert resp.status_code == 200 and resp.json["objects"]
-    other = client.post(f"/api/v1/licenses/{lic_id}/accept-terms",
-                        headers=token_for("upstage-member@kdc.test"))
+    other = client.post(
+        f"/api/v1/licenses/{lic_id}/accept-terms", headers=token_for("upstage-member@kdc.test")
+    )
     assert other.status_code == 404

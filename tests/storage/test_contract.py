@@ -35,8 +35,9 @@ from tests.storage.conftest import (
     upload,
 )
 
-KOREAN = Blob("원문/조선왕조실록 태조 1권 +=&~!'()*,;:@$%.jsonl",
-              '{"왕":"태조","년":1392}\n'.encode() * 50)
+KOREAN = Blob(
+    "원문/조선왕조실록 태조 1권 +=&~!'()*,;:@$%.jsonl", '{"왕":"태조","년":1392}\n'.encode() * 50
+)
 PLAIN = Blob("data/part-0001.csv", b"id,name\n1,a\n2,b\n")
 BIG = Blob("video/news 1987.mp4", bytes(range(256)) * (MIN_PART_SIZE // 256) + b"tail" * 300)
 
@@ -74,8 +75,10 @@ def test_upload_publish_and_download_round_trip(served):
     page = r.json()
     store = served.app.extensions["kdc_store"]
     if isinstance(store, S3Store):
-        assert all("X-Amz-Signature=" in o["url"] and f"/{store.bucket}/" in o["url"]
-                   for o in page["objects"])
+        assert all(
+            "X-Amz-Signature=" in o["url"] and f"/{store.bucket}/" in o["url"]
+            for o in page["objects"]
+        )
     else:
         assert all(o["url"].startswith(served.url + "/storage/get/") for o in page["objects"])
     assert page["next"] is None and page["object_count"] == 3
@@ -114,15 +117,19 @@ def test_manifest_pages_follow_next_in_key_order(served):
         pages += 1
         for obj in r.json()["objects"]:
             keys.append(obj["key"])
-            assert httpx.get(obj["url"]).content == next(b.data for b in blobs
-                                                         if b.key == obj["key"])
+            assert httpx.get(obj["url"]).content == next(
+                b.data for b in blobs if b.key == obj["key"]
+            )
         url = r.json()["next"]
     assert keys == sorted(b.key for b in blobs) and pages == 3
     # Each page is one access grant, with its audit event; neither holds a URL.
     assert _count(served.app, AccessGrant) == 3
     with served.app.app_context():
-        events = get_session().scalars(
-            select(AuditEvent).where(AuditEvent.action == "access:issue_urls")).all()
+        events = (
+            get_session()
+            .scalars(select(AuditEvent).where(AuditEvent.action == "access:issue_urls"))
+            .all()
+        )
         grants = get_session().scalars(select(AccessGrant)).all()
     assert [e.data["object_count"] for e in events] == [3, 3, 1]
     assert all(g.ttl_seconds == 900 and g.token_id for g in grants)
@@ -154,8 +161,9 @@ def test_checksum_mismatch_is_refused_and_leaves_nothing(served):
     assert r.status_code == 422 and r.json()["code"] == "checksum_mismatch"
     r = upload(served, label, PLAIN, declared_size=len(PLAIN.data) + 1)
     assert r.status_code == 422 and r.json()["code"] == "size_mismatch"
-    r = upload(served, label, BIG, multipart=True, part_size=MIN_PART_SIZE,
-               body=BIG.data[:-1] + b"X")
+    r = upload(
+        served, label, BIG, multipart=True, part_size=MIN_PART_SIZE, body=BIG.data[:-1] + b"X"
+    )
     assert r.status_code == 422 and r.json()["code"] == "checksum_mismatch"
     assert _count(served.app, DatasetObject) == objects_before
     assert _count(served.app, AuditEvent, action="version:add_object") == 0
@@ -163,8 +171,14 @@ def test_checksum_mismatch_is_refused_and_leaves_nothing(served):
     with served.app.app_context():
         version = get_session().scalar(select(DatasetVersion).where(DatasetVersion.label == label))
         assert version.object_count == 0 and version.total_bytes == 0
-        assert get_session().scalar(select(func.count()).select_from(DatasetObject).where(
-            DatasetObject.version_id == version.id)) == 0
+        assert (
+            get_session().scalar(
+                select(func.count())
+                .select_from(DatasetObject)
+                .where(DatasetObject.version_id == version.id)
+            )
+            == 0
+        )
     # Neither the staging uploads nor the target keys hold any bytes.
     assert not [o.key for o in store.list(f"datasets/{DATASET}/")]
     assert not list(store.list(".kdc-uploads/")) and not _staging(store)
@@ -174,8 +188,11 @@ def test_checksum_mismatch_is_refused_and_leaves_nothing(served):
 
 def _staging(store) -> list[str]:
     if isinstance(store, LocalStore):
-        return [p.name for p in (store.root / ".kdc-uploads").glob("*")] \
-            if (store.root / ".kdc-uploads").exists() else []
+        return (
+            [p.name for p in (store.root / ".kdc-uploads").glob("*")]
+            if (store.root / ".kdc-uploads").exists()
+            else []
+        )
     resp = store.client.list_objects_v2(Bucket=store.bucket, Prefix=f"{store.prefix}/.kdc-")
     return [o["Key"] for o in resp.get("Contents", [])]
 
@@ -198,9 +215,18 @@ def test_upload_url_cannot_overwrite_a_verified_object(served):
 def test_multipart_status_lists_received_parts_and_resumes(served):
     label = new_version(served)
     base = f"/api/v1/datasets/{DATASET}/versions/{label}/uploads"
-    plan = served.as_user(PROVIDER, "POST", base, json={
-        "key": BIG.key, "size": len(BIG.data), "sha256": BIG.sha256, "multipart": True,
-        "part_size": MIN_PART_SIZE}).json()
+    plan = served.as_user(
+        PROVIDER,
+        "POST",
+        base,
+        json={
+            "key": BIG.key,
+            "size": len(BIG.data),
+            "sha256": BIG.sha256,
+            "multipart": True,
+            "part_size": MIN_PART_SIZE,
+        },
+    ).json()
     assert [p["number"] for p in plan["parts"]] == [1, 2]
     first = plan["parts"][0]
     assert httpx.put(first["url"], content=BIG.data[: first["size"]]).status_code == 200
@@ -209,8 +235,7 @@ def test_multipart_status_lists_received_parts_and_resumes(served):
     status = served.as_user(PROVIDER, "GET", f"{base}/{plan['upload_id']}").json()
     assert status["received"] == [{"number": 1, "size": MIN_PART_SIZE}]
     assert [p["number"] for p in status["parts"]] == [2]
-    assert httpx.put(status["parts"][0]["url"], content=BIG.data[MIN_PART_SIZE:]).status_code \
-        == 200
+    assert httpx.put(status["parts"][0]["url"], content=BIG.data[MIN_PART_SIZE:]).status_code == 200
     done = served.as_user(PROVIDER, "POST", f"{base}/{plan['upload_id']}/complete")
     assert done.status_code == 201, done.text
 
@@ -249,7 +274,9 @@ def test_store_put_open_stat_list_delete(store):
     store.put("ds/v2/x.bin", b"x")
     store.put(".kdc-uploads/staging", b"s")
     assert [(o.key, o.size) for o in store.list("ds/v1/")] == [
-        ("ds/v1/a b+c/파일.csv", len(data)), ("ds/v1/z.bin", 70_000)]
+        ("ds/v1/a b+c/파일.csv", len(data)),
+        ("ds/v1/z.bin", 70_000),
+    ]
     assert ".kdc-uploads/staging" not in [o.key for o in store.list()]
     assert store.hash_object("ds/v1/z.bin") == (70_000, hashlib.sha256(b"z" * 70_000).hexdigest())
     store.delete("ds/v1/z.bin")
@@ -293,7 +320,8 @@ def test_store_refuses_bad_keys(store):
 def test_content_disposition_header_values():
     assert content_disposition("report.csv") == 'attachment; filename="report.csv"'
     assert content_disposition("실록 1.txt") == (
-        "attachment; filename=\"__ 1.txt\"; filename*=UTF-8''%EC%8B%A4%EB%A1%9D%201.txt")
+        "attachment; filename=\"__ 1.txt\"; filename*=UTF-8''%EC%8B%A4%EB%A1%9D%201.txt"
+    )
     assert content_disposition('a"b.txt').startswith('attachment; filename="a_b.txt"; ')
 
 

@@ -18,12 +18,23 @@ import pytest
 from storage.base import check_key, content_disposition
 from storage.s3 import S3Store
 
-ALPHABET = list("abcXYZ019 -_.~/+=&!'()*,;:@$%#?[]{}^`|\"<>") + list("가한국어조선실록") + [
-    "é", "ü", "中", "日", "😀", "\u00a0"]
+ALPHABET = (
+    list("abcXYZ019 -_.~/+=&!'()*,;:@$%#?[]{}^`|\"<>")
+    + list("가한국어조선실록")
+    + ["é", "ü", "中", "日", "😀", "\u00a0"]
+)
 FIXED = [
-    "plain.txt", "a b/c d.txt", "한국어/조선왕조실록 원문.txt", "x+y=z&w~v.csv",
-    "+=&~!'()*,;:@$%.bin", "dir/sub dir/+plus+/파일 (1).jsonl", "%20already%2Fencoded",
-    "trailing space ", "multiple   spaces", "tab\tand\nnewline", "emoji 😀.png",
+    "plain.txt",
+    "a b/c d.txt",
+    "한국어/조선왕조실록 원문.txt",
+    "x+y=z&w~v.csv",
+    "+=&~!'()*,;:@$%.bin",
+    "dir/sub dir/+plus+/파일 (1).jsonl",
+    "%20already%2Fencoded",
+    "trailing space ",
+    "multiple   spaces",
+    "tab\tand\nnewline",
+    "emoji 😀.png",
 ]
 
 
@@ -31,8 +42,10 @@ def _random_keys(n: int, seed: int = 3) -> list[str]:
     rng = random.Random(seed)
     keys = []
     for _ in range(n):
-        parts = ["".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 12)))
-                 for _ in range(rng.randint(1, 4))]
+        parts = [
+            "".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 12)))
+            for _ in range(rng.randint(1, 4))
+        ]
         key = "/".join(p for p in parts)
         try:
             keys.append(check_key(key))
@@ -45,19 +58,28 @@ KEYS = FIXED + _random_keys(300)
 
 
 def _store(url: str, token: str | None = None) -> S3Store:
-    session = boto3.session.Session(aws_access_key_id="AKIAKDCEXAMPLE",
-                                    aws_secret_access_key="wJalr/XUtnFEMI+K7MDENG=bPxRfiCY",
-                                    aws_session_token=token, region_name="ap-northeast-2")
+    session = boto3.session.Session(
+        aws_access_key_id="AKIAKDCEXAMPLE",
+        aws_secret_access_key="wJalr/XUtnFEMI+K7MDENG=bPxRfiCY",
+        aws_session_token=token,
+        region_name="ap-northeast-2",
+    )
     parsed = S3Store.from_url(url)
-    return S3Store(parsed.bucket, parsed.prefix, session=session,
-                   **{k: v for k, v in parsed.options.items() if k != "profile"})
+    return S3Store(
+        parsed.bucket,
+        parsed.prefix,
+        session=session,
+        **{k: v for k, v in parsed.options.items() if k != "profile"},
+    )
 
 
 def _boto(store: S3Store, op: str, when: datetime, expires: int, **params) -> str:
-    with mock.patch.object(botocore.auth, "get_current_datetime",
-                           return_value=when.replace(tzinfo=None)):
+    with mock.patch.object(
+        botocore.auth, "get_current_datetime", return_value=when.replace(tzinfo=None)
+    ):
         return store.client.generate_presigned_url(
-            op, Params={"Bucket": store.bucket, **params}, ExpiresIn=expires)
+            op, Params={"Bucket": store.bucket, **params}, ExpiresIn=expires
+        )
 
 
 STORES = [
@@ -66,8 +88,7 @@ STORES = [
     "s3://kdc-data?endpoint_url=https://kr.object.ncloudstorage.com&region=kr-standard"
     "&addressing_style=virtual",
     "s3://kdc-data/나의 prefix?region=ap-northeast-2",
-    "s3://kdc-data?endpoint_url=https://s3.example.com:443&region=us-east-1"
-    "&addressing_style=path",
+    "s3://kdc-data?endpoint_url=https://s3.example.com:443&region=us-east-1&addressing_style=path",
 ]
 
 
@@ -89,9 +110,14 @@ def test_get_urls_equal_botocore_with_and_without_disposition(url, token):
         with mock.patch("storage.sigv4.datetime") as dt:
             dt.now.return_value = when
             single = store.presign_get(key, 3600, filename=key.rsplit("/", 1)[-1])
-        assert single == _boto(store, "get_object", when, 3600, Key=store._key(key),
-                               ResponseContentDisposition=content_disposition(
-                                   key.rsplit("/", 1)[-1]))
+        assert single == _boto(
+            store,
+            "get_object",
+            when,
+            3600,
+            Key=store._key(key),
+            ResponseContentDisposition=content_disposition(key.rsplit("/", 1)[-1]),
+        )
 
 
 def test_upload_part_urls_equal_botocore():
@@ -100,10 +126,20 @@ def test_upload_part_urls_equal_botocore():
     for i, key in enumerate(KEYS[:100]):
         upload_id = f"2~{i}+/=id.{key[:3]}"
         ours = store.presigner.presign_many(
-            "PUT", [(store._key(key), [("uploadId", upload_id), ("partNumber", str(i + 1))])],
-            21600, now=when)[0]
-        assert ours == _boto(store, "upload_part", when, 21600, Key=store._key(key),
-                             UploadId=upload_id, PartNumber=i + 1)
+            "PUT",
+            [(store._key(key), [("uploadId", upload_id), ("partNumber", str(i + 1))])],
+            21600,
+            now=when,
+        )[0]
+        assert ours == _boto(
+            store,
+            "upload_part",
+            when,
+            21600,
+            Key=store._key(key),
+            UploadId=upload_id,
+            PartNumber=i + 1,
+        )
 
 
 def test_signing_key_follows_the_utc_day():
@@ -115,12 +151,17 @@ def test_signing_key_follows_the_utc_day():
         assert ours == _boto(store, "get_object", when, 60, Key=store._key("k/a b.txt"))
     # A different secret never reuses the cached key.
     other = _store(STORES[0])
-    other.session = boto3.session.Session(aws_access_key_id="AKIAKDCEXAMPLE",
-                                          aws_secret_access_key="another-secret",
-                                          region_name="ap-northeast-2")
-    other.client = other.session.client("s3", endpoint_url="http://127.0.0.1:9000",
-                                        region_name="ap-northeast-2",
-                                        config=store.client.meta.config)
+    other.session = boto3.session.Session(
+        aws_access_key_id="AKIAKDCEXAMPLE",
+        aws_secret_access_key="another-secret",
+        region_name="ap-northeast-2",
+    )
+    other.client = other.session.client(
+        "s3",
+        endpoint_url="http://127.0.0.1:9000",
+        region_name="ap-northeast-2",
+        config=store.client.meta.config,
+    )
     other._presigner = None
     a = store.presign_get_many([("x", None)], 60, issued_at=before)[0]
     b = other.presign_get_many([("x", None)], 60, issued_at=before)[0]
@@ -137,10 +178,22 @@ def test_changed_key_or_expiry_changes_the_signature():
     assert len(sig) == 3 and all(len(s) == 64 for s in sig)
 
 
-@pytest.mark.parametrize("filename", [
-    "a.txt", "a b.txt", "조선왕조실록 1 +=&.jsonl", 'q"uote.txt', "back\\slash.txt", "100%.csv",
-    "tab\tname", "emoji-😀.png", "~tilde~", "!#$&'()*+,;=:@.bin", "",
-])
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "a.txt",
+        "a b.txt",
+        "조선왕조실록 1 +=&.jsonl",
+        'q"uote.txt',
+        "back\\slash.txt",
+        "100%.csv",
+        "tab\tname",
+        "emoji-😀.png",
+        "~tilde~",
+        "!#$&'()*+,;=:@.bin",
+        "",
+    ],
+)
 def test_pre_encoded_disposition_equals_quoting_the_whole_header(filename):
     from storage.sigv4 import _quote_param, encoded_content_disposition
 

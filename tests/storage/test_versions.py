@@ -28,8 +28,9 @@ def api(sqlite_demo_app):
     def call(who, method, path, **kw):
         if who not in tokens:
             tokens[who] = make_token(sqlite_demo_app, who)
-        return client.open(path, method=method,
-                           headers={"Authorization": f"Bearer {tokens[who]}"}, **kw)
+        return client.open(
+            path, method=method, headers={"Authorization": f"Bearer {tokens[who]}"}, **kw
+        )
 
     call.client = client
     call.app = sqlite_demo_app
@@ -43,9 +44,12 @@ def _draft(api, label="2026.1"):
 
 
 def _plan(api, label, key="a/b.csv", data=DATA, **extra):
-    r = api(PROVIDER, "POST", f"{VERSIONS}/{label}/uploads",
-            json={"key": key, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(),
-                  **extra})
+    r = api(
+        PROVIDER,
+        "POST",
+        f"{VERSIONS}/{label}/uploads",
+        json={"key": key, "size": len(data), "sha256": hashlib.sha256(data).hexdigest(), **extra},
+    )
     assert r.status_code == 201, r.text
     return r.get_json()
 
@@ -77,23 +81,28 @@ def test_drafts_are_private_and_labels_unique(api):
     r = api(PROVIDER, "POST", VERSIONS, json={"label": "2026.1"})
     assert r.status_code == 409 and r.get_json()["code"] == "version_exists"
     assert [v["label"] for v in api(PROVIDER, "GET", VERSIONS).get_json()["items"]] == [
-        "2025.1", "2026.1"]
+        "2025.1",
+        "2026.1",
+    ]
     assert [v["label"] for v in api(MEMBER, "GET", VERSIONS).get_json()["items"]] == ["2025.1"]
     assert api(MEMBER, "GET", f"{VERSIONS}/2026.1").status_code == 404
     assert api(PROVIDER, "GET", f"{VERSIONS}/2026.1").get_json()["status"] == "draft"
 
 
-@pytest.mark.parametrize(("body", "field_or_code"), [
-    ({"key": "../x.csv"}, "invalid_key"),
-    ({"key": "a//b.csv"}, "invalid_key"),
-    ({"key": ".kdc-uploads/x"}, "invalid_key"),
-    ({"key": "a/\x01.csv"}, "invalid_key"),
-    ({"sha256": "xyz"}, "sha256"),
-    ({"size": -1}, "size"),
-    ({"size": "10"}, "size"),
-    ({"part_size": 1024, "multipart": True}, "part_size"),
-    ({"extra": 1}, "extra"),
-])
+@pytest.mark.parametrize(
+    ("body", "field_or_code"),
+    [
+        ({"key": "../x.csv"}, "invalid_key"),
+        ({"key": "a//b.csv"}, "invalid_key"),
+        ({"key": ".kdc-uploads/x"}, "invalid_key"),
+        ({"key": "a/\x01.csv"}, "invalid_key"),
+        ({"sha256": "xyz"}, "sha256"),
+        ({"size": -1}, "size"),
+        ({"size": "10"}, "size"),
+        ({"part_size": 1024, "multipart": True}, "part_size"),
+        ({"extra": 1}, "extra"),
+    ],
+)
 def test_bad_upload_requests(api, body, field_or_code):
     label = _draft(api)
     payload = {"key": "ok.csv", "size": 10, "sha256": SHA, **body}
@@ -110,8 +119,12 @@ def test_publish_freezes_the_manifest(api):
     plan = _plan(api, label)
     assert _put(api, plan["url"], DATA).status_code == 200
     assert _complete(api, label, plan).status_code == 201
-    dup = api(PROVIDER, "POST", f"{VERSIONS}/{label}/uploads",
-              json={"key": "a/b.csv", "size": 1, "sha256": SHA})
+    dup = api(
+        PROVIDER,
+        "POST",
+        f"{VERSIONS}/{label}/uploads",
+        json={"key": "a/b.csv", "size": 1, "sha256": SHA},
+    )
     assert dup.status_code == 409 and dup.get_json()["code"] == "object_exists"
     pending = _plan(api, label, key="late.csv")
     assert _put(api, pending["url"], DATA).status_code == 200
@@ -208,12 +221,20 @@ def test_local_part_urls_refuse_another_part_number(api):
 
 
 def test_signatures_are_redacted_from_request_logs():
-    line = ('"GET /storage/get/k?expires=1&filename=a&signature=abcdef HTTP/1.1" 200 -'
-            ' and https://b/k?X-Amz-Credential=AK%2F1&X-Amz-Signature=0123')
+    line = (
+        '"GET /storage/get/k?expires=1&filename=a&signature=abcdef HTTP/1.1" 200 -'
+        " and https://b/k?X-Amz-Credential=AK%2F1&X-Amz-Signature=0123"
+    )
     assert "abcdef" not in redact(line) and "0123" not in redact(line)
     assert "AK%2F1" not in redact(line) and "expires=1" in redact(line)
-    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '%s - "%s" %s',
-                               ("127.0.0.1", "PUT /storage/put/x?expires=2&signature=ff HTTP/1.1",
-                                "200"), None)
+    record = logging.LogRecord(
+        "werkzeug",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s" %s',
+        ("127.0.0.1", "PUT /storage/put/x?expires=2&signature=ff HTTP/1.1", "200"),
+        None,
+    )
     RedactSignatures().filter(record)
     assert "signature=ff" not in record.getMessage() and "/storage/put/x" in record.getMessage()

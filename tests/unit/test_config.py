@@ -33,10 +33,12 @@ def test_postgres_urls_use_psycopg3(tmp_path):
 
 @pytest.mark.parametrize(
     "override, words",
-    [({"DATABASE_URL": "mysql://x/y"}, "supported"),
-     ({"DATABASE_URL": "not a url"}, "not a database URL"),
-     ({"STORAGE_URL": "ftp://x/y"}, "unknown scheme"),
-     ({"URL_TTL": "7200"}, "between 1 and 3600")],
+    [
+        ({"DATABASE_URL": "mysql://x/y"}, "supported"),
+        ({"DATABASE_URL": "not a url"}, "not a database URL"),
+        ({"STORAGE_URL": "ftp://x/y"}, "unknown scheme"),
+        ({"URL_TTL": "7200"}, "between 1 and 3600"),
+    ],
 )
 def test_unusable_values_raise_config_error(tmp_path, override, words):
     with pytest.raises(ConfigError, match=words):
@@ -45,22 +47,36 @@ def test_unusable_values_raise_config_error(tmp_path, override, words):
 
 def _flask(args, env_extra, cwd):
     env = {**os.environ, **env_extra, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args], cwd=cwd,
-                          env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_bad_storage_url_at_start_is_one_line_not_a_traceback(tmp_path):
-    res = _flask(["db", "upgrade"], {"KDC_STORAGE_URL": "gopher://x",
-                                     "KDC_INSTANCE_PATH": str(tmp_path)}, ROOT)
+    res = _flask(
+        ["db", "upgrade"],
+        {"KDC_STORAGE_URL": "gopher://x", "KDC_INSTANCE_PATH": str(tmp_path)},
+        ROOT,
+    )
     assert res.returncode == 2
     assert "configuration error" in res.stderr and "gopher" in res.stderr
     assert "Traceback" not in res.stderr
 
 
 def test_unreachable_database_at_start(tmp_path):
-    res = _flask(["db", "upgrade"],
-                 {"KDC_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
-                  "KDC_INSTANCE_PATH": str(tmp_path)}, ROOT)
+    res = _flask(
+        ["db", "upgrade"],
+        {
+            "KDC_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+            "KDC_INSTANCE_PATH": str(tmp_path),
+        },
+        ROOT,
+    )
     assert res.returncode == 2
     assert "cannot reach the database" in res.stderr
     assert "Traceback" not in res.stderr
@@ -74,8 +90,13 @@ def test_first_start_path_of_make_run(tmp_path):
     env = {k: v for k, v in env.items() if v}
     base = {k: v for k, v in os.environ.items() if not k.startswith("KDC_")}
     run = lambda args: subprocess.run(  # noqa: E731
-        [sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT,
-        env={**base, **env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300)
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env={**base, **env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run(["db", "upgrade"]).returncode == 0
     first = run(["demo"])
     assert first.returncode == 0, first.stderr
@@ -89,9 +110,14 @@ def test_first_start_path_of_make_run(tmp_path):
         "r=c.get('/api/v1/datasets',query_string={'q':'실록'});"
         "print(r.status_code, r.json['total'])"
     )
-    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT,
-                         env={**base, **env, "PYTHONPATH": str(ROOT)},
-                         capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**base, **env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     status, total = res.stdout.split()
     assert status == "200" and int(total) >= 1

@@ -254,8 +254,9 @@ def test_elimination_preview_then_execution(ui, run):
     assert admin.get("/admin/teams/lgai/eliminate").status_code == 409
 
 
-def test_upload_page_may_connect_to_an_s3_endpoint_and_nothing_else(ui, sqlite_demo_app,
-                                                                     monkeypatch):
+def test_upload_page_may_connect_to_an_s3_endpoint_and_nothing_else(
+    ui, sqlite_demo_app, monkeypatch
+):
     from storage import get_store
 
     nikh = ui("nikh@kdc.test")
@@ -263,8 +264,11 @@ def test_upload_page_may_connect_to_an_s3_endpoint_and_nothing_else(ui, sqlite_d
     assert "connect-src" not in nikh.get(url).headers["Content-Security-Policy"]
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    store = get_store("s3://kdc-data/catalog?endpoint_url=http://127.0.0.1:9&region=us-east-1"
-                      "&addressing_style=path", secret_key="x")
+    store = get_store(
+        "s3://kdc-data/catalog?endpoint_url=http://127.0.0.1:9&region=us-east-1"
+        "&addressing_style=path",
+        secret_key="x",
+    )
     monkeypatch.setitem(sqlite_demo_app.extensions, "kdc_store", store)
     csp = nikh.get(url).headers["Content-Security-Policy"]
     assert "connect-src 'self' http://127.0.0.1:9;" in csp and "unsafe-inline" not in csp
