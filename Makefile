@@ -44,7 +44,7 @@ bench: venv ## Run the benchmarks (prints figures; see docs/benchmarks.md)
 clean: ## Remove the virtualenv and caches (keeps instance/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
 
-translations: venv ## Re-extract UI strings, merge into ko/messages.po, compile the .mo (issue 7)
+translations: venv ## Re-extract UI strings, merge into ko/messages.po, compile the .mo
 	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o catalog/translations/messages.pot .
 	$(BIN)/pybabel update -q -i catalog/translations/messages.pot -d catalog/translations -l ko --no-fuzzy-matching
 	$(BIN)/pybabel compile -d catalog/translations -l ko --statistics

@@ -1,10 +1,10 @@
 """Audit chain speed: offline verification, verification from PostgreSQL, append cost.
 
 1. Offline: writes an export of ``--events`` (default 1,000,000) realistic events with a
-   signed checkpoint every 100,000, then times ``kdc.chain.verify_export`` on it
+   signed checkpoint every 100,000, then times ``auditchain.verify_export`` on it
    (target: under 10 s for 1,000,000).
 2. PostgreSQL: loads ``--db-events`` (default 200,000) of them into a scratch database with
-   COPY and times ``audit_tools.verify_chain`` (batches of 5,000 rows).
+   COPY and times ``audit_review.verify_chain`` (batches of 5,000 rows).
 3. Append cost on PostgreSQL: ``--txns`` transactions that lock a team row and update its
    balance, with and without ``record_event``; the difference is what an event adds to a
    purchase transaction (target: under 2 ms).
@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kdc.chain import (  # noqa: E402
+from auditchain import (  # noqa: E402
     GENESIS_HASH,
     event_hash,
     export_line,
@@ -85,7 +85,7 @@ def realistic_events(n: int, seed: int = 5, ids: bool = True):
 
 
 def write_export(path: Path, n: int, key) -> None:
-    from catalog.services.audit_tools import ALGORITHM
+    from catalog.services.audit_review import ALGORITHM
 
     info = key.info()
     cps = []
@@ -180,7 +180,7 @@ def bench_pg_verify(n: int) -> None:
 
     from catalog.db import make_engine
     from catalog.migrate import upgrade
-    from catalog.services import audit_tools
+    from catalog.services import audit_review
 
     name, url = _pg_db()
     try:
@@ -218,7 +218,7 @@ def bench_pg_verify(n: int) -> None:
         engine = make_engine(url)
         session = sessionmaker(engine)()
         t = time.perf_counter()
-        result = audit_tools.verify_chain(session)
+        result = audit_review.verify_chain(session)
         took = time.perf_counter() - t
         assert result.ok and result.valid_events == n, result.as_dict()
         session.close()
@@ -298,7 +298,7 @@ def main() -> None:
     ap.add_argument("--txns", type=int, default=4000)
     ap.add_argument("--no-pg", action="store_true", help="Skip the PostgreSQL parts.")
     args = ap.parse_args()
-    from catalog.services.audit_tools import load_key
+    from catalog.services.audit_review import load_key
 
     with tempfile.TemporaryDirectory() as tmp:
         key = load_key(Path(tmp) / "bench.pem", create=True)

@@ -693,7 +693,7 @@ def tokens_revoke(c: Context, token_id) -> None:
 
 
 def _mount_audit() -> None:
-    from kdc.audit_cmd import audit_group  # issue 5: `kdc audit verify EXPORT.jsonl`, offline
+    from kdc.audit_cmd import audit_group  # `kdc audit verify EXPORT.jsonl`, offline
 
     cli.add_command(audit_group, "audit")
 

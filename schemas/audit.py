@@ -6,9 +6,9 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from auditchain import PROBLEM_KINDS
 from catalog.models.offers import OfferMode
 from catalog.models.purchases import PurchaseStatus
-from kdc.chain import PROBLEM_KINDS
 
 
 class AuditEventSchema(ma.Schema):

@@ -12,7 +12,7 @@ from flask.views import MethodView
 from catalog.api.auth import SECURITY, current_actor, require_token
 from catalog.api.blueprint import ApiBlueprint as Blueprint
 from catalog.db import get_session
-from catalog.services import audit_tools
+from catalog.services import audit_review
 from schemas.audit import (
     AuditEventArgsSchema,
     AuditEventPageSchema,
@@ -32,7 +32,7 @@ blp = Blueprint(
 
 
 def _key():
-    return audit_tools.try_load_key(current_app.config["AUDIT_KEY"])
+    return audit_review.try_load_key(current_app.config["AUDIT_KEY"])
 
 
 @blp.route("/events")
@@ -50,8 +50,8 @@ class AuditEvents(MethodView):
         the chain itself; follow `next` until it is null.
         """
         session = get_session()
-        items = audit_tools.list_events(session, current_actor(), after=after, limit=limit)
-        head_seq, _ = audit_tools.chain_head(session)
+        items = audit_review.list_events(session, current_actor(), after=after, limit=limit)
+        head_seq, _ = audit_review.chain_head(session)
         last = items[-1]["seq"] if items else after
         nxt = (
             url_for("audit.AuditEvents", after=last, limit=limit)
@@ -77,9 +77,9 @@ class AuditVerify(MethodView):
         `audit:verify` event.
         """
         session = get_session()
-        result = audit_tools.verify_and_record(session, current_actor(), key=_key(), via="api")
+        result = audit_review.verify_and_record(session, current_actor(), key=_key(), via="api")
         out = result.as_dict()
-        out["recorded_seq"] = audit_tools.chain_head(session)[0]
+        out["recorded_seq"] = audit_review.chain_head(session)[0]
         return out
 
 
@@ -93,12 +93,12 @@ class AuditCheckpoints(MethodView):
     @require_token("audit:read")
     def get(self, after, limit):
         """Signed checkpoints of the chain head, oldest first"""
-        audit_tools.require_auditor(current_actor())
-        cps = audit_tools.list_checkpoints(get_session(), after=after, limit=limit + 1)
+        audit_review.require_auditor(current_actor())
+        cps = audit_review.list_checkpoints(get_session(), after=after, limit=limit + 1)
         more = len(cps) > limit
         cps = cps[:limit]
         nxt = url_for("audit.AuditCheckpoints", after=cps[-1].seq, limit=limit) if more else None
-        items = [audit_tools.checkpoint_as_dict(cp) for cp in cps]
+        items = [audit_review.checkpoint_as_dict(cp) for cp in cps]
         return {"items": items, "after": after, "limit": limit, "next": nxt}
 
 
@@ -119,12 +119,12 @@ class AuditExport(MethodView):
     @require_token("audit:read")
     def get(self, after):
         """Export the chain with its checkpoints (verify offline with `kdc audit verify`)"""
-        audit_tools.require_auditor(current_actor())
+        audit_review.require_auditor(current_actor())
         session = get_session()
         # End this request's transaction now: a stream may be read slowly, and on SQLite an
         # open transaction holds the write lock. The export reads in short batches.
         session.commit()
-        lines = audit_tools.export_lines(session, after=after, key=_key())
+        lines = audit_review.export_lines(session, after=after, key=_key())
         return Response(
             stream_with_context(lines),
             mimetype="application/x-ndjson",
@@ -142,4 +142,4 @@ class AuditPublicKey(MethodView):
         Keep a copy: `kdc audit verify --public-key` trusts the key you give it, not one
         inside an export.
         """
-        return audit_tools.load_key(current_app.config["AUDIT_KEY"]).info()
+        return audit_review.load_key(current_app.config["AUDIT_KEY"]).info()

@@ -17,8 +17,8 @@ from flask.views import MethodView
 from catalog.api.auth import SECURITY, current_actor, require_token
 from catalog.api.blueprint import ApiBlueprint as Blueprint
 from catalog.db import get_session
-from catalog.services import access, versions
-from catalog.storage_ext import get_object_store
+from catalog.objectstore import get_object_store
+from catalog.services import access, uploads, versions
 from schemas.storage import (
     FileArgsSchema,
     ManifestArgsSchema,
@@ -46,8 +46,8 @@ def _absolute(url: str) -> str:
     return request.host_url.rstrip("/") + url if url.startswith("/") else url
 
 
-def _tickets() -> versions.UploadTickets:
-    return versions.UploadTickets(current_app.config["SECRET_KEY"])
+def _tickets() -> uploads.UploadTickets:
+    return uploads.UploadTickets(current_app.config["SECRET_KEY"])
 
 
 def _iso(dt) -> str:
@@ -208,7 +208,7 @@ class VersionObject(MethodView):
         versions.delete_object(get_session(), current_actor(), get_object_store(), slug, label, key)
 
 
-def _plan(plan: versions.UploadPlan) -> dict:
+def _plan(plan: uploads.UploadPlan) -> dict:
     return {
         "upload_id": plan.upload_id,
         "key": plan.key,
@@ -237,7 +237,7 @@ class Uploads(MethodView):
         PUT the bytes (each part's exact `size` bytes to its URL), then call `complete`.
         Files above 64 MiB use multipart unless `multipart` says otherwise.
         """
-        plan = versions.request_upload(
+        plan = uploads.request_upload(
             get_session(),
             current_actor(),
             get_object_store(),
@@ -257,7 +257,7 @@ class Upload(MethodView):
     @require_token("provider:write")
     def get(self, slug, label, upload_id):
         """Where an upload stands: parts received, fresh URLs for the missing ones"""
-        plan = versions.upload_status(
+        plan = uploads.upload_status(
             get_session(),
             current_actor(),
             get_object_store(),
@@ -274,7 +274,7 @@ class Upload(MethodView):
     @require_token("provider:write")
     def delete(self, slug, label, upload_id):
         """Abort an upload and discard its bytes"""
-        versions.abort_upload(
+        uploads.abort_upload(
             get_session(), current_actor(), get_object_store(), _tickets(), slug, label, upload_id
         )
 
@@ -299,6 +299,6 @@ class UploadComplete(MethodView):
     def post(self, slug, label, upload_id):
         """Finish an upload: the server reads the bytes back, checks size and SHA-256, and
         adds the file to the draft's manifest"""
-        return versions.complete_upload(
+        return uploads.complete_upload(
             get_session(), current_actor(), get_object_store(), _tickets(), slug, label, upload_id
         )

@@ -123,7 +123,7 @@ def _openapi_path(rule: str) -> str:
 
 def _refuse_impossible_ids():
     """An integer id beyond any database's range cannot exist: 404, not an overflow."""
-    from catalog.api import is_api_request
+    from catalog.error_handlers import is_api_request
     from catalog.errors import NotFound
 
     if not request.view_args or not is_api_request():

@@ -13,7 +13,7 @@ from catalog.api.idempotency import DOC as IDEMPOTENCY_DOC
 from catalog.api.idempotency import idempotent
 from catalog.db import get_session
 from catalog.models.teams import Team
-from catalog.services import ledger, purchasing
+from catalog.services import elimination, holdings, ledger
 from catalog.services.catalog import get_team
 from schemas.teams import (
     EliminateSchema,
@@ -42,7 +42,7 @@ def _with_money(session, team: Team, actor, ledger_limit: int = 100) -> Team:
         team.visible_balance = team.balance_krw
         team.money = ledger.team_money(session, team)
         team.ledger = ledger.team_statement(session, team, limit=ledger_limit)
-        team.holdings = purchasing.team_holdings(session, team)
+        team.holdings = holdings.team_holdings(session, team)
     else:
         team.visible_balance = team.money = team.ledger = team.holdings = None
     return team
@@ -131,7 +131,7 @@ class TeamEliminate(MethodView):
         Licences whose terms do not survive elimination are revoked; undecided purchases
         are withdrawn; the ledger and history stay.
         """
-        result = purchasing.eliminate_team(get_session(), current_actor(), code, args["phase"])
+        result = elimination.eliminate_team(get_session(), current_actor(), code, args["phase"])
         return {
             "team": result.team.code,
             "phase": result.phase,

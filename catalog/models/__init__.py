@@ -10,7 +10,7 @@ from catalog.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from catalog.models.licenses import License
 from catalog.models.offers import Offer
 from catalog.models.purchases import Purchase, PurchaseParticipant
-from catalog.models.ratelimit import RateLimitCounter  # issue 6: rate limits
+from catalog.models.ratelimit import RateLimitCounter
 from catalog.models.teams import EvaluationPhase, Team
 from catalog.models.users import ApiToken, User
 

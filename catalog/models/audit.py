@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text
@@ -9,6 +10,50 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog.db import Base
 from catalog.models._types import JSONType, UTCDateTime
+
+
+class AuditAction(enum.StrEnum):
+    """Every action the audit chain records, as ``subject:verb`` (one list, no typing by hand)."""
+
+    ACCESS_ISSUE_URLS = "access:issue_urls"
+    AUDIT_VERIFY = "audit:verify"
+    DATASET_CREATE = "dataset:create"
+    DATASET_UPDATE = "dataset:update"
+    INSTITUTION_CREATE = "institution:create"
+    LICENSE_ACCEPT_TERMS = "license:accept_terms"
+    LICENSE_EXPIRE = "license:expire"
+    LICENSE_ISSUE = "license:issue"
+    LICENSE_REINSTATE = "license:reinstate"
+    LICENSE_REVOKE = "license:revoke"
+    LICENSE_SUSPEND = "license:suspend"
+    OFFER_CREATE = "offer:create"
+    OFFER_DEACTIVATE = "offer:deactivate"
+    PHASE_CREATE = "phase:create"
+    PURCHASE_APPROVE = "purchase:approve"
+    PURCHASE_CANCEL = "purchase:cancel"
+    PURCHASE_CLOSE = "purchase:close"
+    PURCHASE_CONFIRM = "purchase:confirm"
+    PURCHASE_JOIN = "purchase:join"
+    PURCHASE_LEAVE = "purchase:leave"
+    PURCHASE_OPEN = "purchase:open"
+    PURCHASE_REJECT = "purchase:reject"
+    PURCHASE_REQUEST = "purchase:request"
+    PURCHASE_WITHDRAW = "purchase:withdraw"
+    TEAM_CREATE = "team:create"
+    TEAM_ELIMINATE = "team:eliminate"
+    TOKEN_CREATE = "token:create"
+    TOKEN_REVOKE = "token:revoke"
+    USER_CREATE = "user:create"
+    USER_UPDATE = "user:update"
+    VERSION_ADD_OBJECT = "version:add_object"
+    VERSION_CREATE = "version:create"
+    VERSION_PUBLISH = "version:publish"
+    VERSION_REMOVE_OBJECT = "version:remove_object"
+    VERSION_SYNC = "version:sync"
+    LEDGER_GRANT = "ledger:grant"
+    LEDGER_CLAWBACK = "ledger:clawback"
+    LEDGER_PURCHASE = "ledger:purchase"
+    LEDGER_REVERSAL = "ledger:reversal"
 
 
 class AuditEvent(Base):

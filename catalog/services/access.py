@@ -27,6 +27,7 @@ from catalog.config import MAX_URL_TTL
 from catalog.db import transaction, utcnow
 from catalog.errors import Forbidden, InvalidInput, NotFound
 from catalog.models.access import AccessGrant
+from catalog.models.audit import AuditAction
 from catalog.models.datasets import (
     Dataset,
     DatasetObject,
@@ -228,7 +229,7 @@ def _grant(
     record_event(
         session,
         actor,
-        "access:issue_urls",
+        AuditAction.ACCESS_ISSUE_URLS,
         "access_grant",
         grant.id,
         {

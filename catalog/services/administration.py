@@ -2,7 +2,7 @@
 evaluation phases, and a preview of what eliminating a team would do.
 
 Budget grants are ``ledger.grant_team_budget``; elimination itself is
-``purchasing.eliminate_team``. Every change here is one transaction with its audit event.
+``elimination.eliminate_team``. Every change here is one transaction with its audit event.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from catalog.db import id_in_range, transaction, utcnow
 from catalog.errors import Conflict, Forbidden, InvalidInput, NotFound
+from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset
 from catalog.models.institutions import Institution, InstitutionKind
 from catalog.models.licenses import License, LicenseStatus
@@ -93,7 +94,7 @@ def create_institution(
         record_event(
             session,
             actor,
-            "institution:create",
+            AuditAction.INSTITUTION_CREATE,
             "institution",
             code,
             {"name_ko": name_ko, "name_en": name_en, "kind": kind_value.value},
@@ -149,7 +150,7 @@ def create_team(
         record_event(
             session,
             actor,
-            "team:create",
+            AuditAction.TEAM_CREATE,
             "team",
             code,
             {"name_ko": name_ko, "name_en": name_en, "organisations": orgs},
@@ -290,7 +291,7 @@ def update_account(
         record_event(
             session,
             actor,
-            "user:update",
+            AuditAction.USER_UPDATE,
             "user",
             user.id,
             {
@@ -341,7 +342,7 @@ def create_phase(
         record_event(
             session,
             actor,
-            "phase:create",
+            AuditAction.PHASE_CREATE,
             "evaluation_phase",
             number,
             {
@@ -364,7 +365,7 @@ class EliminationPreview:
 def elimination_preview(
     session: Session, actor: Actor, team_code: str, now: datetime | None = None
 ) -> EliminationPreview:
-    """What ``purchasing.eliminate_team`` would do now, without doing it (same rules)."""
+    """What ``elimination.eliminate_team`` would do now, without doing it (same rules)."""
     require_admin(actor)
     now = now or utcnow()
     team = session.scalar(select(Team).where(Team.code == team_code))

@@ -13,10 +13,10 @@ import json
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from auditchain import GENESIS_HASH, canonical_json, event_hash
 from catalog.db import utcnow
-from catalog.models.audit import AuditChainHead, AuditEvent
+from catalog.models.audit import AuditAction, AuditChainHead, AuditEvent
 from catalog.services.context import Actor
-from kdc.chain import GENESIS_HASH, canonical_json, event_hash
 
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 # Column widths of AuditEvent: longer values would fail on PostgreSQL and be kept whole on
@@ -83,12 +83,15 @@ def lock_chain_head(session: Session) -> AuditChainHead:
 def record_event(
     session: Session,
     actor: Actor,
-    action: str,
+    action: AuditAction,
     subject_type: str,
     subject_id: object,
     data: dict | None = None,
 ) -> AuditEvent:
     """Append one event (``action`` is ``subject:verb``) to the chain in the caller's transaction."""
+    # Services pass an ``AuditAction`` (the type checker holds them to it); the chain
+    # itself records any ``subject:verb`` string, as older and synthetic events show.
+    action = str(action)
     subject_id = str(subject_id)
     for name, value in (
         ("action", action),

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from catalog.db import transaction
 from catalog.errors import Conflict, InvalidInput, NotFound
+from catalog.models.audit import AuditAction
 from catalog.models.institutions import Institution
 from catalog.models.ledger import (
     AccountKind,
@@ -146,7 +147,7 @@ def post_transaction(
     record_event(
         session,
         actor,
-        f"ledger:{kind.value}",
+        AuditAction(f"ledger:{kind.value}"),
         "ledger_transaction",
         txn.id,
         {

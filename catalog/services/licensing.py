@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from catalog.db import id_in_range, transaction, utcnow
 from catalog.errors import Conflict, Forbidden, InvalidInput, NotFound
+from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset
 from catalog.models.licenses import License, LicenseStatus
 from catalog.models.teams import Team
@@ -77,7 +78,9 @@ def expire_stale(
         .with_for_update()
     ).all()
     for lic in stale:
-        _set_status(session, actor, lic, LicenseStatus.EXPIRED, "term ended", "license:expire")
+        _set_status(
+            session, actor, lic, LicenseStatus.EXPIRED, "term ended", AuditAction.LICENSE_EXPIRE
+        )
 
 
 def issue_license(
@@ -107,7 +110,7 @@ def issue_license(
     record_event(
         session,
         actor,
-        "license:issue",
+        AuditAction.LICENSE_ISSUE,
         "license",
         lic.id,
         {
@@ -175,7 +178,12 @@ def suspend_license(session: Session, actor: Actor, license_id: int, reason: str
                 code="license_not_active",
             )
         _set_status(
-            session, actor, lic, LicenseStatus.SUSPENDED, reason or "suspended", "license:suspend"
+            session,
+            actor,
+            lic,
+            LicenseStatus.SUSPENDED,
+            reason or "suspended",
+            AuditAction.LICENSE_SUSPEND,
         )
     return lic
 
@@ -191,7 +199,12 @@ def reinstate_license(session: Session, actor: Actor, license_id: int, reason: s
                 code="license_not_suspended",
             )
         _set_status(
-            session, actor, lic, LicenseStatus.ACTIVE, reason or "reinstated", "license:reinstate"
+            session,
+            actor,
+            lic,
+            LicenseStatus.ACTIVE,
+            reason or "reinstated",
+            AuditAction.LICENSE_REINSTATE,
         )
     return lic
 
@@ -206,7 +219,12 @@ def revoke_license(session: Session, actor: Actor, license_id: int, reason: str 
                 f"Licence {lic.id} is already {lic.status.value}.", code="license_not_live"
             )
         _set_status(
-            session, actor, lic, LicenseStatus.REVOKED, reason or "revoked", "license:revoke"
+            session,
+            actor,
+            lic,
+            LicenseStatus.REVOKED,
+            reason or "revoked",
+            AuditAction.LICENSE_REVOKE,
         )
     return lic
 
@@ -236,7 +254,7 @@ def revoke_for_elimination(
             lic,
             LicenseStatus.REVOKED,
             f"team eliminated at phase {phase}",
-            "license:revoke",
+            AuditAction.LICENSE_REVOKE,
         )
         revoked.append(lic)
     return revoked, kept
@@ -254,7 +272,9 @@ def expire_licenses(session: Session, actor: Actor, now: datetime | None = None)
             .execution_options(populate_existing=True)
         ).all()
         for lic in lics:
-            _set_status(session, actor, lic, LicenseStatus.EXPIRED, "term ended", "license:expire")
+            _set_status(
+                session, actor, lic, LicenseStatus.EXPIRED, "term ended", AuditAction.LICENSE_EXPIRE
+            )
         return [lic.id for lic in lics]
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from catalog.db import id_in_range, transaction
 from catalog.errors import Conflict, Forbidden, InvalidInput, NotFound
+from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset, DatasetStatus, Modality, Sensitivity
 from catalog.models.institutions import Institution
 from catalog.models.offers import Offer, OfferMode, Use
@@ -178,7 +179,7 @@ def create_dataset(
         record_event(
             session,
             actor,
-            "dataset:create",
+            AuditAction.DATASET_CREATE,
             "dataset",
             slug,
             {"institution": inst.code, "title_en": dataset.title_en},
@@ -204,7 +205,12 @@ def update_dataset(session: Session, actor: Actor, slug: str, **fields) -> Datas
             reindex_dataset(dataset)
             session.flush()
             record_event(
-                session, actor, "dataset:update", "dataset", slug, {"changed": sorted(changed)}
+                session,
+                actor,
+                AuditAction.DATASET_UPDATE,
+                "dataset",
+                slug,
+                {"changed": sorted(changed)},
             )
     return dataset
 
@@ -297,7 +303,12 @@ def create_offer(session: Session, actor: Actor, slug: str, **fields) -> Offer:
         session.add(offer)
         session.flush()
         record_event(
-            session, actor, "offer:create", "offer", offer.id, {"dataset": slug, **offer.terms()}
+            session,
+            actor,
+            AuditAction.OFFER_CREATE,
+            "offer",
+            offer.id,
+            {"dataset": slug, **offer.terms()},
         )
     return offer
 
@@ -314,6 +325,11 @@ def deactivate_offer(session: Session, actor: Actor, offer_id: int) -> Offer:
         offer.active = False
         session.flush()
         record_event(
-            session, actor, "offer:deactivate", "offer", offer.id, {"dataset": offer.dataset.slug}
+            session,
+            actor,
+            AuditAction.OFFER_DEACTIVATE,
+            "offer",
+            offer.id,
+            {"dataset": offer.dataset.slug},
         )
     return offer

@@ -23,7 +23,7 @@ writers instead.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from catalog.db import id_in_range, transaction, utcnow
 from catalog.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset, DatasetStatus
 from catalog.models.ledger import TransactionKind
-from catalog.models.licenses import License
 from catalog.models.offers import Offer, OfferMode
 from catalog.models.purchases import (
     ParticipantStatus,
@@ -41,7 +41,7 @@ from catalog.models.purchases import (
     PurchaseParticipant,
     PurchaseStatus,
 )
-from catalog.models.teams import EvaluationPhase, Team, TeamStatus
+from catalog.models.teams import Team, TeamStatus
 from catalog.models.users import Role
 from catalog.services import licensing
 from catalog.services.audit import record_event
@@ -221,7 +221,7 @@ def _require_team_user(actor: Actor) -> None:
         raise Forbidden("Only members of a team buy data.", code="team_role_required")
 
 
-def _participant(purchase: Purchase, team_id: int | None) -> PurchaseParticipant | None:
+def participant_of(purchase: Purchase, team_id: int | None) -> PurchaseParticipant | None:
     for p in purchase.participants:
         if p.team_id == team_id:
             return p
@@ -263,7 +263,7 @@ def _check_join(actor: Actor, purchase: Purchase, now: datetime) -> None:
     _require_team_user(actor)
     _require_joint(purchase, "joined")
     _require_open(purchase, now)
-    part = _participant(purchase, actor.team_id)
+    part = participant_of(purchase, actor.team_id)
     if part is not None and part.status == ParticipantStatus.JOINED:
         raise Conflict("Your team already takes part in this purchase.", code="already_participant")
     if len(joined(purchase)) >= (purchase.offer.max_teams or 0):
@@ -276,7 +276,7 @@ def _check_join(actor: Actor, purchase: Purchase, now: datetime) -> None:
 def _check_leave(actor: Actor, purchase: Purchase, now: datetime) -> None:
     _require_team_user(actor)
     _require_joint(purchase, "left (cancel an individual request instead)")
-    part = _participant(purchase, actor.team_id)
+    part = participant_of(purchase, actor.team_id)
     if part is None or part.status != ParticipantStatus.JOINED:
         raise Conflict("Your team does not take part in this purchase.", code="not_participant")
     _require_open(purchase, now)
@@ -294,7 +294,7 @@ def _check_leave(actor: Actor, purchase: Purchase, now: datetime) -> None:
 
 def _check_confirm(actor: Actor, purchase: Purchase, now: datetime) -> None:
     _require_team_user(actor)
-    part = _participant(purchase, actor.team_id)
+    part = participant_of(purchase, actor.team_id)
     if part is None or part.status != ParticipantStatus.JOINED:
         raise Conflict("Your team does not take part in this purchase.", code="not_participant")
     _undecided(purchase)
@@ -404,7 +404,7 @@ def _acting_team(session: Session, actor: Actor, team_code: str | None) -> Team:
     return team
 
 
-def _lock_purchase(
+def lock_purchase(
     session: Session, actor: Actor, purchase_id: int, *, decider: bool = False
 ) -> Purchase:
     """Lock the purchase row and load it and its participants fresh from the database.
@@ -566,7 +566,7 @@ def request_purchase(
         record_event(
             session,
             actor,
-            "purchase:open" if joint else "purchase:request",
+            AuditAction.PURCHASE_OPEN if joint else AuditAction.PURCHASE_REQUEST,
             "purchase",
             purchase.id,
             {
@@ -594,12 +594,12 @@ def join_purchase(
     now = now or utcnow()
     with transaction(session):
         acting = _acting_team(session, actor, team)
-        purchase = _lock_purchase(session, actor, purchase_id)
+        purchase = lock_purchase(session, actor, purchase_id)
         _check_join(actor, purchase, now)
         acting = _lock_active_team(session, acting)
         _check_can_take_part(session, acting, purchase.dataset, now, exclude_purchase=purchase.id)
         order = max((p.join_order for p in purchase.participants), default=0) + 1
-        part = _participant(purchase, acting.id)
+        part = participant_of(purchase, acting.id)
         lead = _is_lead(actor)
         if part is None:
             part = PurchaseParticipant(purchase_id=purchase.id, team_id=acting.id)
@@ -615,7 +615,7 @@ def join_purchase(
         record_event(
             session,
             actor,
-            "purchase:join",
+            AuditAction.PURCHASE_JOIN,
             "purchase",
             purchase.id,
             {"team": acting.code, "confirmed": lead, "shares": _preview(purchase)},
@@ -629,9 +629,9 @@ def leave_purchase(
     """Withdraw the actor's team from an open joint purchase."""
     now = now or utcnow()
     with transaction(session):
-        purchase = _lock_purchase(session, actor, purchase_id)
+        purchase = lock_purchase(session, actor, purchase_id)
         _check_leave(actor, purchase, now)
-        part = _participant(purchase, actor.team_id)
+        part = participant_of(purchase, actor.team_id)
         part.status = ParticipantStatus.LEFT
         part.left_at = now
         part.confirmed_at = None
@@ -640,7 +640,7 @@ def leave_purchase(
         record_event(
             session,
             actor,
-            "purchase:leave",
+            AuditAction.PURCHASE_LEAVE,
             "purchase",
             purchase.id,
             {"team": part.team.code, "shares": _preview(purchase)},
@@ -654,19 +654,26 @@ def confirm_participation(
     """A team lead commits the team's money to a request or joint participation."""
     now = now or utcnow()
     with transaction(session):
-        purchase = _lock_purchase(session, actor, purchase_id)
+        purchase = lock_purchase(session, actor, purchase_id)
         _check_confirm(actor, purchase, now)
-        part = _participant(purchase, actor.team_id)
+        part = participant_of(purchase, actor.team_id)
         part.confirmed_at = now
         part.confirmed_by_id = actor.user_id
         _refresh(session, purchase)
         record_event(
-            session, actor, "purchase:confirm", "purchase", purchase.id, {"team": part.team.code}
+            session,
+            actor,
+            AuditAction.PURCHASE_CONFIRM,
+            "purchase",
+            purchase.id,
+            {"team": part.team.code},
         )
     return purchase
 
 
-def _close(session: Session, actor: Actor, purchase: Purchase, now: datetime, reason: str) -> None:
+def close_joint(
+    session: Session, actor: Actor, purchase: Purchase, now: datetime, reason: str
+) -> None:
     """Close an open joint purchase (caller holds its lock): drop unconfirmed teams, then
     ``pending_approval`` with at least ``min_teams``, else ``failed``."""
     dropped = []
@@ -691,7 +698,7 @@ def _close(session: Session, actor: Actor, purchase: Purchase, now: datetime, re
     record_event(
         session,
         actor,
-        "purchase:close",
+        AuditAction.PURCHASE_CLOSE,
         "purchase",
         purchase.id,
         {
@@ -711,9 +718,9 @@ def close_purchase(
     """The opener team (or an admin) closes a joint purchase to further teams."""
     now = now or utcnow()
     with transaction(session):
-        purchase = _lock_purchase(session, actor, purchase_id)
+        purchase = lock_purchase(session, actor, purchase_id)
         _check_close(actor, purchase, now)
-        _close(session, actor, purchase, now, "closed by " + actor.label)
+        close_joint(session, actor, purchase, now, "closed by " + actor.label)
     return purchase
 
 
@@ -726,7 +733,7 @@ def approve_purchase(
     now = now or utcnow()
     note = _note(note)
     with transaction(session):
-        purchase = _lock_purchase(session, actor, purchase_id, decider=True)
+        purchase = lock_purchase(session, actor, purchase_id, decider=True)
         _check_approve(actor, purchase, now)
         offer, dataset = purchase.offer, purchase.dataset
         if offer.price_krw != purchase.price_krw:
@@ -793,7 +800,7 @@ def approve_purchase(
         record_event(
             session,
             actor,
-            "purchase:approve",
+            AuditAction.PURCHASE_APPROVE,
             "purchase",
             purchase.id,
             {
@@ -830,14 +837,16 @@ def reject_purchase(
     now = now or utcnow()
     note = _note(note)
     with transaction(session):
-        purchase = _lock_purchase(session, actor, purchase_id, decider=True)
+        purchase = lock_purchase(session, actor, purchase_id, decider=True)
         _check_decide(actor, purchase, now)
         purchase.status = PurchaseStatus.REJECTED
         purchase.decided_at = now
         purchase.decided_by_id = actor.user_id
         purchase.decision_note = note
         _refresh(session, purchase)
-        record_event(session, actor, "purchase:reject", "purchase", purchase.id, {"note": note})
+        record_event(
+            session, actor, AuditAction.PURCHASE_REJECT, "purchase", purchase.id, {"note": note}
+        )
     return purchase
 
 
@@ -848,7 +857,7 @@ def cancel_purchase(
     now = now or utcnow()
     note = _note(note)
     with transaction(session):
-        purchase = _lock_purchase(session, actor, purchase_id)
+        purchase = lock_purchase(session, actor, purchase_id)
         _check_cancel(actor, purchase, now)
         before = purchase.status
         purchase.status = PurchaseStatus.CANCELLED
@@ -859,141 +868,12 @@ def cancel_purchase(
         record_event(
             session,
             actor,
-            "purchase:cancel",
+            AuditAction.PURCHASE_CANCEL,
             "purchase",
             purchase.id,
             {"from": before.value, "note": note},
         )
     return purchase
-
-
-# --------------------------------------------------------------------------- programme office
-
-
-@dataclass
-class EliminationResult:
-    team: Team
-    phase: int
-    revoked: list[License] = field(default_factory=list)
-    kept: list[License] = field(default_factory=list)
-    withdrawn: list[tuple[int, str]] = field(default_factory=list)  # (purchase id, outcome)
-
-
-def eliminate_team(
-    session: Session, actor: Actor, team_code: str, phase: int, now: datetime | None = None
-) -> EliminationResult:
-    """Eliminate a team at an evaluation phase.
-
-    Its licences are revoked unless their terms survive elimination; its undecided
-    purchases and participations are withdrawn; its ledger and history stay.
-    """
-    now = now or utcnow()
-    if not (actor.is_admin or actor.is_system):
-        raise Forbidden("Only the programme office eliminates teams.", code="admin_required")
-    if isinstance(phase, bool) or not isinstance(phase, int) or phase < 1:
-        raise InvalidInput("phase must be a positive whole number", code="invalid_phase")
-    with transaction(session):
-        team = session.scalar(select(Team).where(Team.code == team_code))
-        if team is None:
-            raise NotFound(f"No team {team_code!r}.")
-        known = session.scalars(select(EvaluationPhase.number)).all()
-        if known and phase not in known:
-            raise InvalidInput(
-                f"No evaluation phase {phase}; known: {', '.join(map(str, sorted(known)))}.",
-                code="unknown_phase",
-            )
-        # Lock order: purchases (by id), then the team, then the audit chain.
-        ids = session.scalars(
-            select(Purchase.id)
-            .join(PurchaseParticipant, PurchaseParticipant.purchase_id == Purchase.id)
-            .where(
-                PurchaseParticipant.team_id == team.id,
-                PurchaseParticipant.status == ParticipantStatus.JOINED,
-                Purchase.status.in_(LIVE_STATUSES),
-            )
-            .order_by(Purchase.id)
-        ).all()
-        purchases = [_lock_purchase(session, actor, pid) for pid in ids]
-        team = lock_teams(session, [team.id])[team.id]
-        if team.status == TeamStatus.ELIMINATED:
-            raise Conflict(
-                f"Team {team.code} was already eliminated at phase {team.eliminated_phase}.",
-                code="already_eliminated",
-            )
-        result = EliminationResult(team=team, phase=phase)
-        for purchase in purchases:
-            part = _participant(purchase, team.id)
-            if purchase.status not in LIVE_STATUSES or part.status != ParticipantStatus.JOINED:
-                continue
-            if purchase.mode == OfferMode.INDIVIDUAL:
-                purchase.status = PurchaseStatus.CANCELLED
-                purchase.decided_at = now
-                purchase.decided_by_id = actor.user_id
-                purchase.decision_note = f"team eliminated at phase {phase}"
-                outcome = "cancelled"
-            else:
-                part.status = ParticipantStatus.LEFT
-                part.left_at = now
-                part.confirmed_at = None
-                session.flush()
-                session.expire(purchase, ["participants"])
-                remaining = len(joined(purchase))
-                outcome = "left"
-                if remaining == 0:
-                    purchase.status = PurchaseStatus.CANCELLED
-                    purchase.decided_at = now
-                    purchase.decision_note = f"last team eliminated at phase {phase}"
-                    outcome = "left; purchase cancelled"
-                elif purchase.status == PurchaseStatus.PENDING_APPROVAL and remaining < (
-                    purchase.offer.min_teams or 2
-                ):
-                    purchase.status = PurchaseStatus.FAILED
-                    purchase.decided_at = now
-                    purchase.decision_note = (
-                        f"fell below {purchase.offer.min_teams} teams when "
-                        f"{team.code} was eliminated"
-                    )
-                    outcome = "left; purchase failed"
-            session.flush()
-            record_event(
-                session,
-                actor,
-                "purchase:withdraw",
-                "purchase",
-                purchase.id,
-                {
-                    "team": team.code,
-                    "reason": f"team eliminated at phase {phase}",
-                    "outcome": outcome,
-                    "status": purchase.status.value,
-                },
-            )
-            result.withdrawn.append((purchase.id, outcome))
-        result.revoked, result.kept = licensing.revoke_for_elimination(session, actor, team, phase)
-        team.status = TeamStatus.ELIMINATED
-        team.eliminated_phase = phase
-        team.eliminated_at = now
-        session.flush()
-        record_event(
-            session,
-            actor,
-            "team:eliminate",
-            "team",
-            team.code,
-            {
-                "phase": phase,
-                "revoked_licenses": [lic.id for lic in result.revoked],
-                "kept_licenses": [lic.id for lic in result.kept],
-                "withdrawn_purchases": [pid for pid, _o in result.withdrawn],
-            },
-        )
-    return result
-
-
-@dataclass
-class TickResult:
-    closed: list[tuple[int, str]]  # (purchase id, new status)
-    expired_licenses: list[int]
 
 
 def close_expired_purchases(
@@ -1011,53 +891,9 @@ def close_expired_purchases(
     closed = []
     for pid in ids:
         with transaction(session):
-            purchase = _lock_purchase(session, actor, pid)
+            purchase = lock_purchase(session, actor, pid)
             if purchase.status != PurchaseStatus.OPEN or purchase.deadline > now:
                 continue
-            _close(session, actor, purchase, now, "deadline passed")
+            close_joint(session, actor, purchase, now, "deadline passed")
             closed.append((pid, purchase.status.value))
     return closed
-
-
-def tick(session: Session, actor: Actor, now: datetime | None = None) -> TickResult:
-    """The periodic duty: close joint purchases past their deadline, expire lapsed licences.
-
-    Idempotent and safe to run from cron on several hosts at once.
-    """
-    now = now or utcnow()
-    closed = close_expired_purchases(session, actor, now)
-    expired = licensing.expire_licenses(session, actor, now)
-    return TickResult(closed=closed, expired_licenses=expired)
-
-
-# --------------------------------------------------------------------------- holdings
-
-
-def team_holdings(session: Session, team: Team, now: datetime | None = None) -> list[dict]:
-    """Each licence of the team: dataset, joint or individual, what the team paid, status."""
-    now = now or utcnow()
-    rows = session.execute(
-        select(License, Purchase, PurchaseParticipant.share_krw)
-        .join(Purchase, Purchase.id == License.purchase_id)
-        .join(
-            PurchaseParticipant,
-            (PurchaseParticipant.purchase_id == Purchase.id)
-            & (PurchaseParticipant.team_id == License.team_id),
-        )
-        .where(License.team_id == team.id)
-        .order_by(License.id.desc())
-        .options(selectinload(License.dataset))
-    ).all()
-    return [
-        {
-            "license_id": lic.id,
-            "dataset": lic.dataset.slug,
-            "mode": purchase.mode.value,
-            "purchase_id": purchase.id,
-            "price_krw": purchase.price_krw,
-            "paid_krw": share,
-            "status": licensing.effective_status(lic, now).value,
-            "valid_until": lic.valid_until,
-        }
-        for lic, purchase, share in rows
-    ]

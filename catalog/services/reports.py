@@ -30,7 +30,7 @@ from catalog.models.offers import OfferMode
 from catalog.models.purchases import ParticipantStatus, Purchase, PurchaseParticipant
 from catalog.models.teams import Team
 from catalog.models.users import ApiToken, User
-from catalog.services.audit_tools import require_auditor
+from catalog.services.audit_review import require_auditor
 from catalog.services.context import Actor
 from catalog.services.shares import split_price
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from catalog.db import id_in_range, transaction, utcnow
 from catalog.errors import Conflict, Forbidden, NotFound
+from catalog.models.audit import AuditAction
 from catalog.models.licenses import License, LicenseStatus
 from catalog.services import access
 from catalog.services.audit import record_event
@@ -73,7 +74,7 @@ def accept_terms(
         record_event(
             session,
             actor,
-            "license:accept_terms",
+            AuditAction.LICENSE_ACCEPT_TERMS,
             "license",
             lic.id,
             {

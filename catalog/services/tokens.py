@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from catalog.db import transaction, utcnow
 from catalog.errors import DomainError, Forbidden, InvalidInput, NotFound
+from catalog.models.audit import AuditAction
 from catalog.models.users import ApiToken, Role, User
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
@@ -105,7 +106,7 @@ def create_token(
         record_event(
             session,
             actor,
-            "token:create",
+            AuditAction.TOKEN_CREATE,
             "api_token",
             token.id,
             {
@@ -148,7 +149,12 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
         if token.revoked_at is None:
             token.revoked_at = utcnow()
             record_event(
-                session, actor, "token:revoke", "api_token", token.id, {"prefix": token.prefix}
+                session,
+                actor,
+                AuditAction.TOKEN_REVOKE,
+                "api_token",
+                token.id,
+                {"prefix": token.prefix},
             )
     return token
 

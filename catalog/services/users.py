@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalog.errors import Conflict, InvalidInput, NotFound
+from catalog.models.audit import AuditAction
 from catalog.models.institutions import Institution
 from catalog.models.teams import Team
 from catalog.models.users import Role, User
@@ -91,7 +92,7 @@ def create_user(
     record_event(
         session,
         actor,
-        "user:create",
+        AuditAction.USER_CREATE,
         "user",
         user.id,
         {

@@ -1,4 +1,4 @@
-"""The server-rendered web UI: login, catalog pages, and HTML error pages.
+"""The server-rendered web UI: sessions, CSRF, locale, security headers and the page blueprints.
 
 Pages are thin: they parse a form, call one service, and render. CSRF protects every
 form (Flask-WTF); sessions come from Flask-Login.
@@ -6,13 +6,13 @@ form (Flask-WTF); sessions come from Flask-Login.
 
 from __future__ import annotations
 
-from flask import Flask, render_template, request, session
+from flask import Flask, request, session
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFProtect
 
 from catalog.db import get_session
-from catalog.errors import DomainError
+from catalog.error_handlers import API_PREFIX
 from catalog.models.users import User
 
 login_manager = LoginManager()
@@ -37,37 +37,6 @@ def _load_user(user_id: str) -> User | None:
     return user if user and user.active else None
 
 
-def passthrough_headers(error) -> dict:
-    """Headers an HTTP error carries for the client (Allow, Content-Range, Retry-After …)."""
-    try:
-        headers = error.get_headers()
-    except Exception:  # noqa: BLE001 - a custom exception without a request environment
-        return {}
-    return {k: v for k, v in headers if k.lower() != "content-type"}
-
-
-def render_http_error(error):
-    code = error.code or 500
-    return (
-        render_template("error.html", status=code, title=error.name, detail=error.description),
-        code,
-        passthrough_headers(error),
-    )
-
-
-def render_domain_error(exc: DomainError):
-    from catalog.web.guards import MESSAGES
-
-    hint = MESSAGES.get(exc.code)
-    return (
-        render_template(
-            "error.html", status=exc.status, title=exc.title, detail=exc.detail, hint=hint
-        ),
-        exc.status,
-        exc.headers,
-    )
-
-
 def init_web(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "ko")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
@@ -78,20 +47,12 @@ def init_web(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
-    from catalog.web import filters, views
+    from catalog.web import admin, auditor, filters, provider, purchases, team, views
 
     filters.register(app)
-    app.register_blueprint(views.bp)
-    from catalog.web import admin, provider, purchases, team  # issue 7: every role's pages
-
-    for module in (purchases, team, provider, admin):  # issue 7
-        app.register_blueprint(module.bp)  # issue 7
-    from catalog.web import auditor  # issue 5: the auditor's console
-
-    app.register_blueprint(auditor.bp)  # issue 5
+    for module in (views, purchases, team, provider, admin, auditor):
+        app.register_blueprint(module.bp)
     # The API authenticates with bearer tokens only, so cookies cannot forge its POSTs.
-    from catalog.api import API_PREFIX
-
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
 
     @app.before_request
@@ -102,20 +63,6 @@ def init_web(app: Flask) -> None:
             and app.config.get("WTF_CSRF_ENABLED", True)
         ):
             csrf.protect()
-
-    @app.errorhandler(CSRFError)
-    def _csrf_error(exc):
-        from flask_babel import gettext as _
-
-        return render_template(
-            "error.html",
-            status=400,
-            title=_("Form expired"),
-            detail=_(
-                "The form has expired or was not sent from this site; "
-                "reload the page and try again."
-            ),
-        ), 400
 
     @app.after_request
     def _security_headers(resp):

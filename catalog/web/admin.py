@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from catalog.db import get_session, id_in_range
 from catalog.errors import DomainError
 from catalog.models.users import Role, User
-from catalog.services import administration, ledger, myteam, purchasing
+from catalog.services import administration, elimination, holdings, ledger, myteam
 from catalog.services import catalog as catalog_service
 from catalog.web.forms import (
     EliminateForm,
@@ -149,11 +149,11 @@ def grant():
 def team(code: str):
     session = get_session()
     team = catalog_service.get_team(session, code)
-    holdings = purchasing.team_holdings(session, team)
+    held = holdings.team_holdings(session, team)
     return render_template(
         "admin/team.html",
         team=team,
-        holdings=holdings,
+        holdings=held,
         money=ledger.team_money(session, team),
         statement=ledger.team_statement(session, team, limit=50),
         grant_form=GrantForm(team=team.code),
@@ -175,7 +175,7 @@ def eliminate(code: str):
             form.confirm.errors = [_("Type %(code)s exactly to confirm.", code=code)]
         else:
             try:
-                result = purchasing.eliminate_team(session, actor, code, form.phase.data)
+                result = elimination.eliminate_team(session, actor, code, form.phase.data)
             except DomainError as exc:
                 flash_error(exc)
             else:

@@ -29,7 +29,7 @@ from marshmallow import ValidationError
 
 from catalog.db import get_session
 from catalog.models.users import Role
-from catalog.services import audit_tools, reports
+from catalog.services import audit_review, reports
 from catalog.services.context import Actor
 from schemas.audit import (
     AccessLogFilterSchema,
@@ -297,18 +297,18 @@ def events(fmt: str | None):
 
 
 def _key():
-    return audit_tools.try_load_key(current_app.config["AUDIT_KEY"])
+    return audit_review.try_load_key(current_app.config["AUDIT_KEY"])
 
 
 @bp.route("/chain")
 def chain():
-    status = audit_tools.chain_status(get_session(), _actor(), _key())
+    status = audit_review.chain_status(get_session(), _actor(), _key())
     return render_template("auditor/chain.html", status=status)
 
 
 @bp.route("/chain/verify", methods=["POST"])
 def verify():
-    result = audit_tools.verify_and_record(get_session(), _actor(), key=_key(), via="web")
+    result = audit_review.verify_and_record(get_session(), _actor(), key=_key(), via="web")
     if result.ok:
         flash(
             _(
@@ -346,7 +346,7 @@ def export_chain():
         return _bad_filters({"after": [_("Must be 0 or more.")]})
     session = get_session()
     session.rollback()  # export_lines reads in short batches of its own
-    lines = audit_tools.export_lines(session, after=after, key=_key())
+    lines = audit_review.export_lines(session, after=after, key=_key())
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return Response(
         stream_with_context(lines),

@@ -13,69 +13,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from catalog.errors import DomainError
+from catalog.messages import MESSAGES
 from catalog.models.users import Role
 from catalog.services.context import Actor
 
 TEAM_ROLES = (Role.TEAM_MEMBER, Role.TEAM_LEAD)
-
-# Stable codes → what the reader is told (in their language).
-MESSAGES = {
-    "license_required": _l(
-        "Your team holds no licence for this dataset. Request a purchase "
-        "from the dataset page to get access."
-    ),
-    "license_expired": _l("Your team's licence for this dataset has expired."),
-    "license_revoked": _l("Your team's licence for this dataset has been revoked."),
-    "license_suspended": _l("Your team's licence for this dataset is suspended."),
-    "team_eliminated": _l(
-        "Your team has been eliminated from the programme; it can no longer "
-        "buy data, and only licences that survive elimination give access."
-    ),
-    "terms_not_accepted": _l("Accept the licence's terms before the first download."),
-    "budget_exceeded": _l(
-        "Not enough budget: a team's balance does not cover its share. Nobody was charged."
-    ),
-    "purchase_closed": _l(
-        "This purchase no longer accepts changes: it is closed or past its deadline."
-    ),
-    "purchase_full": _l("This joint purchase already has the maximum number of teams."),
-    "already_participant": _l("Your team already takes part in this purchase."),
-    "already_licensed": _l("The team already holds an active licence for this dataset."),
-    "purchase_pending": _l(
-        "Your team already takes part in an undecided purchase of this dataset."
-    ),
-    "not_participant": _l("Your team does not take part in this purchase."),
-    "opener_cannot_leave": _l(
-        "The team that opened a joint purchase cannot leave it; cancel it instead."
-    ),
-    "lead_required": _l("Only a team lead (or the member who acted) may do this."),
-    "confirmation_pending": _l("A team lead has not yet confirmed the team's participation."),
-    "already_confirmed": _l("Your team's participation is already confirmed."),
-    "purchase_open": _l("The joint purchase is still open; its opener must close it first."),
-    "already_decided": _l("This purchase has already been decided."),
-    "not_opener": _l("Only the team that opened the purchase may do this."),
-    "read_only": _l("Auditors read; they change nothing."),
-    "team_role_required": _l("Only members of a team can do this."),
-    "provider_required": _l("Only the institution's provider staff may do this."),
-    "wrong_institution": _l("This belongs to another institution."),
-    "not_dataset_provider": _l("This dataset belongs to another institution."),
-    "admin_required": _l("Only the programme office may do this."),
-    "offer_changed": _l(
-        "The offer's price changed since the request; reject it and let the team request again."
-    ),
-    "offer_required": _l("Add an offer before publishing: a published dataset must be buyable."),
-    "version_empty": _l("This version has no files yet; upload files first."),
-    "version_published": _l("This version is published; its files are frozen."),
-    "version_exists": _l("A version with this label exists."),
-    "already_eliminated": _l("This team has already been eliminated."),
-    "self_demotion": _l("You cannot demote or deactivate yourself."),
-    "storage_unavailable": _l("The object store is unavailable; retry shortly."),
-    "not_found": _l("Nothing here: it does not exist or is not visible to you."),
-    "offer_not_found": _l("This offer is not (or no longer) available."),
-    "license_not_active": _l("This licence is not active."),
-    "object_not_found": _l("This file is not part of the dataset's published version."),
-    "version_not_found": _l("The dataset has no such published version."),
-}
 
 
 def web_actor() -> Actor:

@@ -2,9 +2,9 @@
 offers, versions with browser uploads, and the approval queue.
 
 Uploads go straight from the browser to the object store: the page asks this server for
-a presigned PUT (``versions.request_upload``), the vendored ``upload.js`` sends the bytes
+a presigned PUT (``uploads.request_upload``), the vendored ``upload.js`` sends the bytes
 with a progress bar, then asks the server to verify size and SHA-256
-(``versions.complete_upload``). Those two calls are JSON, CSRF-protected by header.
+(``uploads.complete_upload``). Those two calls are JSON, CSRF-protected by header.
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from catalog.db import get_session
 from catalog.errors import DomainError, InvalidInput
 from catalog.models.teams import Team
 from catalog.models.users import Role
+from catalog.objectstore import get_object_store
 from catalog.services import catalog as catalog_service
-from catalog.services import publishing, purchasing, versions
+from catalog.services import publishing, purchasing, uploads, versions
 from catalog.services.shares import split_price
-from catalog.storage_ext import get_object_store
 from catalog.web.forms import (
     ActionForm,
     DatasetForm,
@@ -347,8 +347,8 @@ def _json_error(exc: DomainError):
     return resp, exc.status
 
 
-def _tickets() -> versions.UploadTickets:
-    return versions.UploadTickets(current_app.config["SECRET_KEY"])
+def _tickets() -> uploads.UploadTickets:
+    return uploads.UploadTickets(current_app.config["SECRET_KEY"])
 
 
 @bp.route("/datasets/<slug>/versions/<label>/uploads", methods=["POST"])
@@ -359,7 +359,7 @@ def upload_start(slug: str, label: str):
         if not isinstance(body, dict):
             raise InvalidInput("Send JSON: key, size, sha256.")
         size = body.get("size")
-        plan = versions.request_upload(
+        plan = uploads.request_upload(
             get_session(),
             web_actor(),
             get_object_store(),
@@ -395,7 +395,7 @@ def upload_complete(slug: str, label: str):
     try:
         if not isinstance(body, dict) or not isinstance(body.get("upload_id"), str):
             raise InvalidInput("Send JSON: upload_id.")
-        obj = versions.complete_upload(
+        obj = uploads.complete_upload(
             get_session(),
             web_actor(),
             get_object_store(),

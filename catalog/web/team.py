@@ -24,8 +24,8 @@ from flask_login import current_user
 
 from catalog.db import get_session, id_in_range
 from catalog.errors import DomainError
+from catalog.objectstore import get_object_store
 from catalog.services import myteam, terms, tokens
-from catalog.storage_ext import get_object_store
 from catalog.web.forms import AcceptTermsForm, ActionForm, TokenForm, choices
 from catalog.web.guards import (
     TEAM_ROLES,

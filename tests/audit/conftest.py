@@ -285,5 +285,5 @@ def login(client, email: str, password: str = "kdc-demo"):
 def auditor_web(sqlite_demo_app, sqlite_scenario, tmp_path):
     sqlite_demo_app.config["AUDIT_KEY"] = str(tmp_path / "audit_ed25519.pem")
     client = login(sqlite_demo_app.test_client(), "auditor@kdc.test")
-    client.post("/lang/en")  # issue 7 edit: Korean is the default; these tests read English
+    client.post("/lang/en")  # Korean is the default; these tests read English
     return client

@@ -11,7 +11,7 @@ from sqlalchemy.orm import sessionmaker
 
 from catalog.db import get_session, transaction
 from catalog.models.audit import AuditEvent
-from catalog.services import audit_tools
+from catalog.services import audit_review
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
 from catalog.services.ledger import grant_team_budget
@@ -68,7 +68,7 @@ def test_concurrent_writers_make_one_linear_chain(pg_demo_app):
         s = get_session()
         seqs = list(s.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)))
         assert seqs == list(range(1, before + WRITERS * EACH + 1))
-        result = audit_tools.verify_chain(s)
+        result = audit_review.verify_chain(s)
         assert result.ok and result.valid_events == len(seqs), result.as_dict()
         per_writer = dict(
             s.execute(

@@ -220,7 +220,7 @@ def test_chain_status_one_click_verify_and_export(auditor_web, sqlite_demo_app, 
     assert resp.mimetype == "application/x-ndjson"
     path = tmp_path / "chain.jsonl"
     path.write_bytes(resp.get_data())
-    from kdc.chain import verify_export
+    from auditchain import verify_export
 
     result = verify_export(str(path))
     assert result.ok and result.valid_events > 100

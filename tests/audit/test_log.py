@@ -10,12 +10,12 @@ import stat
 import pytest
 from sqlalchemy import func, select, text
 
+from auditchain import canonical_json, event_hash, verify_export
 from catalog.db import get_session, transaction
 from catalog.models.audit import AuditCheckpoint, AuditEvent
-from catalog.services import audit_tools
+from catalog.services import audit_review
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
-from kdc.chain import canonical_json, event_hash, verify_export
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def test_events_hash_what_the_database_gives_back(keyed_app):
         s.close()
         ev = s.scalar(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1))
         assert ev.data["tuple"] == [1, 2] and ev.data["3"] == "int key" and ev.data["whole"] == 4
-        result = audit_tools.verify_chain(s)
+        result = audit_review.verify_chain(s)
         assert result.ok, result.as_dict()
         with pytest.raises((ValueError, TypeError)):
             record_event(s, Actor.system("test"), "test:bad", "test", 1, {"n": float("nan")})
@@ -153,7 +153,7 @@ def test_trigger_refuses_update_delete_and_truncate(pg_demo_app):
                 s.execute(text(stmt))
             s.rollback()
         assert s.scalar(select(func.count()).select_from(AuditEvent)) > 0
-        assert audit_tools.verify_chain(s).ok
+        assert audit_review.verify_chain(s).ok
 
 
 # --------------------------------------------------------------------------- the API

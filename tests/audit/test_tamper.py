@@ -17,9 +17,9 @@ from collections import Counter
 
 import pytest
 
+from auditchain import HASHED_FIELDS, event_hash, export_line, verify_export
 from catalog.db import get_session
-from catalog.services import audit_tools
-from kdc.chain import HASHED_FIELDS, event_hash, export_line, verify_export
+from catalog.services import audit_review
 from tests.audit.conftest import build_scenario, make_access_grant
 
 TAMPERINGS = 1000
@@ -31,15 +31,15 @@ def exported(sqlite_demo_app, tmp_path):
     app = sqlite_demo_app
     with app.app_context():
         session = get_session()
-        key = audit_tools.load_key(tmp_path / "key.pem", create=True)
-        assert audit_tools.create_checkpoint(session, key).created
+        key = audit_review.load_key(tmp_path / "key.pem", create=True)
+        assert audit_review.create_checkpoint(session, key).created
         build_scenario(session)
-        assert audit_tools.create_checkpoint(session, key).created
+        assert audit_review.create_checkpoint(session, key).created
         make_access_grant(session, team="upstage", dataset="kbs-news-speech", objects=11)
-        assert audit_tools.create_checkpoint(session, key).created
+        assert audit_review.create_checkpoint(session, key).created
         make_access_grant(session, team="ncai", dataset="kbs-news-speech", objects=5)
         make_access_grant(session, team="lgai", dataset="joseon-annals-original", objects=1)
-        lines = list(audit_tools.export_lines(session, key=key))
+        lines = list(audit_review.export_lines(session, key=key))
     objs = [json.loads(line) for line in lines]
     header = objs[0]
     cps = [o for o in objs if o["type"] == "checkpoint"]
@@ -186,7 +186,7 @@ def tamper(rnd, header, cps, events, key_ids):
     # its public key in the header; the auditor verifies against the key they trust.
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from catalog.services.audit_tools import AuditKey
+    from catalog.services.audit_review import AuditKey
 
     fake = AuditKey(Ed25519PrivateKey.generate(), "attacker")
     for c in cps:
@@ -308,7 +308,7 @@ def test_offline_verifier_runs_standalone(exported, tmp_path):
     assert res.returncode == 0, res.stderr
     assert f"{len(events)}/{len(events)} events valid" in res.stdout
     check = (
-        "import sys, kdc.audit_cmd, kdc.chain; "
+        "import sys, kdc.audit_cmd, auditchain; "
         "bad = [m for m in sys.modules if m.split('.')[0] in ('catalog', 'flask', "
         "'sqlalchemy')]; assert not bad, bad"
     )

@@ -1,4 +1,4 @@
-"""The seven journeys of issue 7, in a real Chromium against a real server process.
+"""The journeys of every role, in a real Chromium against a real server process.
 
 They run in order and share one server: the joint purchase opened in journey 1 is joined
 in 2, approved in 3 and downloaded from in 4; the auditor reviews it in 6. Every journey

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
+from auditchain import verify_events
 from catalog.db import get_session
 from catalog.errors import DomainError
 from catalog.models.audit import AuditEvent
@@ -30,7 +31,6 @@ from catalog.services import purchasing
 from catalog.services.audit import event_as_dict
 from catalog.services.context import Actor
 from catalog.services.users import find_user
-from kdc.chain import verify_events
 from tests.purchasing.conftest import balance, make_dataset, shrink_budget
 
 TEAMS = ["naver", "upstage", "skt", "ncai", "lgai"]

@@ -220,7 +220,7 @@ def test_close_with_too_few_teams_fails_and_unconfirmed_teams_are_dropped(
 
 
 def test_tick_closes_past_deadline_and_expires_licences(demo_app, api, dataset_factory):
-    from catalog.services import purchasing
+    from catalog.services import duties
     from catalog.services.context import Actor
 
     ds = dataset_factory(min_teams=2, term_months=1)
@@ -231,16 +231,16 @@ def test_tick_closes_past_deadline_and_expires_licences(demo_app, api, dataset_f
     system = Actor.system("test")
     with demo_app.app_context():
         later = utcnow() + timedelta(days=31)
-        first = purchasing.tick(get_session(), system, now=later)
-        again = purchasing.tick(get_session(), system, now=later)
+        first = duties.tick(get_session(), system, now=later)
+        again = duties.tick(get_session(), system, now=later)
     assert sorted(first.closed) == [(pid, "pending_approval"), (pid2, "failed")]
     assert again.closed == [] and again.expired_licenses == []
     assert api.act("nikh", pid, "approve").status_code == 200
     lic = api.get("naver-lead", "/api/v1/licenses").json["items"][0]
     with demo_app.app_context():
         much_later = utcnow() + timedelta(days=62)
-        result = purchasing.tick(get_session(), system, now=much_later)
-        assert purchasing.tick(get_session(), system, now=much_later).expired_licenses == []
+        result = duties.tick(get_session(), system, now=much_later)
+        assert duties.tick(get_session(), system, now=much_later).expired_licenses == []
     assert lic["id"] in result.expired_licenses and len(result.expired_licenses) == 2
     lic = api.get("naver-lead", "/api/v1/licenses").json["items"][0]
     assert lic["status"] == "expired"

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 
-from catalog.storage_ext import RedactSignatures, redact
+from catalog.logs import RedactSignatures, redact
 from storage.base import MIN_PART_SIZE
 from tests.conftest import make_token
 from tests.storage.conftest import DATASET, MEMBER, PROVIDER

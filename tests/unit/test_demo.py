@@ -1,6 +1,6 @@
 """The demo catalogue: its content, the loader (idempotent), demo accounts and search.
 
-The first group checks ``catalog.demo_data`` itself (no database): the catalogue covers
+The first group checks ``catalog.demo.data`` itself (no database): the catalogue covers
 what SPEC §5 promises and every sample file is a well-formed file of its kind. The rest
 runs on the demo database of each backend, as loaded by the real loader.
 """
@@ -20,7 +20,7 @@ from xml.etree import ElementTree
 import pytest
 from sqlalchemy import func, select
 
-from catalog import demo_data
+from catalog.demo import data as demo_data
 from catalog.models import Base
 from catalog.models.datasets import Dataset, DatasetObject, DatasetStatus, VersionStatus
 from catalog.models.offers import Offer

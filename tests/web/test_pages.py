@@ -270,7 +270,7 @@ def test_language_switch(web):
 
 
 def test_every_demo_dataset_page_renders(web):
-    from catalog import demo_data
+    from catalog.demo import data as demo_data
 
     for spec in demo_data.DATASETS:
         resp = web.get(f"/datasets/{spec['slug']}")

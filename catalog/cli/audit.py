@@ -16,12 +16,12 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from catalog.cli import cli_actor, fail
+from auditchain import export_line, format_report, read_checkpoint_file
+from catalog.cli.common import cli_actor, fail
 from catalog.db import get_session
 from catalog.errors import DomainError
-from catalog.services import audit_tools
-from kdc.audit_cmd import format_report
-from kdc.chain import export_line, read_checkpoint_file
+from catalog.models.audit import AuditAction
+from catalog.services import audit_review
 
 audit_cli = AppGroup("audit", help="The tamper-evident audit log: verify, export, checkpoint.")
 
@@ -53,18 +53,23 @@ def audit_verify(checkpoint_files: tuple[str, ...], as_json: bool, no_record: bo
         except (OSError, ValueError) as exc:
             raise click.BadParameter(f"{path}: {exc}", param_hint="--checkpoint") from exc
     session = get_session()
-    key = audit_tools.try_load_key(_key_path())
-    result = audit_tools.verify_chain(session, key=key, extra_checkpoints=extra)
+    key = audit_review.try_load_key(_key_path())
+    result = audit_review.verify_chain(session, key=key, extra_checkpoints=extra)
     if not no_record:
         session.rollback()
         from catalog.db import transaction
         from catalog.services.audit import record_event
 
         with transaction(session):
-            data = audit_tools.summary_of(result)
+            data = audit_review.summary_of(result)
             data["via"] = "cli"
             record_event(
-                session, cli_actor(), "audit:verify", "audit_chain", result.last_seq or 0, data
+                session,
+                cli_actor(),
+                AuditAction.AUDIT_VERIFY,
+                "audit_chain",
+                result.last_seq or 0,
+                data,
             )
     if as_json:
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
@@ -90,11 +95,11 @@ def audit_verify(checkpoint_files: tuple[str, ...], as_json: bool, no_record: bo
 def audit_export(out: str | None, after: int) -> None:
     """Export events and signed checkpoints as JSON Lines (verify with 'kdc audit verify')."""
     session = get_session()
-    key = audit_tools.try_load_key(_key_path())
+    key = audit_review.try_load_key(_key_path())
     counts = {"event": 0, "checkpoint": 0}
     fh = open(out, "w", encoding="utf-8") if out else sys.stdout  # noqa: SIM115
     try:
-        for line in audit_tools.export_lines(session, after=after, key=key):
+        for line in audit_review.export_lines(session, after=after, key=key):
             if line.endswith(',"type":"event"}\n'):
                 counts["event"] += 1
             elif line.startswith("{") and '"type":"checkpoint"' in line:
@@ -119,15 +124,15 @@ def audit_checkpoint() -> None:
     """
     session = get_session()
     try:
-        key = audit_tools.load_key(_key_path(), create=True)
-        outcome = audit_tools.create_checkpoint(session, key)
+        key = audit_review.load_key(_key_path(), create=True)
+        outcome = audit_review.create_checkpoint(session, key)
     except DomainError as exc:
         fail(exc)
     except OSError as exc:
         click.echo(f"error: cannot use the audit key {_key_path()}: {exc}", err=True)
         sys.exit(1)
     if outcome.created:
-        click.echo(export_line(audit_tools.checkpoint_as_dict(outcome.checkpoint)))
+        click.echo(export_line(audit_review.checkpoint_as_dict(outcome.checkpoint)))
     click.echo(f"checkpoint: {outcome.reason}", err=True)
 
 
@@ -136,7 +141,7 @@ def audit_checkpoint() -> None:
 def audit_public_key(as_json: bool) -> None:
     """Print the public half of the checkpoint key (created on first use)."""
     try:
-        key = audit_tools.load_key(_key_path(), create=True)
+        key = audit_review.load_key(_key_path(), create=True)
     except DomainError as exc:
         fail(exc)
     except OSError as exc:
@@ -147,7 +152,3 @@ def audit_public_key(as_json: bool) -> None:
     else:
         click.echo(key.public_pem, nl=False)
         click.echo(f"key id {key.key_id} ({os.path.abspath(key.path)})", err=True)
-
-
-def register(app) -> None:
-    app.cli.add_command(audit_cli)

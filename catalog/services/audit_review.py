@@ -1,7 +1,7 @@
 """The auditor's tools over the chain in the database: verify, export, checkpoint, key.
 
 * ``verify_chain`` streams events in batches of ``BATCH`` (memory stays flat) through the
-  same verifier the offline client uses (``kdc.chain``).
+  same verifier the offline client uses (``auditchain``).
 * ``export_lines`` writes JSON Lines: a header, every checkpoint, then the events — each
   line in canonical JSON, so the offline verifier needs nothing else.
 * ``create_checkpoint`` signs the chain head with an Ed25519 key kept in a file outside the
@@ -22,12 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from catalog.db import transaction, utcnow
-from catalog.errors import Conflict, Forbidden, NotFound
-from catalog.models.audit import AuditChainHead, AuditCheckpoint, AuditEvent
-from catalog.services.audit import TS_FORMAT, record_event
-from catalog.services.context import Actor
-from kdc.chain import (
+from auditchain import (
     EXPORT_FORMAT,
     GENESIS_HASH,
     VerifyResult,
@@ -38,6 +33,11 @@ from kdc.chain import (
     signature_checker,
     verify_records,
 )
+from catalog.db import transaction, utcnow
+from catalog.errors import Conflict, Forbidden, NotFound
+from catalog.models.audit import AuditAction, AuditChainHead, AuditCheckpoint, AuditEvent
+from catalog.services.audit import TS_FORMAT, record_event
+from catalog.services.context import Actor
 
 BATCH = 5000
 ALGORITHM = "Ed25519"
@@ -268,7 +268,7 @@ def verify_chain(
     """Verify the chain in the database (from ``after``, anchored on a checkpoint there)
     against its stored checkpoints (or just ``checkpoints``) and any ``extra_checkpoints``
     kept elsewhere."""
-    from kdc.chain import merge_checkpoints
+    from auditchain import merge_checkpoints
 
     head_seq, _ = chain_head(session)
     upto = head_seq if upto is None else min(upto, head_seq)
@@ -312,14 +312,16 @@ def verify_and_record(
     with transaction(session):
         data = summary_of(result)
         data["via"] = via
-        record_event(session, actor, "audit:verify", "audit_chain", result.last_seq or 0, data)
+        record_event(
+            session, actor, AuditAction.AUDIT_VERIFY, "audit_chain", result.last_seq or 0, data
+        )
     return result
 
 
 def last_verification(session: Session) -> AuditEvent | None:
     return session.scalar(
         select(AuditEvent)
-        .where(AuditEvent.action == "audit:verify")
+        .where(AuditEvent.action == AuditAction.AUDIT_VERIFY)
         .order_by(AuditEvent.seq.desc())
         .limit(1)
     )

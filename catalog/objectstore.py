@@ -3,46 +3,18 @@
 With the local backend the app itself plays the object store's part: it serves signed
 download URLs (``GET /storage/get/<key>``, with Range) and accepts signed uploads
 (``PUT /storage/put/<key>`` for a whole file, ``PUT /storage/put-part/<key>`` for one
-part of a multipart upload). Signatures never reach the logs: the request-line logger
-is filtered.
+part of a multipart upload). Signatures never reach the logs (``catalog.logs``).
 """
 
 from __future__ import annotations
 
-import logging
-import re
-
 from flask import Flask, abort, current_app, jsonify, request, send_file
 from werkzeug.exceptions import HTTPException
 
+from catalog import logs
 from storage import ObjectStore, get_store
 from storage.base import MAX_PART_SIZE, MAX_SINGLE_PUT, ObjectNotFound
 from storage.local import LocalStore
-
-_SECRET_PARAMS = re.compile(
-    r"((?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|signature|upload_id)=)[^&\s\"]*",
-    re.IGNORECASE,
-)
-
-
-def redact(text: str) -> str:
-    """``text`` with URL signatures, credentials and upload ids replaced by ``…``."""
-    return _SECRET_PARAMS.sub(r"\1…", text)
-
-
-class RedactSignatures(logging.Filter):
-    """Removes signatures from log records (werkzeug's and gunicorn's request lines)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
-        if record.args:
-            args = record.args if isinstance(record.args, tuple) else (record.args,)
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in args)
-        return True
-
-
-_FILTER = RedactSignatures()
 
 
 def init_app(app: Flask) -> None:
@@ -58,10 +30,7 @@ def init_app(app: Flask) -> None:
     app.add_url_rule(
         "/storage/put-part/<path:key>", "storage_put_part", receive_local_part, methods=["PUT"]
     )
-    for name in ("werkzeug", "gunicorn.access"):
-        logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
+    logs.init_app(app)
 
 
 def get_object_store() -> ObjectStore:

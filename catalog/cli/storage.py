@@ -12,13 +12,14 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import click
-from flask import Flask, current_app
+from flask import current_app
 from flask.cli import AppGroup
 
 from catalog.db import get_session
 from catalog.errors import DomainError
+from catalog.services.bucket_sync import sync_version
 from catalog.services.context import Actor
-from catalog.services.versions import storage_errors, sync_version
+from catalog.services.versions import storage_errors
 from storage.base import ObjectStore
 from storage.local import LocalStore
 
@@ -121,7 +122,3 @@ def storage_check() -> None:
     except DomainError as exc:
         _fail(exc.detail)
     click.echo(f"object store ok ({store.scheme}: {store.bucket})")
-
-
-def register(app: Flask) -> None:
-    app.cli.add_command(storage_cli)

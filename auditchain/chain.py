@@ -10,8 +10,8 @@ specifies the same rules in prose so that anyone can re-implement the verifier.
 * A checkpoint is an Ed25519 signature over the canonical JSON of
   ``{"hash", "key_id", "kind": "kdc-audit-checkpoint", "seq", "signed_at", "v": 1}``.
 
-This module imports only the standard library (and ``cryptography`` lazily, for
-signatures), so the client stays independent of the server's code.
+This package imports only the standard library (and ``cryptography`` lazily, to check
+checkpoint signatures), so the client stays independent of the server's code.
 """
 
 from __future__ import annotations

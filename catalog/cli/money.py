@@ -13,11 +13,11 @@ import click
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from catalog.cli import cli_actor, fail
+from catalog.cli.common import cli_actor, fail
 from catalog.db import get_session
 from catalog.errors import DomainError
 from catalog.models.teams import Team
-from catalog.services import ledger, purchasing
+from catalog.services import duties, elimination, ledger
 
 budgets_cli = AppGroup("budgets", help="Team data budgets (the double-entry ledger).")
 teams_cli = AppGroup("teams", help="Teams of the programme: elimination.")
@@ -70,7 +70,7 @@ def teams_eliminate(team: str, phase: int) -> None:
     """Eliminate TEAM at evaluation phase N; revoke licences that do not survive it."""
     session = get_session()
     try:
-        result = purchasing.eliminate_team(session, cli_actor(), team, phase)
+        result = elimination.eliminate_team(session, cli_actor(), team, phase)
     except DomainError as exc:
         fail(exc)
     click.echo(f"team {team} eliminated at phase {phase}")
@@ -89,7 +89,7 @@ def teams_eliminate(team: str, phase: int) -> None:
 def tick_command() -> None:
     """Close joint purchases past their deadline and expire lapsed licences (cron-safe)."""
     session = get_session()
-    result = purchasing.tick(session, cli_actor())
+    result = duties.tick(session, cli_actor())
     for pid, status in result.closed:
         click.echo(f"closed purchase {pid}: {status}")
     for lid in result.expired_licenses:
@@ -99,9 +99,3 @@ def tick_command() -> None:
         f"{len(result.expired_licenses)} licence(s) expired",
         err=True,
     )
-
-
-def register(app) -> None:
-    app.cli.add_command(budgets_cli)
-    app.cli.add_command(teams_cli)
-    app.cli.add_command(tick_command)

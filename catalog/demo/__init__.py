@@ -10,14 +10,12 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 
-import click
-from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog import demo_data
-from catalog.db import get_session, transaction, utcnow
+from catalog.db import transaction, utcnow
+from catalog.demo import data as demo_data
+from catalog.models.audit import AuditAction
 from catalog.models.datasets import (
     Dataset,
     DatasetObject,
@@ -55,7 +53,7 @@ def _ensure_institutions(session: Session, actor: Actor) -> dict[str, Institutio
             record_event(
                 session,
                 actor,
-                "institution:create",
+                AuditAction.INSTITUTION_CREATE,
                 "institution",
                 inst.code,
                 {"name_en": name_en, "kind": kind, "demo": True},
@@ -76,7 +74,12 @@ def _ensure_teams(session: Session, actor: Actor) -> None:
             session.add(team)
             session.flush()
             record_event(
-                session, actor, "team:create", "team", code, {"name_en": name_en, "demo": True}
+                session,
+                actor,
+                AuditAction.TEAM_CREATE,
+                "team",
+                code,
+                {"name_en": name_en, "demo": True},
             )
             grant_budget(session, actor, code, budget, memo="demo: initial data budget")
 
@@ -174,7 +177,7 @@ def _ensure_dataset(
     record_event(
         session,
         actor,
-        "dataset:create",
+        AuditAction.DATASET_CREATE,
         "dataset",
         ds.slug,
         {"institution": spec["institution"], "demo": True},
@@ -182,7 +185,7 @@ def _ensure_dataset(
     record_event(
         session,
         actor,
-        "version:publish",
+        AuditAction.VERSION_PUBLISH,
         "dataset_version",
         version.id,
         {
@@ -206,14 +209,3 @@ def load_demo(session: Session, store: ObjectStore) -> int:
         for spec in demo_data.DATASETS:
             added += _ensure_dataset(session, actor, store, institutions, spec)
     return added
-
-
-@click.command("demo")
-@with_appcontext
-def demo_command() -> None:
-    """Load the demo catalogue (idempotent): teams, institutions, datasets, demo accounts."""
-    added = load_demo(get_session(), current_app.extensions["kdc_store"])
-    click.echo(
-        f"demo catalogue loaded ({added} datasets added; accounts use password {DEMO_PASSWORD!r})",
-        err=True,
-    )

@@ -1,39 +1,15 @@
-"""Operator commands: ``flask --app app <group> <command>``."""
+"""Accounts: ``flask --app app users create`` and ``tokens create``."""
 
 from __future__ import annotations
 
 import sys
 
 import click
-from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from catalog.cli.common import cli_actor, fail
 from catalog.db import get_session, transaction
 from catalog.errors import DomainError
-from catalog.services.context import Actor
-
-
-def cli_actor() -> Actor:
-    return Actor.system("cli")
-
-
-def fail(exc: DomainError) -> None:
-    click.echo(f"error: {exc.detail}", err=True)
-    sys.exit(1)
-
-
-db_cli = AppGroup("db", help="Create or migrate the database schema.")
-
-
-@db_cli.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
-def db_upgrade(revision: str) -> None:
-    """Create the schema or migrate it to the newest revision."""
-    from catalog.migrate import upgrade
-
-    upgrade(current_app.config["DATABASE_URL"], revision)
-    click.echo("database is at revision " + revision, err=True)
-
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 
@@ -99,11 +75,3 @@ def tokens_create(email: str, scopes: tuple[str, ...], days: int, name: str) -> 
     except DomainError as exc:
         fail(exc)
     click.echo(raw)
-
-
-def init_cli(app: Flask) -> None:
-    for group in (db_cli, users_cli, tokens_cli):
-        app.cli.add_command(group)
-    from catalog import cli_extra
-
-    cli_extra.register(app)

@@ -1,0 +1,65 @@
+"""The audit chain's rules and its offline verifier: one small package, standard library only.
+
+The server appends, signs checkpoints and exports with it; the ``kdc`` client verifies an
+export with it, offline. docs/audit.md states the same rules in prose.
+"""
+
+from auditchain.chain import (
+    CHECKPOINT_KIND,
+    EXPORT_FORMAT,
+    GENESIS_HASH,
+    HASHED_FIELDS,
+    MAX_SAFE_INT,
+    PROBLEM_KINDS,
+    ExportFile,
+    Problem,
+    Record,
+    VerifyResult,
+    canonical_json,
+    checkpoint_message,
+    event_body,
+    event_hash,
+    export_line,
+    key_id_of,
+    load_public_keys,
+    merge_checkpoints,
+    open_export,
+    read_checkpoint_file,
+    record_of,
+    record_of_line,
+    signature_checker,
+    verify_events,
+    verify_export,
+    verify_records,
+)
+from auditchain.report import format_report
+
+__all__ = [
+    "CHECKPOINT_KIND",
+    "EXPORT_FORMAT",
+    "ExportFile",
+    "GENESIS_HASH",
+    "HASHED_FIELDS",
+    "MAX_SAFE_INT",
+    "PROBLEM_KINDS",
+    "Problem",
+    "Record",
+    "VerifyResult",
+    "canonical_json",
+    "checkpoint_message",
+    "event_body",
+    "event_hash",
+    "export_line",
+    "key_id_of",
+    "load_public_keys",
+    "merge_checkpoints",
+    "open_export",
+    "read_checkpoint_file",
+    "record_of",
+    "record_of_line",
+    "signature_checker",
+    "verify_events",
+    "verify_export",
+    "verify_records",
+    "format_report",
+]

@@ -1,0 +1,25 @@
+"""Operator commands, one module per command group: ``flask --app app <group> <command>``.
+
+``init_cli`` adds every group to the app; nothing else registers commands.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_cli(app: Flask) -> None:
+    from catalog.cli import accounts, audit, database, demo, money, storage
+
+    for command in (
+        database.db_cli,
+        accounts.users_cli,
+        accounts.tokens_cli,
+        demo.demo_command,
+        money.budgets_cli,
+        money.teams_cli,
+        money.tick_command,
+        audit.audit_cli,
+        storage.storage_cli,
+    ):
+        app.cli.add_command(command)

@@ -1,0 +1,33 @@
+"""The periodic duties (``flask --app app tick``), idempotent and safe on several hosts at once.
+
+Each duty takes its own locks and commits per item, so two hosts running ``tick`` from
+cron at the same minute do the work once between them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from catalog.db import utcnow
+from catalog.services import licensing, purchasing
+from catalog.services.context import Actor
+
+
+@dataclass
+class TickResult:
+    closed: list[tuple[int, str]]  # (purchase id, new status)
+    expired_licenses: list[int]
+
+
+def tick(session: Session, actor: Actor, now: datetime | None = None) -> TickResult:
+    """The periodic duty: close joint purchases past their deadline, expire lapsed licences.
+
+    Idempotent and safe to run from cron on several hosts at once.
+    """
+    now = now or utcnow()
+    closed = purchasing.close_expired_purchases(session, actor, now)
+    expired = licensing.expire_licenses(session, actor, now)
+    return TickResult(closed=closed, expired_licenses=expired)
