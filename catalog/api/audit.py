@@ -11,7 +11,7 @@ from flask.views import MethodView
 
 from catalog.api.auth import SECURITY, current_actor, require_token
 from catalog.api.blueprint import ApiBlueprint as Blueprint
-from catalog.db import get_session
+from catalog.db import end_read, get_session
 from catalog.services import audit_review
 from schemas.audit import (
     AuditEventArgsSchema,
@@ -123,7 +123,7 @@ class AuditExport(MethodView):
         session = get_session()
         # End this request's transaction now: a stream may be read slowly, and on SQLite an
         # open transaction holds the write lock. The export reads in short batches.
-        session.commit()
+        end_read(session)
         lines = audit_review.export_lines(session, after=after, key=_key())
         return Response(
             stream_with_context(lines),

@@ -15,7 +15,7 @@ from flask import current_app, json, request
 from sqlalchemy.exc import IntegrityError
 
 from catalog.api.auth import current_user
-from catalog.db import get_session
+from catalog.db import get_session, transaction
 from catalog.errors import Conflict
 from catalog.services import idempotency as service
 
@@ -64,13 +64,19 @@ def idempotent(schema_cls, status: int = 200):
             replay = service.lookup(session, user_id, key, fingerprint)
             if replay is not None:
                 return _replay(replay)
+            reserved = False
             try:
-                record = service.reserve(
-                    session, user_id, key, fingerprint, request.method, request.path
-                )
+                # The key's record and the change commit together, in one unit of work.
+                with transaction(session):
+                    record = service.reserve(
+                        session, user_id, key, fingerprint, request.method, request.path
+                    )
+                    record_id, reserved = record.id, True
+                    result = view(*args, **kwargs)
             except IntegrityError:
+                if reserved:
+                    raise
                 # A concurrent request with this key committed first.
-                session.rollback()
                 replay = service.lookup(session, user_id, key, fingerprint)
                 if replay is not None:
                     return _replay(replay)
@@ -78,12 +84,6 @@ def idempotent(schema_cls, status: int = 200):
                     "A request with this Idempotency-Key is being processed.",
                     code="idempotency_in_progress",
                 ) from None
-            record_id = record.id
-            try:
-                result = view(*args, **kwargs)
-            except BaseException:
-                session.rollback()
-                raise
             body = schema_cls().dump(result)
             service.complete(session, record_id, status, body)
             return result

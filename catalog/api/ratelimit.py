@@ -3,9 +3,8 @@
 Every worker on every host increments the same row (an atomic ``INSERT … ON CONFLICT DO
 UPDATE … RETURNING``, which both SQLite and PostgreSQL support), so the limit holds for
 a cluster, not per process. The counter commits in its own short transaction before
-the view runs, so it stands even when the request then fails, which is the point (a
-failed login counts). It uses the request's session and commits it before the
-view runs: a second connection would wait on SQLite's write lock held by that session.
+the view runs (``catalog.services.ratelimits``), so it stands even when the request then
+fails, which is the point (a failed login counts).
 
 Limits are ``(requests, window seconds)`` from the app config and can be tuned there:
 
@@ -19,24 +18,20 @@ with code ``rate_limited`` on the API, the HTML error page on the web UI.
 
 from __future__ import annotations
 
-import math
-import time
 from dataclasses import dataclass
 
 from flask import Flask, current_app, request
-from sqlalchemy import delete
 from werkzeug.exceptions import TooManyRequests
 
 from catalog.db import get_session
 from catalog.errors import DomainError
-from catalog.models.ratelimit import RateLimitCounter
+from catalog.services import ratelimits
 
 DEFAULTS = {
     "RATE_LIMIT_TOKEN_CREATE": (20, 3600),
     "RATE_LIMIT_LOGIN_ADDR": (30, 300),
     "RATE_LIMIT_LOGIN_ACCOUNT": (10, 300),
 }
-KEY_MAX = 300
 
 
 class RateLimited(DomainError):
@@ -56,39 +51,10 @@ class Hit:
         return self.count > self.limit
 
 
-def _upsert(dialect: str):
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
-
-
 def hit(name: str, subject: str, limit: int, window: int, now: float | None = None) -> Hit:
-    """Count one request of ``subject`` against the limit ``name``; return the new count."""
-    now = time.time() if now is None else now
-    start = int(now // window) * window
-    end = start + window
-    key = f"{name}:{subject}"[:KEY_MAX]
-    session = get_session()
-    insert = _upsert(session.get_bind().dialect.name)
-    stmt = insert(RateLimitCounter).values(key=key, window_start=start, count=1, expires_at=end)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[RateLimitCounter.key, RateLimitCounter.window_start],
-        set_={"count": RateLimitCounter.count + 1},
-    ).returning(RateLimitCounter.count)
-    # Close whatever the request's session has open (authentication reads) first.
-    session.commit()
-    try:
-        count = session.execute(stmt).scalar_one()
-        if count == 1:
-            # A new window began for this key: sweep rows whose windows have ended.
-            session.execute(delete(RateLimitCounter).where(RateLimitCounter.expires_at < int(now)))
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return Hit(count=count, limit=limit, retry_after=max(1, math.ceil(end - now)))
+    """Count one request of ``subject`` against the limit ``name`` (its own short transaction)."""
+    count, retry_after = ratelimits.count_hit(get_session(), name, subject, window, now)
+    return Hit(count=count, limit=limit, retry_after=retry_after)
 
 
 def _limit(setting: str) -> tuple[int, int]:

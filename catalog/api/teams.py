@@ -101,9 +101,7 @@ class TeamGrants(MethodView):
     def post(self, args, code):
         """Grant budget to a team (a negative amount claws back unspent budget)"""
         session = get_session()
-        txn = ledger.grant_team_budget(
-            session, current_actor(), code, args["amount_krw"], args["memo"]
-        )
+        txn = ledger.grant_budget(session, current_actor(), code, args["amount_krw"], args["memo"])
         team = get_team(session, code)
         return {
             "transaction_id": txn.id,

@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from catalog.cli.common import cli_actor, fail
-from catalog.db import get_session, transaction
+from catalog.db import get_session
 from catalog.errors import DomainError
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -31,17 +31,16 @@ def users_create(email, name, role, team_code, institution_code, password) -> No
 
     session = get_session()
     try:
-        with transaction(session):
-            user = create_user(
-                session,
-                cli_actor(),
-                email=email,
-                name=name or email,
-                password=password,
-                role=role,
-                team_code=team_code,
-                institution_code=institution_code,
-            )
+        user = create_user(
+            session,
+            cli_actor(),
+            email=email,
+            name=name or email,
+            password=password,
+            role=role,
+            team_code=team_code,
+            institution_code=institution_code,
+        )
     except DomainError as exc:
         fail(exc)
     click.echo(f"created {user.email} ({user.role.value})", err=True)
@@ -68,10 +67,9 @@ def tokens_create(email: str, scopes: tuple[str, ...], days: int, name: str) -> 
         click.echo(f"error: no user {email}", err=True)
         sys.exit(1)
     try:
-        with transaction(session):
-            _token, raw = create_token(
-                session, cli_actor(), user, scopes=list(scopes), days=days, name=name
-            )
+        _token, raw = create_token(
+            session, cli_actor(), user, scopes=list(scopes), days=days, name=name
+        )
     except DomainError as exc:
         fail(exc)
     click.echo(raw)

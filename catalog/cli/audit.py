@@ -20,7 +20,6 @@ from auditchain import export_line, format_report, read_checkpoint_file
 from catalog.cli.common import cli_actor, fail
 from catalog.db import get_session
 from catalog.errors import DomainError
-from catalog.models.audit import AuditAction
 from catalog.services import audit_review
 
 audit_cli = AppGroup("audit", help="The tamper-evident audit log: verify, export, checkpoint.")
@@ -54,23 +53,12 @@ def audit_verify(checkpoint_files: tuple[str, ...], as_json: bool, no_record: bo
             raise click.BadParameter(f"{path}: {exc}", param_hint="--checkpoint") from exc
     session = get_session()
     key = audit_review.try_load_key(_key_path())
-    result = audit_review.verify_chain(session, key=key, extra_checkpoints=extra)
-    if not no_record:
-        session.rollback()
-        from catalog.db import transaction
-        from catalog.services.audit import record_event
-
-        with transaction(session):
-            data = audit_review.summary_of(result)
-            data["via"] = "cli"
-            record_event(
-                session,
-                cli_actor(),
-                AuditAction.AUDIT_VERIFY,
-                "audit_chain",
-                result.last_seq or 0,
-                data,
-            )
+    if no_record:
+        result = audit_review.verify_chain(session, key=key, extra_checkpoints=extra)
+    else:
+        result = audit_review.verify_and_record(
+            session, cli_actor(), key=key, via="cli", extra_checkpoints=extra
+        )
     if as_json:
         click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
     else:

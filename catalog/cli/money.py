@@ -31,7 +31,7 @@ def budgets_grant(team: str, amount: int, memo: str) -> None:
     """Grant AMOUNT won to TEAM; a negative AMOUNT claws back unspent budget."""
     session = get_session()
     try:
-        txn = ledger.grant_team_budget(session, cli_actor(), team, amount, memo)
+        txn = ledger.grant_budget(session, cli_actor(), team, amount, memo)
     except DomainError as exc:
         fail(exc)
     balance = session.scalar(select(Team.balance_krw).where(Team.code == team))

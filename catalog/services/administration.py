@@ -1,7 +1,7 @@
 """The programme office's (admin's) tools: institutions, teams, users and roles,
 evaluation phases, and a preview of what eliminating a team would do.
 
-Budget grants are ``ledger.grant_team_budget``; elimination itself is
+Budget grants are ``ledger.grant_budget``; elimination itself is
 ``elimination.eliminate_team``. Every change here is one transaction with its audit event.
 """
 

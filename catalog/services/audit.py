@@ -88,7 +88,8 @@ def record_event(
     subject_id: object,
     data: dict | None = None,
 ) -> AuditEvent:
-    """Append one event (``action`` is ``subject:verb``) to the chain in the caller's transaction."""
+    """Append one event (``action`` is ``subject:verb``) to the chain, in the unit of work
+    of the change it records."""
     # Services pass an ``AuditAction`` (the type checker holds them to it); the chain
     # itself records any ``subject:verb`` string, as older and synthetic events show.
     action = str(action)

@@ -33,7 +33,7 @@ from auditchain import (
     signature_checker,
     verify_records,
 )
-from catalog.db import transaction, utcnow
+from catalog.db import end_read, transaction, utcnow
 from catalog.errors import Conflict, Forbidden, NotFound
 from catalog.models.audit import AuditAction, AuditChainHead, AuditCheckpoint, AuditEvent
 from catalog.services.audit import TS_FORMAT, record_event
@@ -240,7 +240,7 @@ def iter_events(
         rows = session.execute(q).all()
         # Events up to the head are immutable, so each batch may be its own short read:
         # on SQLite (BEGIN IMMEDIATE) a long export must not hold the write lock.
-        session.rollback()
+        end_read(session)
         for row in rows:
             yield _row_dict(row)
         if len(rows) < batch:
@@ -302,13 +302,18 @@ def summary_of(result: VerifyResult) -> dict:
 
 
 def verify_and_record(
-    session: Session, actor: Actor, *, key: AuditKey | None, via: str
+    session: Session,
+    actor: Actor,
+    *,
+    key: AuditKey | None,
+    via: str,
+    extra_checkpoints: list[dict] | None = None,
 ) -> VerifyResult:
     """A person's verification: run it, then append an ``audit:verify`` event saying who
     verified what with which outcome (the console shows the last one)."""
     require_auditor(actor)
-    result = verify_chain(session, key=key)
-    session.rollback()  # end the read snapshot before the write transaction
+    result = verify_chain(session, key=key, extra_checkpoints=extra_checkpoints or ())
+    end_read(session)  # before the write transaction
     with transaction(session):
         data = summary_of(result)
         data["via"] = via
@@ -384,7 +389,7 @@ def export_lines(
     head_seq, head_hash = chain_head(session)
     after = max(0, min(after, head_seq))
     cps = [checkpoint_as_dict(cp) for cp in list_checkpoints(session, upto=head_seq)]
-    session.rollback()  # hold no transaction while the caller writes lines out
+    end_read(session)  # hold no transaction while the caller writes lines out
     yield (
         export_line(
             export_header(session, after=after, head_seq=head_seq, head_hash=head_hash, key=key)
@@ -437,7 +442,7 @@ def create_checkpoint(session: Session, key: AuditKey) -> CheckpointOutcome:
             f"({p.kind}: {p.detail}).",
             code="chain_broken",
         )
-    session.rollback()
+    end_read(session)
     signed_at = utcnow()
     ts = signed_at.strftime(TS_FORMAT)
     cp = AuditCheckpoint(

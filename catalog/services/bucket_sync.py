@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from catalog.db import transaction, utcnow
+from catalog.db import end_read, transaction, utcnow
 from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset, DatasetObject, DatasetVersion, VersionStatus
@@ -74,7 +74,7 @@ def sync_version(
     dataset = get_dataset(session, slug)
     require_manager(actor, dataset)
     _check_sync_target(session, dataset, label, store, prefix)
-    session.rollback()
+    end_read(session)
     with storage_errors():
         listed = list(store.list(prefix + "/"))
     if not listed:

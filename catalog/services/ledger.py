@@ -164,49 +164,43 @@ def grant_budget(
     session: Session, actor: Actor, team_code: str, amount: int, memo: str = ""
 ) -> LedgerTransaction:
     """Move ``amount`` won from the programme to a team; negative claws unspent budget back."""
-    if not actor.is_system and not actor.is_admin:
-        from catalog.errors import Forbidden
-
-        raise Forbidden("Only the programme office grants budgets.")
-    if (
-        not isinstance(amount, int)
-        or isinstance(amount, bool)
-        or amount == 0
-        or abs(amount) > MAX_AMOUNT
-    ):
-        raise InvalidInput(
-            "amount must be a non-zero whole number of won, at most 10^15", code="invalid_amount"
-        )
-    team = session.scalar(select(Team).where(Team.code == team_code))
-    if team is None:
-        raise NotFound(f"No team {team_code!r}.")
-    team = lock_teams(session, [team.id])[team.id]
-    if amount > 0 and team.status == TeamStatus.ELIMINATED:
-        raise Conflict(
-            f"Team {team.code} is eliminated; it cannot receive budget.", code="team_eliminated"
-        )
-    if amount < 0 and team.balance_krw + amount < 0:
-        raise BudgetExceeded(
-            f"Team {team.code} has only ₩{team.balance_krw:,} unspent; cannot claw back ₩{-amount:,}.",
-            team=team.code,
-            balance_krw=team.balance_krw,
-        )
-    kind = TransactionKind.GRANT if amount > 0 else TransactionKind.CLAWBACK
-    return post_transaction(
-        session,
-        actor,
-        kind,
-        [(program_account(session), -amount), (team_account(session, team), amount)],
-        memo=memo or ("budget grant" if amount > 0 else "budget claw-back"),
-    )
-
-
-def grant_team_budget(
-    session: Session, actor: Actor, team_code: str, amount: int, memo: str = ""
-) -> LedgerTransaction:
-    """``grant_budget`` as its own transaction (for the CLI, the API and the admin UI)."""
     with transaction(session):
-        return grant_budget(session, actor, team_code, amount, memo)
+        if not actor.is_system and not actor.is_admin:
+            from catalog.errors import Forbidden
+
+            raise Forbidden("Only the programme office grants budgets.")
+        if (
+            not isinstance(amount, int)
+            or isinstance(amount, bool)
+            or amount == 0
+            or abs(amount) > MAX_AMOUNT
+        ):
+            raise InvalidInput(
+                "amount must be a non-zero whole number of won, at most 10^15",
+                code="invalid_amount",
+            )
+        team = session.scalar(select(Team).where(Team.code == team_code))
+        if team is None:
+            raise NotFound(f"No team {team_code!r}.")
+        team = lock_teams(session, [team.id])[team.id]
+        if amount > 0 and team.status == TeamStatus.ELIMINATED:
+            raise Conflict(
+                f"Team {team.code} is eliminated; it cannot receive budget.", code="team_eliminated"
+            )
+        if amount < 0 and team.balance_krw + amount < 0:
+            raise BudgetExceeded(
+                f"Team {team.code} has only ₩{team.balance_krw:,} unspent; cannot claw back ₩{-amount:,}.",
+                team=team.code,
+                balance_krw=team.balance_krw,
+            )
+        kind = TransactionKind.GRANT if amount > 0 else TransactionKind.CLAWBACK
+        return post_transaction(
+            session,
+            actor,
+            kind,
+            [(program_account(session), -amount), (team_account(session, team), amount)],
+            memo=memo or ("budget grant" if amount > 0 else "budget claw-back"),
+        )
 
 
 def account_balance(session: Session, account: LedgerAccount) -> int:

@@ -66,21 +66,22 @@ def live_license(
 def expire_stale(
     session: Session, actor: Actor, team_id: int, dataset_id: int, now: datetime
 ) -> None:
-    """Mark the team's lapsed live licences for a dataset expired (caller's transaction)."""
-    stale = session.scalars(
-        select(License)
-        .where(
-            License.team_id == team_id,
-            License.dataset_id == dataset_id,
-            License.status.in_(LIVE),
-            License.valid_until <= now,
-        )
-        .with_for_update()
-    ).all()
-    for lic in stale:
-        _set_status(
-            session, actor, lic, LicenseStatus.EXPIRED, "term ended", AuditAction.LICENSE_EXPIRE
-        )
+    """Mark the team's lapsed live licences for a dataset expired."""
+    with transaction(session):
+        stale = session.scalars(
+            select(License)
+            .where(
+                License.team_id == team_id,
+                License.dataset_id == dataset_id,
+                License.status.in_(LIVE),
+                License.valid_until <= now,
+            )
+            .with_for_update()
+        ).all()
+        for lic in stale:
+            _set_status(
+                session, actor, lic, LicenseStatus.EXPIRED, "term ended", AuditAction.LICENSE_EXPIRE
+            )
 
 
 def issue_license(
@@ -94,35 +95,36 @@ def issue_license(
     term_months: int,
     now: datetime,
 ) -> License:
-    """Create an active licence in the caller's transaction (the approval's)."""
-    expire_stale(session, actor, team.id, dataset.id, now)
-    lic = License(
-        team_id=team.id,
-        dataset_id=dataset.id,
-        purchase_id=purchase_id,
-        status=LicenseStatus.ACTIVE,
-        valid_from=now,
-        valid_until=add_months(now, term_months),
-        terms=dict(terms),
-    )
-    session.add(lic)
-    session.flush()
-    record_event(
-        session,
-        actor,
-        AuditAction.LICENSE_ISSUE,
-        "license",
-        lic.id,
-        {
-            "team": team.code,
-            "dataset": dataset.slug,
-            "purchase_id": purchase_id,
-            "valid_from": lic.valid_from.isoformat(),
-            "valid_until": lic.valid_until.isoformat(),
-            "terms": lic.terms,
-        },
-    )
-    return lic
+    """Create an active licence (a step of the approval's unit of work)."""
+    with transaction(session):
+        expire_stale(session, actor, team.id, dataset.id, now)
+        lic = License(
+            team_id=team.id,
+            dataset_id=dataset.id,
+            purchase_id=purchase_id,
+            status=LicenseStatus.ACTIVE,
+            valid_from=now,
+            valid_until=add_months(now, term_months),
+            terms=dict(terms),
+        )
+        session.add(lic)
+        session.flush()
+        record_event(
+            session,
+            actor,
+            AuditAction.LICENSE_ISSUE,
+            "license",
+            lic.id,
+            {
+                "team": team.code,
+                "dataset": dataset.slug,
+                "purchase_id": purchase_id,
+                "valid_from": lic.valid_from.isoformat(),
+                "valid_until": lic.valid_until.isoformat(),
+                "terms": lic.terms,
+            },
+        )
+        return lic
 
 
 def _set_status(
@@ -234,30 +236,31 @@ def revoke_for_elimination(
 ) -> tuple[list[License], list[License]]:
     """Revoke the team's live licences unless their terms survive elimination.
 
-    Runs in the caller's transaction; returns (revoked, kept).
+    Returns (revoked, kept).
     """
-    revoked, kept = [], []
-    lics = session.scalars(
-        select(License)
-        .where(License.team_id == team.id, License.status.in_(LIVE))
-        .order_by(License.id)
-        .with_for_update()
-        .options(selectinload(License.dataset))
-    ).all()
-    for lic in lics:
-        if (lic.terms or {}).get("survives_elimination"):
-            kept.append(lic)
-            continue
-        _set_status(
-            session,
-            actor,
-            lic,
-            LicenseStatus.REVOKED,
-            f"team eliminated at phase {phase}",
-            AuditAction.LICENSE_REVOKE,
-        )
-        revoked.append(lic)
-    return revoked, kept
+    with transaction(session):
+        revoked, kept = [], []
+        lics = session.scalars(
+            select(License)
+            .where(License.team_id == team.id, License.status.in_(LIVE))
+            .order_by(License.id)
+            .with_for_update()
+            .options(selectinload(License.dataset))
+        ).all()
+        for lic in lics:
+            if (lic.terms or {}).get("survives_elimination"):
+                kept.append(lic)
+                continue
+            _set_status(
+                session,
+                actor,
+                lic,
+                LicenseStatus.REVOKED,
+                f"team eliminated at phase {phase}",
+                AuditAction.LICENSE_REVOKE,
+            )
+            revoked.append(lic)
+        return revoked, kept
 
 
 def expire_licenses(session: Session, actor: Actor, now: datetime | None = None) -> list[int]:

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from catalog.db import id_in_range, transaction, utcnow
+from catalog.db import end_read, id_in_range, transaction, utcnow
 from catalog.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset, DatasetStatus
@@ -887,7 +887,7 @@ def close_expired_purchases(
         .where(Purchase.status == PurchaseStatus.OPEN, Purchase.deadline <= now)
         .order_by(Purchase.id)
     ).all()
-    session.rollback()  # end the read; each close below is its own transaction
+    end_read(session)  # each close below is its own transaction
     closed = []
     for pid in ids:
         with transaction(session):

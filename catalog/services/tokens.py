@@ -173,6 +173,6 @@ def authenticate_token(session: Session, raw: str) -> tuple[User, ApiToken]:
         raise Unauthorized("The token's user is deactivated.", code="user_inactive")
     # Cheap last-used bookkeeping: at most one write per token per minute.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = now
-        session.commit()
+        with transaction(session):
+            token.last_used_at = now
     return token.user, token

@@ -14,6 +14,7 @@ the client), not in the database: an abandoned upload leaves no row behind.
 
 from __future__ import annotations
 
+import logging
 import math
 import mimetypes
 import posixpath
@@ -25,7 +26,7 @@ from datetime import datetime, timedelta
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from catalog.db import transaction, utcnow
+from catalog.db import after_rollback, end_read, transaction, utcnow
 from catalog.errors import Conflict, DomainError, InvalidInput, NotFound
 from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset, DatasetObject, DatasetVersion
@@ -53,6 +54,7 @@ from storage.base import (
     StorageError,
 )
 
+log = logging.getLogger(__name__)
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 MAX_OBJECT_SIZE = 5 * 1024**4  # S3's largest object
 DEFAULT_PART_SIZE = 64 * 1024**2
@@ -166,7 +168,7 @@ def request_upload(
             code="object_exists",
         )
     version_id = version.id
-    session.rollback()  # end the read transaction before talking to the store
+    end_read(session)  # before talking to the store
     if multipart is None:
         multipart = size > DEFAULT_MULTIPART_THRESHOLD
     if not multipart and size > MAX_SINGLE_PUT:
@@ -243,7 +245,7 @@ def upload_status(
     """Where an upload stands, with fresh URLs for what is still missing (to resume)."""
     ticket, _dataset, version = _ticket_version(session, actor, tickets, slug, label, upload_id)
     require_draft(version)
-    session.rollback()
+    end_read(session)
     staging, upload, size = ticket["st"], ticket["u"], ticket["s"]
     expires_at = utcnow().replace(microsecond=0) + timedelta(seconds=ttl)
     with storage_errors():
@@ -301,7 +303,7 @@ def abort_upload(
 ) -> None:
     """Discard an upload's bytes (staging object or parts); idempotent."""
     ticket, _dataset, _version = _ticket_version(session, actor, tickets, slug, label, upload_id)
-    session.rollback()
+    end_read(session)
     with storage_errors():
         if ticket["u"]:
             store.abort_multipart(ticket["st"], ticket["u"])
@@ -330,7 +332,7 @@ def complete_upload(
     if object_exists(session, version, key):
         raise Conflict(f"Version {label} already has {key!r}.", code="object_exists")
     target = full_key(version, key)
-    session.rollback()  # no transaction (nor SQLite write lock) while reading the bytes
+    end_read(session)  # no transaction (nor SQLite write lock) while reading the bytes
 
     def refuse(exc: DomainError) -> DomainError:
         with storage_errors():
@@ -397,44 +399,42 @@ def complete_upload(
                     code="checksum_mismatch",
                 )
             )
-    moved = False
-    try:
-        with transaction(session):
-            version = get_version(session, dataset, label, for_update=True)
-            require_draft(version)
-            if object_exists(session, version, key):
-                raise Conflict(f"Version {label} already has {key!r}.", code="object_exists")
-            with storage_errors():
-                store.move(staging, target, content_type=ctype)
-            moved = True
-            obj = DatasetObject(
-                version_id=version.id, key=key, size=size, sha256=sha, content_type=ctype
-            )
-            session.add(obj)
-            version.object_count += 1
-            version.total_bytes += size
-            session.flush()
-            record_event(
-                session,
-                actor,
-                AuditAction.VERSION_ADD_OBJECT,
-                "dataset_version",
-                version.id,
-                {
-                    "dataset": slug,
-                    "version": label,
-                    "key": key,
-                    "size": size,
-                    "sha256": sha,
-                    "content_type": ctype,
-                },
-            )
-    except BaseException:
-        if moved:
-            # The row did not commit: take the bytes back out so nothing half-done remains.
-            try:
-                store.delete(target)
-            except StorageError:
-                pass
-        raise
+    with transaction(session):
+        version = get_version(session, dataset, label, for_update=True)
+        require_draft(version)
+        if object_exists(session, version, key):
+            raise Conflict(f"Version {label} already has {key!r}.", code="object_exists")
+        with storage_errors():
+            store.move(staging, target, content_type=ctype)
+        # Should the row not commit, take the bytes back out: nothing half-done remains.
+        after_rollback(session, lambda: _discard(store, target))
+        obj = DatasetObject(
+            version_id=version.id, key=key, size=size, sha256=sha, content_type=ctype
+        )
+        session.add(obj)
+        version.object_count += 1
+        version.total_bytes += size
+        session.flush()
+        record_event(
+            session,
+            actor,
+            AuditAction.VERSION_ADD_OBJECT,
+            "dataset_version",
+            version.id,
+            {
+                "dataset": slug,
+                "version": label,
+                "key": key,
+                "size": size,
+                "sha256": sha,
+                "content_type": ctype,
+            },
+        )
     return obj
+
+
+def _discard(store: ObjectStore, key: str) -> None:
+    try:
+        store.delete(key)
+    except StorageError:
+        log.warning("could not remove %s after a failed upload completion", key)

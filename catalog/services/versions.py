@@ -8,6 +8,7 @@ registered bucket prefix, ``bucket_sync``). Files reach a draft through verified
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from catalog.db import transaction, utcnow
+from catalog.db import after_commit, transaction, utcnow
 from catalog.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
 from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset, DatasetObject, DatasetVersion, VersionStatus
@@ -32,6 +33,7 @@ from storage.base import (
     is_internal_key,
 )
 
+log = logging.getLogger(__name__)
 LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$")
 KEY_MAX = 1024
 
@@ -299,9 +301,17 @@ def delete_object(
             version.id,
             {"dataset": slug, "version": label, "key": key, "size": obj.size, "sha256": obj.sha256},
         )
-        # Delete the bytes last: if the store fails, the transaction rolls back.
-        with storage_errors():
-            store_for_version(store, version).delete(full_key(version, key))
+        # The bytes go once the manifest no longer lists them: a store that fails then
+        # leaves an unlisted object behind (harmless), never a listed object without bytes.
+        target_store, target = store_for_version(store, version), full_key(version, key)
+        after_commit(session, lambda: _delete_bytes(target_store, target))
+
+
+def _delete_bytes(store: ObjectStore, key: str) -> None:
+    try:
+        store.delete(key)
+    except StorageError:
+        log.warning("could not delete %s from the object store; remove it by hand", key)
 
 
 def object_exists(session: Session, version: DatasetVersion, key: str) -> bool:

@@ -117,7 +117,7 @@ def grant():
             flash(f"{form.amount_krw.label.text}: {error}", "error")
         return redirect(url_for("admin.teams"))
     try:
-        ledger.grant_team_budget(
+        ledger.grant_budget(
             get_session(), web_actor(), form.team.data, form.amount_krw.data, form.memo.data or ""
         )
     except DomainError as exc:

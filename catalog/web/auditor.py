@@ -27,7 +27,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from catalog.db import get_session
+from catalog.db import end_read, get_session
 from catalog.models.users import Role
 from catalog.services import audit_review, reports
 from catalog.services.context import Actor
@@ -69,7 +69,7 @@ def _export(name: str, fmt: str, rows, columns: list[str], to_row=None):
         abort(404)
     # The rows are loaded; end the read before a slow client drains the stream (on SQLite an
     # open transaction holds the write lock).
-    get_session().rollback()
+    end_read(get_session())
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     if fmt == "csv":
         body = reports.csv_lines((to_row(r) if to_row else r for r in rows), columns)
@@ -345,7 +345,7 @@ def export_chain():
     if after < 0:
         return _bad_filters({"after": [_("Must be 0 or more.")]})
     session = get_session()
-    session.rollback()  # export_lines reads in short batches of its own
+    end_read(session)  # export_lines reads in short batches of its own
     lines = audit_review.export_lines(session, after=after, key=_key())
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return Response(

@@ -14,7 +14,7 @@ from catalog.models.audit import AuditEvent
 from catalog.services import audit_review
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
-from catalog.services.ledger import grant_team_budget
+from catalog.services.ledger import grant_budget
 
 WRITERS = 6
 EACH = 12
@@ -36,7 +36,7 @@ def test_concurrent_writers_make_one_linear_chain(pg_demo_app):
             start.wait()
             for i in range(EACH):
                 if i % 3 == 0:  # a real money path: team lock, ledger, audit event
-                    grant_team_budget(
+                    grant_budget(
                         session,
                         actor,
                         ["naver", "skt", "lgai"][n % 3],

@@ -143,12 +143,12 @@ def audit_actions(app, subject_type: str | None = None, subject_id=None) -> list
 def shrink_budget(app, code: str, to: int) -> None:
     """Claw a team's budget back to ``to`` won through the ledger."""
     from catalog.services.context import Actor
-    from catalog.services.ledger import grant_team_budget
+    from catalog.services.ledger import grant_budget
 
     current = balance(app, code)
     if current != to:
         with app.app_context():
-            grant_team_budget(
+            grant_budget(
                 get_session(), Actor.system("test"), code, to - current, memo="test: resize"
             )
 
