@@ -11,10 +11,13 @@ from __future__ import annotations
 from flask import Flask, abort, current_app, jsonify, request, send_file
 from werkzeug.exceptions import HTTPException
 
-from catalog import logs
+from catalog import logs, policy
 from storage import ObjectStore, get_store
 from storage.base import MAX_PART_SIZE, MAX_SINGLE_PUT, ObjectNotFound
 from storage.local import LocalStore
+
+# The local backend's URLs carry their own right: an HMAC signature and an expiry.
+SIGNED_URL = "authorized by the signature and expiry in the URL"
 
 
 def init_app(app: Flask) -> None:
@@ -44,6 +47,7 @@ def _local_store() -> LocalStore:
     return store
 
 
+@policy.public(SIGNED_URL)
 def serve_local_object(key: str):
     """Serve a signed local-storage URL, with Range support (werkzeug's conditional send)."""
     store = _local_store()
@@ -82,6 +86,7 @@ def _body_stream(limit: int):
     return request.stream
 
 
+@policy.public(SIGNED_URL)
 def receive_local_object(key: str):
     """Accept a signed single-PUT upload (``LocalStore.presign_put``)."""
     store = _local_store()
@@ -99,6 +104,7 @@ def receive_local_object(key: str):
     return resp
 
 
+@policy.public(SIGNED_URL)
 def receive_local_part(key: str):
     """Accept one signed part of a multipart upload (``LocalStore.presign_upload_parts``)."""
     store = _local_store()

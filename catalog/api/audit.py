@@ -9,7 +9,8 @@ from __future__ import annotations
 from flask import Response, current_app, stream_with_context, url_for
 from flask.views import MethodView
 
-from catalog.api.auth import SECURITY, current_actor, require_token
+from catalog import policy
+from catalog.api.auth import SECURITY, current_actor, policy_required
 from catalog.api.blueprint import ApiBlueprint as Blueprint
 from catalog.db import end_read, get_session
 from catalog.services import audit_review
@@ -42,7 +43,7 @@ class AuditEvents(MethodView):
     @blp.response(200, AuditEventPageSchema)
     @blp.alt_response(401, schema=None, description="No valid token")
     @blp.alt_response(403, schema=None, description="Not an auditor or admin")
-    @require_token("audit:read")
+    @policy_required("audit.read")
     def get(self, after, limit):
         """Audit events with seq greater than `after`, oldest first
 
@@ -67,7 +68,7 @@ class AuditVerify(MethodView):
     @blp.response(200, VerifyResultSchema)
     @blp.alt_response(401, schema=None, description="No valid token")
     @blp.alt_response(403, schema=None, description="Not an auditor or admin")
-    @require_token("audit:read")
+    @policy_required("audit.read")
     def get(self):
         """Verify the whole chain now against its signed checkpoints
 
@@ -90,10 +91,9 @@ class AuditCheckpoints(MethodView):
     @blp.response(200, CheckpointPageSchema)
     @blp.alt_response(401, schema=None, description="No valid token")
     @blp.alt_response(403, schema=None, description="Not an auditor or admin")
-    @require_token("audit:read")
+    @policy_required("audit.read")
     def get(self, after, limit):
         """Signed checkpoints of the chain head, oldest first"""
-        audit_review.require_auditor(current_actor())
         cps = audit_review.list_checkpoints(get_session(), after=after, limit=limit + 1)
         more = len(cps) > limit
         cps = cps[:limit]
@@ -116,10 +116,9 @@ class AuditExport(MethodView):
     @blp.arguments(ExportArgsSchema, location="query", as_kwargs=True)
     @blp.alt_response(401, schema=None, description="No valid token")
     @blp.alt_response(403, schema=None, description="Not an auditor or admin")
-    @require_token("audit:read")
+    @policy_required("audit.read")
     def get(self, after):
         """Export the chain with its checkpoints (verify offline with `kdc audit verify`)"""
-        audit_review.require_auditor(current_actor())
         session = get_session()
         # End this request's transaction now: a stream may be read slowly, and on SQLite an
         # open transaction holds the write lock. The export reads in short batches.
@@ -136,6 +135,7 @@ class AuditExport(MethodView):
 class AuditPublicKey(MethodView):
     @blp.response(200, PublicKeySchema)
     @blp.alt_response(404, schema=None, description="No checkpoint key created yet")
+    @policy.public("anyone may check checkpoint signatures")
     def get(self):
         """The Ed25519 public key that signs checkpoints (no authentication)
 

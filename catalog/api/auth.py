@@ -6,6 +6,7 @@ from functools import wraps
 
 from flask import g, request
 
+from catalog import policy
 from catalog.db import get_session
 from catalog.errors import Forbidden
 from catalog.services.context import Actor
@@ -31,22 +32,25 @@ def _authenticate():
     g.actor = Actor.for_user(user, token_id=token.id, client_addr=client_addr())
 
 
-def require_token(*scopes: str):
-    """Authenticate the request's bearer token and require every scope in ``scopes``."""
+def policy_required(action: str, *, gate: bool = True):
+    """Bind an API operation to a policy action: a valid bearer token that holds the
+    action's scope (``policy.scope_of``), and — with ``gate`` — a role the policy lets do
+    the action to something. The service then applies the rule to the resource itself.
+    ``gate=False`` where the service must speak first (e.g. ``not_participant`` before
+    ``lead_required``)."""
+    scope = policy.scope_of(action)
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
             _authenticate()
-            missing = [s for s in scopes if s not in g.api_token.scopes]
-            if missing:
-                raise Forbidden(
-                    f"This token lacks the scope(s): {', '.join(missing)}.",
-                    code="insufficient_scope",
-                )
+            if scope is not None and scope not in g.api_token.scopes:
+                raise Forbidden(f"This token lacks the scope {scope}.", code="insufficient_scope")
+            if gate:
+                policy.require(g.actor, action)
             return view(*args, **kwargs)
 
-        return wrapper
+        return policy.bind(wrapper, (action,))
 
     return decorator
 

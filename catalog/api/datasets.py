@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import request, url_for
 from flask.views import MethodView
 
+from catalog import policy
 from catalog.api.blueprint import ApiBlueprint as Blueprint
 from catalog.db import get_session
 from catalog.services import catalog as catalog_service
@@ -31,6 +32,7 @@ def page_links(endpoint: str, page: int, pages: int, **params) -> tuple[str | No
 class DatasetList(MethodView):
     @blp.arguments(DatasetSearchArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, DatasetPageSchema)
+    @policy.public("the catalogue is public")
     def get(self, page, limit, **filters):
         """Search published datasets
 
@@ -56,6 +58,7 @@ class DatasetList(MethodView):
 class DatasetDetail(MethodView):
     @blp.response(200, DatasetSchema)
     @blp.alt_response(404, schema=None, description="No published dataset with this slug")
+    @policy.public("the catalogue is public")
     def get(self, slug):
         """A dataset with its published versions, active offers and licensed teams"""
         session = get_session()

@@ -1,6 +1,6 @@
 """``Idempotency-Key`` for POSTs that create purchases or move money.
 
-Put ``@idempotent(Schema, status)`` innermost (below ``@require_token``). With the header,
+Put ``@idempotent(Schema, status)`` innermost (below ``@policy_required``). With the header,
 a retry with the same key and the same request returns the first response (with
 ``Idempotent-Replayed: true``) and changes nothing; the same key with another request is
 a 422 ``idempotency_key_reused``. See ``catalog.services.idempotency`` for how the key's

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from catalog import policy
 from catalog.api.blueprint import ApiBlueprint as Blueprint
 from catalog.db import get_session
 from catalog.services.catalog import list_institutions
@@ -20,6 +21,7 @@ blp = Blueprint(
 @blp.route("")
 class InstitutionList(MethodView):
     @blp.response(200, InstitutionListSchema)
+    @policy.public("the catalogue is public")
     def get(self):
         """All institutions"""
         return {"items": list_institutions(get_session())}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from catalog.api.auth import SECURITY, current_actor, require_token
+from catalog.api.auth import SECURITY, current_actor, policy_required
 from catalog.api.blueprint import ApiBlueprint as Blueprint
 from catalog.api.datasets import page_links
 from catalog.db import get_session
@@ -30,7 +30,7 @@ class LicenseList(MethodView):
     @blp.arguments(LicenseListArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, LicensePageSchema)
     @blp.alt_response(401, schema=None, description="No valid token")
-    @require_token("catalog:read")
+    @policy_required("licence.view")
     def get(self, page, limit, **filters):
         """Licences: your team's; a provider's institution's; all for admins and auditors
 
@@ -58,7 +58,7 @@ def _admin_action(name: str, service, doc: str):
         return lic
 
     post.__doc__ = doc
-    view = require_token("admin:write")(post)
+    view = policy_required("licence.change_status")(post)
     view = blp.alt_response(409, schema=None, description="Not in a state that allows this")(view)
     view = blp.alt_response(404, schema=None, description="No such licence")(view)
     view = blp.alt_response(403, schema=None, description="Admins only")(view)
@@ -88,7 +88,7 @@ class LicenseAcceptTerms(MethodView):
     @blp.alt_response(
         409, schema=None, description="The licence is not active (`license_not_active`)"
     )
-    @require_token("data:read")
+    @policy_required("licence.accept_terms")
     def post(self, license_id):
         """Accept a licence's terms for your team (needed once before the first download)
 

@@ -14,7 +14,7 @@ import json
 from flask import current_app, redirect, request, url_for
 from flask.views import MethodView
 
-from catalog.api.auth import SECURITY, current_actor, require_token
+from catalog.api.auth import SECURITY, current_actor, policy_required
 from catalog.api.blueprint import ApiBlueprint as Blueprint
 from catalog.db import get_session
 from catalog.objectstore import get_object_store
@@ -67,7 +67,7 @@ class Manifest(MethodView):
         "`team_eliminated`",
     )
     @blp.alt_response(404, schema=None, description="No such dataset or version")
-    @require_token("data:read")
+    @policy_required("dataset.download")
     def get(self, slug, version, cursor, limit, ttl):
         """A page of a version's manifest with presigned download URLs
 
@@ -127,7 +127,7 @@ class File(MethodView):
     @blp.arguments(FileArgsSchema, location="query", as_kwargs=True)
     @blp.response(302, description="Redirect to a fresh presigned URL of the file")
     @blp.alt_response(403, schema=None, description="No usable licence (see the manifest)")
-    @require_token("data:read")
+    @policy_required("dataset.download")
     def get(self, slug, key, version, ttl):
         """Download one file: 302 to a fresh presigned URL (for browsers and `curl -L`)"""
         issued = access.issue_file_url(
@@ -150,7 +150,7 @@ class File(MethodView):
 class Versions(MethodView):
     @blp.doc(security=SECURITY)
     @blp.response(200, VersionListSchema)
-    @require_token("catalog:read")
+    @policy_required("catalog.read")
     def get(self, slug):
         """A dataset's versions (drafts too, for its providers, admins and auditors)"""
         return {"items": versions.list_versions(get_session(), current_actor(), slug)}
@@ -159,7 +159,7 @@ class Versions(MethodView):
     @blp.arguments(VersionCreateSchema)
     @blp.response(201, VersionSchema)
     @blp.alt_response(409, schema=None, description="The label exists (`version_exists`)")
-    @require_token("provider:write")
+    @policy_required("dataset.manage")
     def post(self, args, slug):
         """Create an empty draft version (providers of the dataset's institution)"""
         return versions.create_version(
@@ -176,7 +176,7 @@ class Versions(MethodView):
 class Version(MethodView):
     @blp.doc(security=SECURITY)
     @blp.response(200, VersionSchema)
-    @require_token("catalog:read")
+    @policy_required("catalog.read")
     def get(self, slug, label):
         """One version"""
         return versions.show_version(get_session(), current_actor(), slug, label)
@@ -191,7 +191,7 @@ class VersionPublish(MethodView):
         schema=None,
         description="Already published (`version_published`) or empty (`version_empty`)",
     )
-    @require_token("provider:write")
+    @policy_required("dataset.manage")
     def post(self, slug, label):
         """Publish a draft version: its manifest is frozen from now on"""
         return versions.publish_version(get_session(), current_actor(), slug, label)
@@ -202,7 +202,7 @@ class VersionObject(MethodView):
     @blp.doc(security=SECURITY)
     @blp.response(204)
     @blp.alt_response(409, schema=None, description="The version is published")
-    @require_token("provider:write")
+    @policy_required("dataset.manage")
     def delete(self, slug, label, key):
         """Remove a file from a draft version (and its bytes from the store)"""
         versions.delete_object(get_session(), current_actor(), get_object_store(), slug, label, key)
@@ -230,7 +230,7 @@ class Uploads(MethodView):
     @blp.arguments(UploadRequestSchema)
     @blp.response(201, UploadPlanSchema)
     @blp.alt_response(409, schema=None, description="Version published, or key exists")
-    @require_token("provider:write")
+    @policy_required("dataset.manage")
     def post(self, args, slug, label):
         """Start uploading one file: presigned PUT URL, or part URLs for a multipart upload
 
@@ -254,7 +254,7 @@ class Uploads(MethodView):
 class Upload(MethodView):
     @blp.doc(security=SECURITY)
     @blp.response(200, UploadPlanSchema)
-    @require_token("provider:write")
+    @policy_required("dataset.manage")
     def get(self, slug, label, upload_id):
         """Where an upload stands: parts received, fresh URLs for the missing ones"""
         plan = uploads.upload_status(
@@ -271,7 +271,7 @@ class Upload(MethodView):
 
     @blp.doc(security=SECURITY)
     @blp.response(204)
-    @require_token("provider:write")
+    @policy_required("dataset.manage")
     def delete(self, slug, label, upload_id):
         """Abort an upload and discard its bytes"""
         uploads.abort_upload(
@@ -295,7 +295,7 @@ class UploadComplete(MethodView):
         description="Bytes differ from the declaration "
         "(`size_mismatch`, `checksum_mismatch`); the upload is discarded",
     )
-    @require_token("provider:write")
+    @policy_required("dataset.manage")
     def post(self, slug, label, upload_id):
         """Finish an upload: the server reads the bytes back, checks size and SHA-256, and
         adds the file to the draft's manifest"""

@@ -7,16 +7,14 @@ the other POSTs need ``purchase:write``.
 
 from __future__ import annotations
 
-from flask import g
 from flask.views import MethodView
 
-from catalog.api.auth import SECURITY, current_actor, require_token
+from catalog.api.auth import SECURITY, current_actor, policy_required
 from catalog.api.blueprint import ApiBlueprint as Blueprint
 from catalog.api.datasets import page_links
 from catalog.api.idempotency import DOC as IDEMPOTENCY_DOC
 from catalog.api.idempotency import idempotent
 from catalog.db import get_session
-from catalog.errors import Forbidden
 from catalog.services import purchasing
 from schemas.purchases import (
     DecisionSchema,
@@ -55,26 +53,13 @@ def _for_viewer(purchase):
     return purchase
 
 
-def require_decider(view):
-    """Approve/reject: a provider needs ``provider:write``; an admin holds every scope."""
-    from functools import wraps
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if "provider:write" not in g.api_token.scopes:
-            raise Forbidden("This token lacks the scope provider:write.", code="insufficient_scope")
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
 @blp.route("")
 class PurchaseList(MethodView):
     @blp.doc(security=SECURITY)
     @blp.arguments(PurchaseListArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, PurchasePageSchema)
     @_document
-    @require_token("catalog:read")
+    @policy_required("purchase.view")
     def get(self, page, limit, **filters):
         """Purchases visible to you, newest first
 
@@ -99,7 +84,7 @@ class PurchaseList(MethodView):
     @blp.arguments(PurchaseCreateSchema)
     @blp.response(201, PurchaseSchema)
     @_document
-    @require_token("purchase:write")
+    @policy_required("purchase.take_part")
     @idempotent(PurchaseSchema, 201)
     def post(self, args):
         """Request an individual purchase or open a joint one for your team
@@ -115,15 +100,13 @@ class PurchaseDetail(MethodView):
     @blp.doc(security=SECURITY)
     @blp.response(200, PurchaseSchema)
     @_document
-    @require_token("catalog:read")
+    @policy_required("purchase.view")
     def get(self, purchase_id):
         """A purchase, with participants and their (preview) shares"""
         return _for_viewer(purchasing.get_purchase(get_session(), current_actor(), purchase_id))
 
 
-def _action(name: str, service, schema, doc: str, *, decider: bool = False):
-    scope = "catalog:read" if decider else "purchase:write"
-
+def _action(name: str, service, schema, doc: str, *, action: str, gate: bool = True):
     def post(self, args, purchase_id):
         purchase = service(get_session(), current_actor(), purchase_id, **args)
         return _for_viewer(purchase)
@@ -131,9 +114,7 @@ def _action(name: str, service, schema, doc: str, *, decider: bool = False):
     post.__doc__ = doc
     post.__name__ = "post"
     view = idempotent(PurchaseSchema, 200)(post)
-    if decider:
-        view = require_decider(view)
-    view = require_token(scope)(view)
+    view = policy_required(action, gate=gate)(view)
     view = _document(view)
     view = blp.response(200, PurchaseSchema)(view)
     view = blp.arguments(schema)(view)
@@ -147,44 +128,53 @@ _action(
     purchasing.join_purchase,
     JoinSchema,
     "Join an open joint purchase with your team\n\nShares are re-split at once.",
+    action="purchase.take_part",
 )
 _action(
     "leave",
     lambda s, a, pid: purchasing.leave_purchase(s, a, pid),
     EmptySchema,
     "Withdraw your team from an open joint purchase\n\nThe opener team cancels instead.",
+    action="purchase.leave",
 )
 _action(
     "confirm",
     lambda s, a, pid: purchasing.confirm_participation(s, a, pid),
     EmptySchema,
     "A team lead commits the team's money to this purchase",
+    action="purchase.confirm",
+    gate=False,  # a member of a team that does not take part hears not_participant first
 )
 _action(
     "close",
     lambda s, a, pid: purchasing.close_purchase(s, a, pid),
     EmptySchema,
     "Close a joint purchase to further teams\n\nWith at least `min_teams` confirmed teams "
-    "it waits for the provider (`pending_approval`); with fewer it `failed`.",
+    "it waits for the provider (`pending_approval`); with fewer it `failed`.\n\n"
+    "If the team that opened it was eliminated, the leads of the remaining teams may "
+    "close or cancel it.",
+    action="purchase.close",
 )
 _action(
     "approve",
     purchasing.approve_purchase,
     DecisionSchema,
     "Approve: charge every participant its share (all or nothing) and issue licences\n\n"
-    "409 `budget_exceeded` names the team that cannot pay (`team`); nothing is charged.",
-    decider=True,
+    "409 `budget_exceeded` names the team that cannot pay (`team`, `needed_krw`); nothing "
+    "is charged. Providers are not told a team's balance.",
+    action="purchase.decide",
 )
 _action(
     "reject",
     purchasing.reject_purchase,
     DecisionSchema,
     "Reject a purchase of your institution's dataset",
-    decider=True,
+    action="purchase.decide",
 )
 _action(
     "cancel",
     purchasing.cancel_purchase,
     DecisionSchema,
     "Cancel an undecided purchase your team requested or opened (admins: any)",
+    action="purchase.cancel",
 )

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
-from catalog.api.auth import SECURITY, current_actor, require_token
+from catalog import policy
+from catalog.api.auth import SECURITY, current_actor, policy_required
 from catalog.api.blueprint import ApiBlueprint as Blueprint
 from catalog.api.idempotency import DOC as IDEMPOTENCY_DOC
 from catalog.api.idempotency import idempotent
@@ -32,13 +33,9 @@ blp = Blueprint(
 )
 
 
-def may_see_money(actor, team) -> bool:
-    return actor.is_admin or actor.is_auditor or actor.team_id == team.id
-
-
 def _with_money(session, team: Team, actor, ledger_limit: int = 100) -> Team:
     """Plain attributes for the response schema: money only for the entitled, else None."""
-    if may_see_money(actor, team):
+    if policy.can(actor, "team.view_money", team):
         team.visible_balance = team.balance_krw
         team.money = ledger.team_money(session, team)
         team.ledger = ledger.team_statement(session, team, limit=ledger_limit)
@@ -53,7 +50,7 @@ class TeamList(MethodView):
     @blp.doc(security=SECURITY)
     @blp.response(200, TeamListSchema)
     @blp.alt_response(401, schema=None, description="No valid token")
-    @require_token("catalog:read")
+    @policy_required("catalog.read")
     def get(self):
         """All teams; balances only for your own team (admins and auditors: all)"""
         from sqlalchemy import select
@@ -61,7 +58,8 @@ class TeamList(MethodView):
         session, actor = get_session(), current_actor()
         teams = session.scalars(select(Team).order_by(Team.code)).all()
         for team in teams:
-            team.visible_balance = team.balance_krw if may_see_money(actor, team) else None
+            money = policy.can(actor, "team.view_money", team)
+            team.visible_balance = team.balance_krw if money else None
         return {"items": teams}
 
 
@@ -71,7 +69,7 @@ class TeamDetail(MethodView):
     @blp.response(200, TeamSchema)
     @blp.alt_response(401, schema=None, description="No valid token")
     @blp.alt_response(404, schema=None, description="No such team")
-    @require_token("catalog:read")
+    @policy_required("catalog.read")
     def get(self, code):
         """A team; balance, ledger and holdings are shown to its members, admins and auditors
 
@@ -96,7 +94,7 @@ class TeamGrants(MethodView):
         description="Claw-back beyond the unspent balance "
         "(`budget_exceeded`) or eliminated team (`team_eliminated`)",
     )
-    @require_token("admin:write")
+    @policy_required("team.grant_budget")
     @idempotent(GrantResultSchema, 201)
     def post(self, args, code):
         """Grant budget to a team (a negative amount claws back unspent budget)"""
@@ -121,7 +119,7 @@ class TeamEliminate(MethodView):
     @blp.alt_response(403, schema=None, description="Admins only")
     @blp.alt_response(404, schema=None, description="No such team")
     @blp.alt_response(409, schema=None, description="Already eliminated")
-    @require_token("admin:write")
+    @policy_required("team.eliminate")
     @idempotent(EliminationResultSchema, 200)
     def post(self, args, code):
         """Eliminate a team at an evaluation phase

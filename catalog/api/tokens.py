@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 
-from catalog.api.auth import SECURITY, current_actor, current_user, require_token
+from catalog.api.auth import SECURITY, current_actor, current_user, policy_required
 from catalog.api.blueprint import ApiBlueprint as Blueprint
 from catalog.api.ratelimit import check_token_creation
 from catalog.db import get_session
@@ -29,7 +29,7 @@ class TokenList(MethodView):
     @blp.doc(security=SECURITY)
     @blp.response(200, TokenListSchema)
     @blp.alt_response(401, schema=None, description="No valid token")
-    @require_token()
+    @policy_required("token.list")
     def get(self):
         """Your tokens, newest first (the raw tokens are never shown again)"""
         return {"items": token_service.list_tokens(get_session(), current_actor())}
@@ -48,7 +48,7 @@ class TokenList(MethodView):
         schema=None,
         description="Too many tokens created lately (`rate_limited`; see `Retry-After`)",
     )
-    @require_token()
+    @policy_required("token.create")
     def post(self, args):
         """Create a token for yourself; the response shows it once
 
@@ -76,7 +76,7 @@ class TokenDetail(MethodView):
     @blp.response(204)
     @blp.alt_response(401, schema=None, description="No valid token")
     @blp.alt_response(404, schema=None, description="No such token of yours")
-    @require_token()
+    @policy_required("token.revoke")
     def delete(self, token_id):
         """Revoke one of your tokens; it is refused (401) from the next request on"""
         token_service.revoke_token(get_session(), current_actor(), token_id)

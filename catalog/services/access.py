@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalog import policy
 from catalog.config import MAX_URL_TTL
 from catalog.db import transaction, utcnow
 from catalog.errors import Forbidden, InvalidInput, NotFound
@@ -68,11 +69,7 @@ def check_license(
     ``license_expired``, ``license_revoked``, ``license_suspended``.
     """
     now = now or utcnow()
-    if not actor.is_team_user or actor.team_id is None:
-        raise Forbidden(
-            "Download URLs are issued only to members of a team licensed for this dataset.",
-            code="license_required",
-        )
+    policy.require(actor, "dataset.download")
     team = session.get(Team, actor.team_id)
     licences = list(
         session.scalars(

@@ -14,8 +14,9 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from catalog import policy
 from catalog.db import id_in_range, transaction, utcnow
-from catalog.errors import Conflict, Forbidden, InvalidInput, NotFound
+from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset
 from catalog.models.institutions import Institution, InstitutionKind
@@ -36,11 +37,6 @@ def _invalid(field_name: str, message: str, code: str = "invalid_input") -> Inva
     return InvalidInput(f"{field_name}: {message}", code=code, errors={field_name: [message]})
 
 
-def require_admin(actor: Actor) -> None:
-    if not (actor.is_admin or actor.is_system):
-        raise Forbidden("Only the programme office manages the programme.", code="admin_required")
-
-
 def _names(name_ko: str, name_en: str) -> tuple[str, str]:
     name_ko, name_en = (name_ko or "").strip(), (name_en or "").strip()
     if not name_ko:
@@ -57,7 +53,7 @@ def _names(name_ko: str, name_en: str) -> tuple[str, str]:
 
 def list_institutions(session: Session, actor: Actor) -> list[tuple[Institution, int, int]]:
     """Each institution with its number of datasets and its revenue in won."""
-    require_admin(actor)
+    policy.require(actor, "programme.manage")
     counts = dict(
         session.execute(
             select(Dataset.institution_id, func.count()).group_by(Dataset.institution_id)
@@ -72,7 +68,7 @@ def list_institutions(session: Session, actor: Actor) -> list[tuple[Institution,
 def create_institution(
     session: Session, actor: Actor, *, code: str, name_ko: str, name_en: str, kind: str
 ) -> Institution:
-    require_admin(actor)
+    policy.require(actor, "programme.manage")
     code = (code or "").strip().upper()
     if not INST_CODE_RE.match(code):
         raise _invalid("code", "2–16 capital letters or digits, e.g. NAK.", "invalid_code")
@@ -106,7 +102,7 @@ def create_institution(
 
 
 def list_teams(session: Session, actor: Actor) -> list[Team]:
-    require_admin(actor)
+    policy.require(actor, "programme.manage")
     return list(session.scalars(select(Team).order_by(Team.code)))
 
 
@@ -121,7 +117,7 @@ def create_team(
     budget_krw: int = 0,
 ) -> Team:
     """A new team, with an initial budget grant when ``budget_krw`` is above zero."""
-    require_admin(actor)
+    policy.require(actor, "programme.manage")
     code = (code or "").strip().lower()
     if not TEAM_CODE_RE.match(code):
         raise _invalid(
@@ -164,7 +160,7 @@ def create_team(
 
 
 def list_users(session: Session, actor: Actor, *, role: str | None = None) -> list[User]:
-    require_admin(actor)
+    policy.require(actor, "programme.manage")
     q = select(User).options(selectinload(User.team), selectinload(User.institution))
     if role:
         try:
@@ -199,7 +195,7 @@ def create_account(
     team_code: str | None = None,
     institution_code: str | None = None,
 ) -> User:
-    require_admin(actor)
+    policy.require(actor, "programme.manage")
     try:
         role_value = Role(role)
     except ValueError:
@@ -244,7 +240,7 @@ def update_account(
     password: str | None = None,
 ) -> User:
     """Change a user's role and affiliation, (de)activate them, or set a new password."""
-    require_admin(actor)
+    policy.require(actor, "programme.manage")
     try:
         role_value = Role(role)
     except ValueError:
@@ -308,7 +304,7 @@ def update_account(
 
 
 def list_phases(session: Session, actor: Actor) -> list[EvaluationPhase]:
-    require_admin(actor)
+    policy.require(actor, "programme.manage")
     return list(session.scalars(select(EvaluationPhase).order_by(EvaluationPhase.number)))
 
 
@@ -321,7 +317,7 @@ def create_phase(
     starts_on: date | None = None,
     ends_on: date | None = None,
 ) -> EvaluationPhase:
-    require_admin(actor)
+    policy.require(actor, "programme.manage")
     if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 1000:
         raise _invalid("number", "A whole number from 1.", "invalid_phase")
     name = (name or "").strip()
@@ -366,7 +362,7 @@ def elimination_preview(
     session: Session, actor: Actor, team_code: str, now: datetime | None = None
 ) -> EliminationPreview:
     """What ``elimination.eliminate_team`` would do now, without doing it (same rules)."""
-    require_admin(actor)
+    policy.require(actor, "programme.manage")
     now = now or utcnow()
     team = session.scalar(select(Team).where(Team.code == team_code))
     if team is None:

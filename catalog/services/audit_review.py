@@ -33,25 +33,15 @@ from auditchain import (
     signature_checker,
     verify_records,
 )
+from catalog import policy
 from catalog.db import end_read, transaction, utcnow
-from catalog.errors import Conflict, Forbidden, NotFound
+from catalog.errors import Conflict, NotFound
 from catalog.models.audit import AuditAction, AuditChainHead, AuditCheckpoint, AuditEvent
 from catalog.services.audit import TS_FORMAT, record_event
 from catalog.services.context import Actor
 
 BATCH = 5000
 ALGORITHM = "Ed25519"
-
-
-# --------------------------------------------------------------------------- who may
-
-
-def require_auditor(actor: Actor) -> None:
-    """Auditors and admins read the audit trail; the system (CLI, cron) may too."""
-    if not (actor.is_system or actor.is_auditor or actor.is_admin):
-        raise Forbidden(
-            "Only auditors and the programme office may read the audit trail.", code="auditor_only"
-        )
 
 
 # --------------------------------------------------------------------------- the key
@@ -249,7 +239,7 @@ def iter_events(
 
 
 def list_events(session: Session, actor: Actor, *, after: int = 0, limit: int = 100) -> list[dict]:
-    require_auditor(actor)
+    policy.require(actor, "audit.read")
     return list(islice(iter_events(session, after=after, batch=limit), limit))
 
 
@@ -311,7 +301,7 @@ def verify_and_record(
 ) -> VerifyResult:
     """A person's verification: run it, then append an ``audit:verify`` event saying who
     verified what with which outcome (the console shows the last one)."""
-    require_auditor(actor)
+    policy.require(actor, "audit.read")
     result = verify_chain(session, key=key, extra_checkpoints=extra_checkpoints or ())
     end_read(session)  # before the write transaction
     with transaction(session):
@@ -333,7 +323,7 @@ def last_verification(session: Session) -> AuditEvent | None:
 
 
 def chain_status(session: Session, actor: Actor, key: AuditKey | None) -> dict:
-    require_auditor(actor)
+    policy.require(actor, "audit.read")
     seq, head_hash = chain_head(session)
     cp = latest_checkpoint(session)
     ver = last_verification(session)

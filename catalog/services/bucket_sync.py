@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from catalog import policy
 from catalog.db import end_read, transaction, utcnow
 from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.models.audit import AuditAction
@@ -28,7 +29,6 @@ from catalog.services.versions import (
     get_dataset,
     get_version,
     require_draft,
-    require_manager,
     storage_errors,
 )
 from storage.base import (
@@ -72,7 +72,7 @@ def sync_version(
             "A version label is 1–50 letters, digits, '.', '_' or '-'.", code="invalid_label"
         )
     dataset = get_dataset(session, slug)
-    require_manager(actor, dataset)
+    policy.require(actor, "dataset.manage", dataset)
     _check_sync_target(session, dataset, label, store, prefix)
     end_read(session)
     with storage_errors():

@@ -14,8 +14,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalog import policy
 from catalog.db import transaction, utcnow
-from catalog.errors import Conflict, Forbidden, InvalidInput, NotFound
+from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.models.audit import AuditAction
 from catalog.models.licenses import License
 from catalog.models.offers import OfferMode
@@ -50,8 +51,7 @@ def eliminate_team(
     purchases and participations are withdrawn; its ledger and history stay.
     """
     now = now or utcnow()
-    if not (actor.is_admin or actor.is_system):
-        raise Forbidden("Only the programme office eliminates teams.", code="admin_required")
+    policy.require(actor, "team.eliminate")
     if isinstance(phase, bool) or not isinstance(phase, int) or phase < 1:
         raise InvalidInput("phase must be a positive whole number", code="invalid_phase")
     with transaction(session):

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from catalog import policy
 from catalog.db import transaction
 from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.models.audit import AuditAction
@@ -37,6 +38,19 @@ MAX_AMOUNT = 10**15  # a quadrillion won: far beyond any budget, far inside BIGI
 
 class BudgetExceeded(Conflict):
     code = "budget_exceeded"
+
+
+def budget_exceeded(actor: Actor, team: Team, needed_krw: int, tail: str = "", **extra):
+    """The 409 for a team that cannot pay ``needed_krw``: it names the team and the sum;
+    the balance only for those who may see the team's money (``team.view_money``)."""
+    if policy.can(actor, "team.view_money", team):
+        detail = f"Team {team.code} has ₩{team.balance_krw:,} but needs ₩{needed_krw:,}."
+        extra["balance_krw"] = team.balance_krw
+    else:
+        detail = f"Team {team.code} cannot pay ₩{needed_krw:,}."
+    return BudgetExceeded(
+        f"{detail} {tail}".strip(), team=team.code, needed_krw=needed_krw, **extra
+    )
 
 
 def _ensure_account(
@@ -136,12 +150,7 @@ def post_transaction(
         if acct.kind == AccountKind.TEAM:
             team = session.get(Team, acct.team_id)
             if team.balance_krw + amount < 0:
-                raise BudgetExceeded(
-                    f"Team {team.code} has ₩{team.balance_krw:,} but needs ₩{-amount:,}.",
-                    team=team.code,
-                    balance_krw=team.balance_krw,
-                    needed_krw=-amount,
-                )
+                raise budget_exceeded(actor, team, -amount)
             team.balance_krw += amount
     session.flush()
     record_event(
@@ -165,10 +174,7 @@ def grant_budget(
 ) -> LedgerTransaction:
     """Move ``amount`` won from the programme to a team; negative claws unspent budget back."""
     with transaction(session):
-        if not actor.is_system and not actor.is_admin:
-            from catalog.errors import Forbidden
-
-            raise Forbidden("Only the programme office grants budgets.")
+        policy.require(actor, "team.grant_budget")
         if (
             not isinstance(amount, int)
             or isinstance(amount, bool)

@@ -18,8 +18,9 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from catalog import policy
 from catalog.db import id_in_range, transaction, utcnow
-from catalog.errors import Conflict, Forbidden, InvalidInput, NotFound
+from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset
 from catalog.models.licenses import License, LicenseStatus
@@ -150,11 +151,6 @@ def _set_status(
     )
 
 
-def _require_admin(actor: Actor) -> None:
-    if not (actor.is_admin or actor.is_system):
-        raise Forbidden("Only the programme office changes licences.", code="admin_required")
-
-
 def _lock_license(session: Session, license_id: int) -> License:
     if not id_in_range(license_id):
         raise NotFound(f"No licence {license_id}.")
@@ -171,7 +167,7 @@ def _lock_license(session: Session, license_id: int) -> License:
 
 def suspend_license(session: Session, actor: Actor, license_id: int, reason: str = "") -> License:
     """Suspend an active licence: no new download URLs until it is reinstated."""
-    _require_admin(actor)
+    policy.require(actor, "licence.change_status")
     with transaction(session):
         lic = _lock_license(session, license_id)
         if effective_status(lic) != LicenseStatus.ACTIVE:
@@ -192,7 +188,7 @@ def suspend_license(session: Session, actor: Actor, license_id: int, reason: str
 
 def reinstate_license(session: Session, actor: Actor, license_id: int, reason: str = "") -> License:
     """Lift a suspension (the licence keeps its original ``valid_until``)."""
-    _require_admin(actor)
+    policy.require(actor, "licence.change_status")
     with transaction(session):
         lic = _lock_license(session, license_id)
         if effective_status(lic) != LicenseStatus.SUSPENDED:
@@ -213,7 +209,7 @@ def reinstate_license(session: Session, actor: Actor, license_id: int, reason: s
 
 def revoke_license(session: Session, actor: Actor, license_id: int, reason: str = "") -> License:
     """Revoke a live licence for good (no refund: a refund is a separate reversing entry)."""
-    _require_admin(actor)
+    policy.require(actor, "licence.change_status")
     with transaction(session):
         lic = _lock_license(session, license_id)
         if lic.status not in LIVE:
@@ -293,18 +289,24 @@ class LicensePage:
         return max(1, math.ceil(self.total / self.limit))
 
 
+# What each relation of ``licence.view`` selects, for listing.
+_VIEW_FILTERS = {
+    policy.OWN_TEAM: lambda a: License.team_id == a.team_id,
+    policy.OWN_INSTITUTION: lambda a: License.dataset_id.in_(
+        select(Dataset.id).where(Dataset.institution_id == a.institution_id)
+    ),
+}
+
+
 def visible_licenses_query(actor: Actor):
     """Licences the actor may read: own team's; a provider's institution's; all for admin/auditor."""
     q = select(License)
-    if actor.is_admin or actor.is_auditor or actor.is_system:
+    allowed = policy.relations_for(actor, "licence.view")
+    if policy.ANY in allowed:
         return q
-    if actor.is_team_user:
-        return q.where(License.team_id == actor.team_id)
-    if actor.institution_id is not None:
-        return q.join(Dataset, Dataset.id == License.dataset_id).where(
-            Dataset.institution_id == actor.institution_id
-        )
-    return q.where(License.id.is_(None))
+    if not allowed:
+        return q.where(License.id.is_(None))
+    return q.where(or_(*(_VIEW_FILTERS[rel](actor) for rel in sorted(allowed))))
 
 
 def list_licenses(

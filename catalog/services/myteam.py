@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from catalog import policy
 from catalog.db import utcnow
-from catalog.errors import Forbidden
 from catalog.models.datasets import Dataset, DatasetObject, DatasetVersion, VersionStatus
 from catalog.models.licenses import License, LicenseStatus
 from catalog.models.purchases import ParticipantStatus, Purchase, PurchaseParticipant
@@ -45,8 +45,7 @@ class TeamOverview:
 
 
 def _require_team(actor: Actor) -> None:
-    if not actor.is_team_user or actor.team_id is None:
-        raise Forbidden("This page is for members of a team.", code="team_role_required")
+    policy.require(actor, "myteam.view")
 
 
 def team_overview(session: Session, actor: Actor, now: datetime | None = None) -> TeamOverview:
@@ -130,7 +129,7 @@ def dataset_states(
 ) -> dict[int, str]:
     """dataset id → what the actor's team has of it: ``licensed``, ``suspended``,
     ``pending`` (a live purchase it takes part in) — absent when nothing."""
-    if not actor.is_team_user or actor.team_id is None or not dataset_ids:
+    if not policy.can(actor, "myteam.view") or actor.team_id is None or not dataset_ids:
         return {}
     now = now or utcnow()
     out: dict[int, str] = {}

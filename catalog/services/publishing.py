@@ -12,13 +12,13 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from catalog import policy
 from catalog.db import id_in_range, transaction
-from catalog.errors import Conflict, Forbidden, InvalidInput, NotFound
+from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset, DatasetStatus, Modality, Sensitivity
 from catalog.models.institutions import Institution
 from catalog.models.offers import Offer, OfferMode, Use
-from catalog.models.users import Role
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
 from catalog.services.search import reindex_dataset
@@ -43,31 +43,15 @@ def _invalid(field: str, message: str, code: str = "invalid_input") -> InvalidIn
     return InvalidInput(f"{field}: {message}", code=code, errors={field: [message]})
 
 
-def _require_provider_or_admin(actor: Actor) -> None:
-    if actor.is_auditor:
-        raise Forbidden("Auditors read; they change nothing.", code="read_only")
-    if not (actor.is_admin or actor.is_system or actor.role == Role.PROVIDER):
-        raise Forbidden(
-            "Only provider staff and the programme office manage datasets.",
-            code="provider_required",
-        )
-
-
-def _require_manager(actor: Actor, dataset: Dataset) -> None:
-    _require_provider_or_admin(actor)
-    if not (actor.is_admin or actor.is_system or actor.institution_id == dataset.institution_id):
-        raise Forbidden("This dataset belongs to another institution.", code="not_dataset_provider")
-
-
 def managed_datasets(session: Session, actor: Actor) -> list[Dataset]:
     """The datasets the actor manages (all for admins), drafts included, by title."""
-    _require_provider_or_admin(actor)
+    policy.require(actor, "dataset.manage")
     q = select(Dataset).options(
         selectinload(Dataset.offers),
         selectinload(Dataset.versions),
         selectinload(Dataset.institution),
     )
-    if not (actor.is_admin or actor.is_system):
+    if not policy.unrestricted(actor, "dataset.manage"):
         q = q.where(Dataset.institution_id == actor.institution_id)
     return list(session.scalars(q.order_by(Dataset.title_ko)))
 
@@ -88,7 +72,7 @@ def get_managed_dataset(session: Session, actor: Actor, slug: str) -> Dataset:
     )
     if dataset is None:
         raise NotFound(f"No dataset {slug!r}.")
-    _require_manager(actor, dataset)
+    policy.require(actor, "dataset.manage", dataset)
     return dataset
 
 
@@ -145,7 +129,7 @@ def create_dataset(
     session: Session, actor: Actor, *, slug: str, institution_code: str | None = None, **fields
 ) -> Dataset:
     """A new draft dataset of the actor's institution (admins name the institution)."""
-    _require_provider_or_admin(actor)
+    policy.require(actor, "dataset.manage")
     slug = (slug or "").strip()
     if not SLUG_RE.match(slug):
         raise _invalid(
@@ -158,7 +142,7 @@ def create_dataset(
         fields.setdefault(required, "")
     values = _clean(fields)
     with transaction(session):
-        if actor.is_admin or actor.is_system:
+        if policy.unrestricted(actor, "dataset.manage"):
             inst = session.scalar(
                 select(Institution).where(Institution.code == (institution_code or "").upper())
             )
@@ -319,7 +303,7 @@ def deactivate_offer(session: Session, actor: Actor, offer_id: int) -> Offer:
         offer = session.get(Offer, offer_id) if id_in_range(offer_id) else None
         if offer is None:
             raise NotFound(f"No offer {offer_id}.")
-        _require_manager(actor, offer.dataset)
+        policy.require(actor, "dataset.manage", offer)
         if not offer.active:
             raise Conflict(f"Offer {offer_id} is already withdrawn.", code="no_change")
         offer.active = False

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from catalog import policy
 from catalog.db import end_read, id_in_range, transaction, utcnow
 from catalog.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from catalog.models.audit import AuditAction
@@ -42,12 +43,11 @@ from catalog.models.purchases import (
     PurchaseStatus,
 )
 from catalog.models.teams import Team, TeamStatus
-from catalog.models.users import Role
 from catalog.services import licensing
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
 from catalog.services.ledger import (
-    BudgetExceeded,
+    budget_exceeded,
     institution_account,
     lock_teams,
     post_transaction,
@@ -70,30 +70,27 @@ MAX_NOTE = 1000
 
 def may_see(actor: Actor, purchase: Purchase) -> bool:
     """Joint purchases are a public board; an individual request is its team's business."""
-    if actor.is_admin or actor.is_auditor or actor.is_system:
-        return True
-    if actor.role == Role.PROVIDER:
-        return purchase.dataset.institution_id == actor.institution_id
-    if actor.is_team_user:
-        return purchase.mode == OfferMode.JOINT or purchase.opener_team_id == actor.team_id
-    return False
+    return policy.can(actor, "purchase.view", purchase)
+
+
+# What each relation of ``purchase.view`` selects, for listing.
+_VIEW_FILTERS = {
+    policy.OWN_INSTITUTION: lambda a: Purchase.dataset_id.in_(
+        select(Dataset.id).where(Dataset.institution_id == a.institution_id)
+    ),
+    policy.JOINT: lambda a: Purchase.mode == OfferMode.JOINT,
+    policy.OWN_TEAM: lambda a: Purchase.opener_team_id == a.team_id,
+}
 
 
 def _visible_query(actor: Actor):
     q = select(Purchase)
-    if actor.is_admin or actor.is_auditor or actor.is_system:
+    allowed = policy.relations_for(actor, "purchase.view")
+    if policy.ANY in allowed:
         return q
-    if actor.role == Role.PROVIDER:
-        return q.where(
-            Purchase.dataset_id.in_(
-                select(Dataset.id).where(Dataset.institution_id == actor.institution_id)
-            )
-        )
-    if actor.is_team_user:
-        return q.where(
-            or_(Purchase.mode == OfferMode.JOINT, Purchase.opener_team_id == actor.team_id)
-        )
-    return q.where(Purchase.id.is_(None))
+    if not allowed:
+        return q.where(Purchase.id.is_(None))
+    return q.where(or_(*(_VIEW_FILTERS[rel](actor) for rel in sorted(allowed))))
 
 
 def _load_options():
@@ -210,15 +207,13 @@ def available_actions(actor: Actor, purchase: Purchase, now: datetime | None = N
 # --------------------------------------------------------------------------- rules
 
 
-def _is_lead(actor: Actor) -> bool:
-    return actor.role == Role.TEAM_LEAD
+def _confirms_at_once(actor: Actor) -> bool:
+    """A lead's own request or join commits the team's money at once."""
+    return policy.can(actor, "purchase.confirm")
 
 
 def _require_team_user(actor: Actor) -> None:
-    if actor.is_auditor:
-        raise Forbidden("Auditors read; they change nothing.", code="read_only")
-    if not actor.is_team_user:
-        raise Forbidden("Only members of a team buy data.", code="team_role_required")
+    policy.require(actor, "purchase.take_part")
 
 
 def participant_of(purchase: Purchase, team_id: int | None) -> PurchaseParticipant | None:
@@ -285,11 +280,7 @@ def _check_leave(actor: Actor, purchase: Purchase, now: datetime) -> None:
             "The team that opened a joint purchase cannot leave it; cancel it instead.",
             code="opener_cannot_leave",
         )
-    if not _is_lead(actor) and part.joined_by_id != actor.user_id:
-        raise Forbidden(
-            "Only a team lead, or the member who joined, can withdraw the team.",
-            code="lead_required",
-        )
+    policy.require(actor, "purchase.leave", purchase)
 
 
 def _check_confirm(actor: Actor, purchase: Purchase, now: datetime) -> None:
@@ -304,34 +295,14 @@ def _check_confirm(actor: Actor, purchase: Purchase, now: datetime) -> None:
         raise Conflict(
             f"Purchase {purchase.id} is closed ({purchase.status.value}).", code="purchase_closed"
         )
-    if not _is_lead(actor):
-        raise Forbidden("Only a team lead commits the team's money.", code="lead_required")
+    policy.require(actor, "purchase.confirm", purchase)
     if part.confirmed_at is not None:
         raise Conflict("Your team's participation is already confirmed.", code="already_confirmed")
 
 
-def _opener_authority(actor: Actor, purchase: Purchase, what: str) -> None:
-    if actor.is_admin or actor.is_system:
-        return
-    if actor.is_auditor:
-        raise Forbidden("Auditors read; they change nothing.", code="read_only")
-    if not actor.is_team_user:
-        raise Forbidden(
-            f"Only the requesting team or an admin can {what} this purchase.", code="forbidden"
-        )
-    if actor.team_id != purchase.opener_team_id:
-        raise Forbidden(
-            f"Only the team that opened purchase {purchase.id} can {what} it.", code="not_opener"
-        )
-    if not _is_lead(actor) and purchase.opened_by_id != actor.user_id:
-        raise Forbidden(
-            f"Only a team lead, or the member who opened it, can {what} it.", code="lead_required"
-        )
-
-
 def _check_close(actor: Actor, purchase: Purchase, now: datetime) -> None:
     _require_joint(purchase, "closed")
-    _opener_authority(actor, purchase, "close")
+    policy.require(actor, "purchase.close", purchase)
     _undecided(purchase)
     if purchase.status != PurchaseStatus.OPEN:
         raise Conflict(
@@ -341,27 +312,12 @@ def _check_close(actor: Actor, purchase: Purchase, now: datetime) -> None:
 
 
 def _check_cancel(actor: Actor, purchase: Purchase, now: datetime) -> None:
-    _opener_authority(actor, purchase, "cancel")
+    policy.require(actor, "purchase.cancel", purchase)
     _undecided(purchase)
 
 
-def _provider_authority(actor: Actor, purchase: Purchase) -> None:
-    if actor.is_admin or actor.is_system:
-        return
-    if actor.role != Role.PROVIDER:
-        if actor.is_auditor:
-            raise Forbidden("Auditors read; they change nothing.", code="read_only")
-        raise Forbidden(
-            "Only the institution's provider staff decide on purchases.", code="provider_required"
-        )
-    if purchase.dataset.institution_id != actor.institution_id:
-        raise Forbidden(
-            "This purchase is of another institution's dataset.", code="wrong_institution"
-        )
-
-
 def _check_decide(actor: Actor, purchase: Purchase, now: datetime) -> None:
-    _provider_authority(actor, purchase)
+    policy.require(actor, "purchase.decide", purchase)
     _undecided(purchase)
     if purchase.status == PurchaseStatus.OPEN:
         raise Conflict(
@@ -400,7 +356,10 @@ def _acting_team(session: Session, actor: Actor, team_code: str | None) -> Team:
     _require_team_user(actor)
     team = session.get(Team, actor.team_id)
     if team_code is not None and team_code != team.code:
-        raise Forbidden(f"You act for team {team.code}, not {team_code}.", code="wrong_team")
+        named = session.scalar(select(Team).where(Team.code == team_code))
+        if named is None or not policy.can(actor, "purchase.take_part", named):
+            raise Forbidden(f"You act for team {team.code}, not {team_code}.", code="wrong_team")
+        team = named
     return team
 
 
@@ -429,7 +388,7 @@ def lock_purchase(
         .execution_options(populate_existing=True)
     ).all()
     session.expire(purchase, ["participants"])
-    if not may_see(actor, purchase) and not (decider and actor.role == Role.PROVIDER):
+    if not may_see(actor, purchase) and not (decider and policy.can(actor, "purchase.decide")):
         raise NotFound(f"No purchase {purchase_id}.")
     return purchase
 
@@ -558,8 +517,8 @@ def request_purchase(
                 join_order=1,
                 joined_at=now,
                 joined_by_id=actor.user_id,
-                confirmed_at=now if _is_lead(actor) else None,
-                confirmed_by_id=actor.user_id if _is_lead(actor) else None,
+                confirmed_at=now if _confirms_at_once(actor) else None,
+                confirmed_by_id=actor.user_id if _confirms_at_once(actor) else None,
             )
         )
         _refresh(session, purchase)
@@ -575,7 +534,7 @@ def request_purchase(
                 "mode": off.mode.value,
                 "price_krw": off.price_krw,
                 "team": acting.code,
-                "confirmed": _is_lead(actor),
+                "confirmed": _confirms_at_once(actor),
                 "deadline": purchase.deadline.isoformat() if purchase.deadline else None,
             },
         )
@@ -600,7 +559,7 @@ def join_purchase(
         _check_can_take_part(session, acting, purchase.dataset, now, exclude_purchase=purchase.id)
         order = max((p.join_order for p in purchase.participants), default=0) + 1
         part = participant_of(purchase, acting.id)
-        lead = _is_lead(actor)
+        lead = _confirms_at_once(actor)
         if part is None:
             part = PurchaseParticipant(purchase_id=purchase.id, team_id=acting.id)
             session.add(part)
@@ -769,13 +728,8 @@ def approve_purchase(
         ]
         if short:
             first, need = short[0]
-            raise BudgetExceeded(
-                f"Team {first.code} has ₩{first.balance_krw:,} but its share is ₩{need:,}; "
-                "nobody was charged.",
-                team=first.code,
-                teams=[t.code for t, _s in short],
-                balance_krw=first.balance_krw,
-                needed_krw=need,
+            raise budget_exceeded(
+                actor, first, need, "Nobody was charged.", teams=[t.code for t, _s in short]
             )
         entries = [
             (team_account(session, teams[p.team_id]), -s)

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from catalog import policy
 from catalog.models.access import AccessGrant
 from catalog.models.audit import AuditEvent
 from catalog.models.datasets import Dataset, DatasetVersion
@@ -30,7 +31,6 @@ from catalog.models.offers import OfferMode
 from catalog.models.purchases import ParticipantStatus, Purchase, PurchaseParticipant
 from catalog.models.teams import Team
 from catalog.models.users import ApiToken, User
-from catalog.services.audit_review import require_auditor
 from catalog.services.context import Actor
 from catalog.services.shares import split_price
 
@@ -123,7 +123,7 @@ def purchase_ledger(
 ) -> Page:
     """Every purchase matching ``filters`` (team, institution, dataset, mode, status,
     date_from, date_to), newest first, with participants, shares and who approved."""
-    require_auditor(actor)
+    policy.require(actor, "audit.read")
     purchases, total = _paged(session, _purchase_query(session, filters), page, per_page)
     users = _emails(
         session,
@@ -238,7 +238,7 @@ def purchase_csv_row(item: dict) -> dict:
 def team_summary(session: Session, actor: Actor) -> dict:
     """Per team: datasets held jointly and individually, what it paid for each, its
     budget granted and remaining (from the ledger); per institution: revenue."""
-    require_auditor(actor)
+    policy.require(actor, "audit.read")
     now = datetime.now(UTC)
     teams = list(session.scalars(select(Team).order_by(Team.code)))
     # What each team paid, by mode, from the purchases' charged shares.
@@ -340,7 +340,7 @@ def access_log(
     session: Session, actor: Actor, filters: dict, *, page: int | None = 1, per_page: int = PER_PAGE
 ) -> Page:
     """Each issuance of download URLs: who, which token, team, dataset, version, how many."""
-    require_auditor(actor)
+    policy.require(actor, "audit.read")
     q = (
         select(AccessGrant)
         .join(Dataset, Dataset.id == AccessGrant.dataset_id)
@@ -438,7 +438,7 @@ def ledger_log(
     session: Session, actor: Actor, filters: dict, *, page: int | None = 1, per_page: int = PER_PAGE
 ) -> Page:
     """Ledger transactions with their entries, newest first."""
-    require_auditor(actor)
+    policy.require(actor, "audit.read")
     q = select(LedgerTransaction)
     if filters.get("kind"):
         q = q.where(LedgerTransaction.kind == filters["kind"])
@@ -493,7 +493,7 @@ def event_log(
     session: Session, actor: Actor, filters: dict, *, page: int | None = 1, per_page: int = PER_PAGE
 ) -> Page:
     """Audit events matching the filters, newest first (as stored and hashed)."""
-    require_auditor(actor)
+    policy.require(actor, "audit.read")
     q = select(AuditEvent)
     action = filters.get("action")
     if action:

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalog import policy
 from catalog.db import id_in_range, transaction, utcnow
 from catalog.errors import Conflict, Forbidden, NotFound
 from catalog.models.audit import AuditAction
@@ -26,10 +27,7 @@ from storage.base import ObjectStore
 def _team_license(
     session: Session, actor: Actor, license_id: int, *, for_update: bool = False
 ) -> License:
-    if not actor.is_team_user:
-        raise Forbidden(
-            "Only members of the licensed team accept its terms.", code="team_role_required"
-        )
+    policy.require(actor, "licence.accept_terms")
     if not id_in_range(license_id):
         raise NotFound(f"No licence {license_id}.")
     stmt = select(License).where(License.id == license_id)
@@ -37,7 +35,7 @@ def _team_license(
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     lic = session.scalar(stmt)
     # Another team's licence does not exist for you.
-    if lic is None or lic.team_id != actor.team_id:
+    if lic is None or not policy.can(actor, "licence.accept_terms", lic):
         raise NotFound(f"No licence {license_id}.")
     return lic
 

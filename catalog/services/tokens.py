@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from catalog import policy
 from catalog.db import transaction, utcnow
 from catalog.errors import DomainError, Forbidden, InvalidInput, NotFound
 from catalog.models.audit import AuditAction
@@ -21,21 +22,9 @@ from catalog.services.audit import record_event
 from catalog.services.context import Actor
 
 TOKEN_PREFIX = "kdc_"
-ALL_SCOPES = (
-    "catalog:read",
-    "purchase:write",
-    "data:read",
-    "provider:write",
-    "audit:read",
-    "admin:write",
-)
-ROLE_SCOPES = {
-    Role.TEAM_MEMBER: ("catalog:read", "purchase:write", "data:read"),
-    Role.TEAM_LEAD: ("catalog:read", "purchase:write", "data:read"),
-    Role.PROVIDER: ("catalog:read", "provider:write"),
-    Role.AUDITOR: ("catalog:read", "audit:read"),
-    Role.ADMIN: ALL_SCOPES,
-}
+ALL_SCOPES = policy.ALL_SCOPES
+# The scopes each role's tokens may carry, derived from the rights policy.
+ROLE_SCOPES = {role: policy.scopes_for(role) for role in Role}
 MAX_DAYS = 366
 
 
@@ -89,8 +78,7 @@ def create_token(
         raise InvalidInput("a token needs at least one scope", code="invalid_scope")
     if not 1 <= days <= MAX_DAYS:
         raise InvalidInput(f"days must be between 1 and {MAX_DAYS}", code="invalid_days")
-    if not actor.is_system and actor.user_id != user.id and not actor.is_admin:
-        raise Forbidden("you can create tokens only for yourself")
+    policy.require(actor, "token.create", user)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction(session):
         token = ApiToken(
@@ -144,7 +132,7 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
     """Revoke one of the actor's tokens (admins: anyone's); revoking twice changes nothing."""
     with transaction(session):
         token = session.get(ApiToken, token_id)
-        if token is None or (token.user_id != actor.user_id and not actor.is_admin):
+        if token is None or not policy.can(actor, "token.revoke", token):
             raise NotFound(f"No token {token_id} of yours exists.", code="token_not_found")
         if token.revoked_at is None:
             token.revoked_at = utcnow()

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
+from catalog import policy
 from catalog.db import after_rollback, end_read, transaction, utcnow
 from catalog.errors import Conflict, DomainError, InvalidInput, NotFound
 from catalog.models.audit import AuditAction
@@ -39,7 +40,6 @@ from catalog.services.versions import (
     get_version,
     object_exists,
     require_draft,
-    require_manager,
     require_uploadable,
     storage_errors,
 )
@@ -156,7 +156,7 @@ def request_upload(
 ) -> UploadPlan:
     """Presigned URL(s) to upload one file of a draft version; nothing is recorded yet."""
     dataset = get_dataset(session, slug)
-    require_manager(actor, dataset)
+    policy.require(actor, "dataset.manage", dataset)
     version = get_version(session, dataset, label)
     require_draft(version)
     require_uploadable(store, version)
@@ -225,7 +225,7 @@ def _ticket_version(
 ) -> tuple[dict, Dataset, DatasetVersion]:
     ticket = tickets.loads(upload_id)
     dataset = get_dataset(session, slug)
-    require_manager(actor, dataset)
+    policy.require(actor, "dataset.manage", dataset)
     version = get_version(session, dataset, label)
     if ticket.get("v") != version.id:
         raise NotFound("No such upload for this version.", code="upload_not_found")

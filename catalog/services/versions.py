@@ -17,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from catalog import policy
 from catalog.db import after_commit, transaction, utcnow
-from catalog.errors import Conflict, Forbidden, InvalidInput, NotFound, Unavailable
+from catalog.errors import Conflict, InvalidInput, NotFound, Unavailable
 from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset, DatasetObject, DatasetVersion, VersionStatus
 from catalog.services.audit import record_event
@@ -96,22 +97,6 @@ def get_dataset(session: Session, slug: str) -> Dataset:
     return dataset
 
 
-def may_manage(actor: Actor, dataset: Dataset) -> bool:
-    return (
-        actor.is_system
-        or actor.is_admin
-        or (actor.institution_id is not None and actor.institution_id == dataset.institution_id)
-    )
-
-
-def require_manager(actor: Actor, dataset: Dataset) -> None:
-    if not may_manage(actor, dataset):
-        raise Forbidden(
-            "Only the staff of the dataset's institution manage its versions.",
-            code="not_dataset_provider",
-        )
-
-
 def get_version(
     session: Session, dataset: Dataset, label: str, *, for_update: bool = False
 ) -> DatasetVersion:
@@ -132,7 +117,7 @@ def list_versions(session: Session, actor: Actor, slug: str) -> list[DatasetVers
     """Every version for the dataset's providers, admins and auditors; published for others."""
     dataset = get_dataset(session, slug)
     stmt = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset.id)
-    if not (may_manage(actor, dataset) or actor.is_auditor):
+    if not policy.can(actor, "dataset.view_drafts", dataset):
         stmt = stmt.where(DatasetVersion.status == VersionStatus.PUBLISHED)
     return list(session.scalars(stmt.order_by(DatasetVersion.id)))
 
@@ -140,8 +125,8 @@ def list_versions(session: Session, actor: Actor, slug: str) -> list[DatasetVers
 def show_version(session: Session, actor: Actor, slug: str, label: str) -> DatasetVersion:
     dataset = get_dataset(session, slug)
     version = get_version(session, dataset, label)
-    if version.status != VersionStatus.PUBLISHED and not (
-        may_manage(actor, dataset) or actor.is_auditor
+    if version.status != VersionStatus.PUBLISHED and not policy.can(
+        actor, "dataset.view_drafts", dataset
     ):
         raise NotFound(f"Dataset {slug!r} has no version {label!r}.", code="version_not_found")
     return version
@@ -207,7 +192,7 @@ def create_version(
         )
     with transaction(session):
         dataset = get_dataset(session, slug)
-        require_manager(actor, dataset)
+        policy.require(actor, "dataset.manage", dataset)
         exists = session.scalar(
             select(DatasetVersion.id).where(
                 DatasetVersion.dataset_id == dataset.id, DatasetVersion.label == label
@@ -247,7 +232,7 @@ def publish_version(session: Session, actor: Actor, slug: str, label: str) -> Da
     """Publish a draft: its manifest is frozen from now on."""
     with transaction(session):
         dataset = get_dataset(session, slug)
-        require_manager(actor, dataset)
+        policy.require(actor, "dataset.manage", dataset)
         version = get_version(session, dataset, label, for_update=True)
         require_draft(version)
         if version.object_count == 0:
@@ -279,7 +264,7 @@ def delete_object(
     """Remove an object from a draft's manifest and from the store."""
     with transaction(session):
         dataset = get_dataset(session, slug)
-        require_manager(actor, dataset)
+        policy.require(actor, "dataset.manage", dataset)
         version = get_version(session, dataset, label, for_update=True)
         require_draft(version)
         obj = session.scalar(

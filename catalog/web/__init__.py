@@ -77,6 +77,13 @@ def init_web(app: Flask) -> None:
         resp.headers.setdefault("Referrer-Policy", "no-referrer")
         return resp
 
+    from catalog.web.guards import may, may_everywhere
+
     @app.context_processor
     def _globals():
-        return {"current_user": current_user, "locale": select_locale()}
+        return {
+            "current_user": current_user,
+            "locale": select_locale(),
+            "may": may,
+            "may_everywhere": may_everywhere,
+        }

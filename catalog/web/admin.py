@@ -22,10 +22,11 @@ from catalog.web.forms import (
     UserForm,
     choices,
 )
-from catalog.web.guards import field_errors, flash_error, roles_required, web_actor
+from catalog.web.guards import field_errors, flash_error, policy_required, web_actor
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-guard = roles_required(Role.ADMIN, message=_l("These pages are for the programme office."))
+OFFICE_ONLY = _l("These pages are for the programme office.")
+guard = policy_required("programme.manage", message=OFFICE_ONLY)
 
 
 @bp.route("/")
@@ -109,7 +110,7 @@ def teams():
 
 
 @bp.route("/teams/grant", methods=["POST"])
-@guard
+@policy_required("team.grant_budget", message=OFFICE_ONLY)
 def grant():
     form = GrantForm()
     if not form.validate_on_submit():
@@ -145,7 +146,7 @@ def grant():
 
 
 @bp.route("/teams/<code>")
-@guard
+@policy_required("programme.manage", "team.view_money", message=OFFICE_ONLY)
 def team(code: str):
     session = get_session()
     team = catalog_service.get_team(session, code)
@@ -162,7 +163,7 @@ def team(code: str):
 
 
 @bp.route("/teams/<code>/eliminate", methods=["GET", "POST"])
-@guard
+@policy_required("team.eliminate", message=OFFICE_ONLY)
 def eliminate(code: str):
     session = get_session()
     actor = web_actor()

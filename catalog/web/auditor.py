@@ -24,13 +24,13 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
 from catalog.db import end_read, get_session
-from catalog.models.users import Role
 from catalog.services import audit_review, reports
 from catalog.services.context import Actor
+from catalog.web.guards import policy_required, web_actor
 from schemas.audit import (
     AccessLogFilterSchema,
     EventLogFilterSchema,
@@ -42,17 +42,13 @@ bp = Blueprint("auditor", __name__, url_prefix="/auditor")
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 
 
-@bp.before_request
-def _auditors_only():
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    if current_user.role not in (Role.AUDITOR, Role.ADMIN):
-        abort(403, description=_("The audit console is for auditors and the programme office."))
-    return None
+guard = policy_required(
+    "audit.read", message=_l("The audit console is for auditors and the programme office.")
+)
 
 
 def _actor() -> Actor:
-    return Actor.for_user(current_user, client_addr=request.remote_addr or "")
+    return web_actor()
 
 
 def _filters(schema_cls) -> tuple[dict, dict]:
@@ -153,12 +149,14 @@ def bar_chart(
 
 
 @bp.route("/")
+@guard
 def index():
     return redirect(url_for("auditor.purchases"))
 
 
 @bp.route("/purchases", defaults={"fmt": None})
 @bp.route("/purchases.<fmt>")
+@guard
 def purchases(fmt: str | None):
     filters, errors = _filters(PurchaseLedgerFilterSchema)
     session = get_session()
@@ -185,6 +183,7 @@ def purchases(fmt: str | None):
 
 @bp.route("/teams", defaults={"fmt": None})
 @bp.route("/teams.<fmt>")
+@guard
 def teams(fmt: str | None):
     if request.args:
         return _bad_filters({k: [_("Unknown parameter.")] for k in request.args})
@@ -215,6 +214,7 @@ def teams(fmt: str | None):
 
 
 @bp.route("/institutions.<fmt>")
+@guard
 def institutions(fmt: str):
     summary = reports.team_summary(get_session(), _actor())
     return _export("institutions", fmt, summary["institutions"], reports.INSTITUTION_CSV)
@@ -222,6 +222,7 @@ def institutions(fmt: str):
 
 @bp.route("/access", defaults={"fmt": None})
 @bp.route("/access.<fmt>")
+@guard
 def access(fmt: str | None):
     filters, errors = _filters(AccessLogFilterSchema)
     session = get_session()
@@ -248,6 +249,7 @@ def access(fmt: str | None):
 
 @bp.route("/ledger", defaults={"fmt": None})
 @bp.route("/ledger.<fmt>")
+@guard
 def ledger(fmt: str | None):
     filters, errors = _filters(LedgerFilterSchema)
     session = get_session()
@@ -273,6 +275,7 @@ def ledger(fmt: str | None):
 
 @bp.route("/events", defaults={"fmt": None})
 @bp.route("/events.<fmt>")
+@guard
 def events(fmt: str | None):
     filters, errors = _filters(EventLogFilterSchema)
     session = get_session()
@@ -301,12 +304,14 @@ def _key():
 
 
 @bp.route("/chain")
+@guard
 def chain():
     status = audit_review.chain_status(get_session(), _actor(), _key())
     return render_template("auditor/chain.html", status=status)
 
 
 @bp.route("/chain/verify", methods=["POST"])
+@guard
 def verify():
     result = audit_review.verify_and_record(get_session(), _actor(), key=_key(), via="web")
     if result.ok:
@@ -337,6 +342,7 @@ def verify():
 
 
 @bp.route("/chain/export.jsonl")
+@guard
 def export_chain():
     try:
         after = int(request.args.get("after", 0))

@@ -1,4 +1,4 @@
-"""Who is asking, and may they: the web UI's actor, role guards, and refusals in words.
+"""Who is asking, and may they: the web UI's actor, policy guards, and refusals in words.
 
 Services raise ``DomainError`` with an English detail and a stable ``code``; the UI shows
 the reader a translated sentence chosen by that code (falling back to the detail).
@@ -9,15 +9,12 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, current_app, flash, request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from catalog import policy
 from catalog.errors import DomainError
 from catalog.messages import MESSAGES
-from catalog.models.users import Role
 from catalog.services.context import Actor
-
-TEAM_ROLES = (Role.TEAM_MEMBER, Role.TEAM_LEAD)
 
 
 def web_actor() -> Actor:
@@ -44,21 +41,38 @@ def field_errors(exc: DomainError, form) -> bool:
     return matched
 
 
-def roles_required(*roles: Role, message=None):
-    """Sign-in first (redirect to the login page), then one of ``roles`` or a 403 page."""
+def policy_required(*actions: str, gate: bool = True, message=None):
+    """Bind a page to policy actions: sign-in first (redirect to the login page), then —
+    with ``gate`` — a 403 page unless the policy lets the user's role do every one of
+    ``actions`` to something. With ``gate=False`` the page's service applies the rule to
+    the resource itself and the page explains a refusal in its own way (a flash, a page).
+    """
+    for action in actions:
+        policy.rule_for(action)
 
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
             if not current_user.is_authenticated:
                 return current_app.login_manager.unauthorized()
-            if roles and current_user.role not in roles:
-                abort(
-                    403,
-                    description=str(message or _l("Your role does not give access to this page.")),
-                )
+            if gate:
+                actor = web_actor()
+                for action in actions:
+                    error = policy.refusal(actor, action)
+                    if error is not None:
+                        abort(403, description=str(message or message_for(error)))
             return view(*args, **kwargs)
 
-        return wrapper
+        return policy.bind(wrapper, actions)
 
     return decorate
+
+
+def may(action: str, resource=None) -> bool:
+    """For templates: may the signed-in user do ``action`` (to ``resource``)?"""
+    return bool(current_user.is_authenticated) and policy.can(web_actor(), action, resource)
+
+
+def may_everywhere(action: str) -> bool:
+    """For templates: may the signed-in user do ``action`` to anything (the office)?"""
+    return bool(current_user.is_authenticated) and policy.unrestricted(web_actor(), action)

@@ -26,10 +26,10 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from catalog import policy
 from catalog.db import get_session
 from catalog.errors import DomainError, InvalidInput
 from catalog.models.teams import Team
-from catalog.models.users import Role
 from catalog.objectstore import get_object_store
 from catalog.services import catalog as catalog_service
 from catalog.services import publishing, purchasing, uploads, versions
@@ -43,11 +43,11 @@ from catalog.web.forms import (
     VersionForm,
     choices,
 )
-from catalog.web.guards import field_errors, flash_error, message_for, roles_required, web_actor
+from catalog.web.guards import field_errors, flash_error, message_for, policy_required, web_actor
 
 bp = Blueprint("provider", __name__, url_prefix="/provider")
-guard = roles_required(
-    Role.PROVIDER, Role.ADMIN, message=_l("The provider console is for the institutions' staff.")
+guard = policy_required(
+    "dataset.manage", message=_l("The provider console is for the institutions' staff.")
 )
 UPLOAD_TTL = 6 * 3600
 
@@ -74,11 +74,27 @@ def index():
         for p in purchasing.list_purchases(session, actor, status=status, limit=100).items:
             parts = purchasing.joined(p)
             shares = split_price(p.price_krw, len(parts)) if parts else []
-            rows = [
-                {"part": part, "team": session.get(Team, part.team_id), "share": share}
-                for part, share in zip(parts, shares, strict=True)
-            ]
-            queue.append({"p": p, "rows": rows, "actions": purchasing.available_actions(actor, p)})
+            rows = []
+            for part, share in zip(parts, shares, strict=True):
+                team = session.get(Team, part.team_id)
+                # A team's money only for those the policy lets see it (not providers).
+                money = policy.can(actor, "team.view_money", team)
+                rows.append(
+                    {
+                        "part": part,
+                        "team": team,
+                        "share": share,
+                        "balance": team.balance_krw if money else None,
+                    }
+                )
+            queue.append(
+                {
+                    "p": p,
+                    "rows": rows,
+                    "money": all(row["balance"] is not None for row in rows),
+                    "actions": purchasing.available_actions(actor, p),
+                }
+            )
     return render_template(
         "provider/index.html", datasets=datasets, queue=queue, note_form=NoteForm()
     )

@@ -11,13 +11,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from catalog import policy
 from catalog.db import get_session
 from catalog.errors import DomainError
 from catalog.models.purchases import PurchaseStatus
 from catalog.services import purchasing
 from catalog.services.shares import split_price
 from catalog.web.forms import ActionForm, NoteForm
-from catalog.web.guards import flash_error, roles_required, web_actor
+from catalog.web.guards import flash_error, policy_required, web_actor
 
 bp = Blueprint("joint", __name__, url_prefix="/purchases")
 
@@ -29,6 +30,19 @@ ACTIONS = {
     "cancel": purchasing.cancel_purchase,
     "approve": purchasing.approve_purchase,
     "reject": purchasing.reject_purchase,
+}
+
+
+# Each action's rule in the policy; the services apply it to the purchase (gate=False
+# below: a refusal is a flash message on the page the user came from).
+POLICY_ACTIONS = {
+    "join": "purchase.take_part",
+    "leave": "purchase.leave",
+    "confirm": "purchase.confirm",
+    "close": "purchase.close",
+    "cancel": "purchase.cancel",
+    "approve": "purchase.decide",
+    "reject": "purchase.decide",
 }
 
 
@@ -77,7 +91,7 @@ def _card(actor, purchase) -> dict:
 
 
 @bp.route("/")
-@roles_required()
+@policy_required("purchase.view")
 def board():
     session = get_session()
     actor = web_actor()
@@ -85,7 +99,7 @@ def board():
         session, actor, mode="joint", status="open", limit=100
     ).items
     mine = []
-    if actor.is_team_user:
+    if policy.can(actor, "purchase.take_part"):
         mine = [
             p
             for p in purchasing.list_purchases(
@@ -106,7 +120,7 @@ def board():
 
 
 @bp.route("/<int:purchase_id>")
-@roles_required()
+@policy_required("purchase.view")
 def detail(purchase_id: int):
     actor = web_actor()
     purchase = purchasing.get_purchase(get_session(), actor, purchase_id)
@@ -119,7 +133,7 @@ def detail(purchase_id: int):
 
 
 @bp.route("/<int:purchase_id>/<action>", methods=["POST"])
-@roles_required()
+@policy_required(*dict.fromkeys(POLICY_ACTIONS.values()), gate=False)
 def act(purchase_id: int, action: str):
     if action not in ACTIONS:
         abort(404)

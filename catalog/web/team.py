@@ -28,26 +28,28 @@ from catalog.objectstore import get_object_store
 from catalog.services import myteam, terms, tokens
 from catalog.web.forms import AcceptTermsForm, ActionForm, TokenForm, choices
 from catalog.web.guards import (
-    TEAM_ROLES,
     field_errors,
     flash_error,
     message_for,
-    roles_required,
+    policy_required,
     web_actor,
 )
 
 bp = Blueprint("team", __name__)
 
 
+TEAM_ONLY = _l("This page is for members of a team.")
+
+
 @bp.route("/team")
-@roles_required(*TEAM_ROLES, message=_l("This page is for members of a team."))
+@policy_required("myteam.view", message=TEAM_ONLY)
 def overview():
     data = myteam.team_overview(get_session(), web_actor())
     return render_template("team/overview.html", data=data)
 
 
 @bp.route("/team/licenses/<int:license_id>")
-@roles_required(*TEAM_ROLES, message=_l("This page is for members of a team."))
+@policy_required("myteam.view", message=TEAM_ONLY)
 def license_page(license_id: int):
     data = myteam.license_files(get_session(), web_actor(), license_id)
     resp = make_response(
@@ -62,7 +64,7 @@ def license_page(license_id: int):
 
 
 @bp.route("/team/licenses/<int:license_id>/accept", methods=["POST"])
-@roles_required(*TEAM_ROLES, message=_l("This page is for members of a team."))
+@policy_required("licence.accept_terms", message=TEAM_ONLY)
 def accept(license_id: int):
     form = AcceptTermsForm()
     session = get_session()
@@ -81,7 +83,7 @@ def accept(license_id: int):
 
 
 @bp.route("/datasets/<slug>/download/<path:key>")
-@roles_required()
+@policy_required("dataset.download", gate=False)
 def download(slug: str, key: str):
     """One file through the access broker: 302 to a fresh presigned URL, or a refusal."""
     version = request.args.get("version") or None
@@ -152,7 +154,7 @@ def _tokens_page(form, raw=None, created=None, status=200):
 
 
 @bp.route("/tokens", methods=["GET", "POST"])
-@roles_required()
+@policy_required("token.list", "token.create")
 def token_list():
     form = _token_form()
     if request.method == "POST":
@@ -176,7 +178,7 @@ def token_list():
 
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
-@roles_required()
+@policy_required("token.revoke")
 def token_revoke(token_id: int):
     ActionForm().validate_on_submit()
     try:

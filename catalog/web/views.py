@@ -13,6 +13,7 @@ from marshmallow import ValidationError
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from catalog import policy
 from catalog.db import get_session
 from catalog.errors import DomainError
 from catalog.models.offers import OfferMode
@@ -22,7 +23,7 @@ from catalog.services.search import SearchFilters, search_datasets
 from catalog.services.users import authenticate
 from catalog.web import LOCALES
 from catalog.web.forms import PurchaseRequestForm
-from catalog.web.guards import TEAM_ROLES, flash_error, roles_required, web_actor
+from catalog.web.guards import flash_error, policy_required, web_actor
 from schemas.catalog import DatasetSearchArgsSchema
 
 bp = Blueprint("web", __name__)
@@ -42,6 +43,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@policy.public("signing in")
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -58,6 +60,7 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
+@policy.public("signing out needs a session, not a right")
 @login_required
 def logout():
     logout_user()
@@ -66,6 +69,7 @@ def logout():
 
 
 @bp.route("/lang/<code>", methods=["POST"])
+@policy.public("choosing the language")
 def set_language(code: str):
     if code in LOCALES:
         session["lang"] = code
@@ -73,6 +77,7 @@ def set_language(code: str):
 
 
 @bp.route("/")
+@policy.public("the catalogue is public")
 def index():
     schema = DatasetSearchArgsSchema()
     raw = {k: v for k, v in request.args.lists() if v != [""]}
@@ -107,6 +112,7 @@ def index():
 
 
 @bp.route("/datasets/<slug>")
+@policy.public("the catalogue is public")
 def dataset(slug: str):
     session_ = get_session()
     ds = catalog_service.get_published_dataset(session_, slug)
@@ -116,7 +122,7 @@ def dataset(slug: str):
         actor = web_actor()
         state = myteam.dataset_states(session_, actor, [ds.id]).get(ds.id)
         open_purchases = myteam.dataset_purchases(session_, actor, ds)
-        if actor.is_team_user:
+        if policy.can(actor, "myteam.view"):
             my_license = next(
                 (
                     lic
@@ -138,7 +144,7 @@ def dataset(slug: str):
 
 
 @bp.route("/datasets/<slug>/purchases", methods=["POST"])
-@roles_required(*TEAM_ROLES, message=_l("Only members of a team buy data."))
+@policy_required("purchase.take_part", message=_l("Only members of a team buy data."))
 def request_purchase(slug: str):
     """Request an individual purchase, or open a joint one, under the chosen offer."""
     form = PurchaseRequestForm()

@@ -112,8 +112,10 @@ def test_3_nikh_approves_and_both_teams_see_a_licence_and_a_lower_balance(user_f
     page = provider.page
     page.get_by_role("link", name="제공 기관 콘솔").click()
     item = page.locator(f"#queue-{pid}")
-    expect(item).to_contain_text(won(before["naver"]))
-    expect(item).to_contain_text(won(before["upstage"]))
+    # Shares and lead confirmations, never a team's balance (catalog/policy.py).
+    expect(item).to_contain_text("₩300,000,000")
+    expect(item).not_to_contain_text(won(before["naver"]))
+    expect(item).not_to_contain_text(won(before["upstage"]))
     shot(page, "provider-console")
     item.get_by_role("button", name="승인").click()
     expect(page.locator(".flash-success")).to_contain_text(f"구매 #{pid}을(를) 승인했습니다")

@@ -48,7 +48,9 @@ def _joint_purchase_approved(ui, run) -> int:
     naver.post(f"/purchases/{pid}/close")
     provider = ui("nikh@kdc.test", lang="en")
     queue = text_of(provider.get("/provider/"))
-    assert f"#{pid}" in queue and "Can pay" in queue and "₩20,000,000,000" in queue
+    # The queue says whose lead confirmed; a provider never sees a team's balance.
+    assert f"#{pid}" in queue and "Confirmed by a lead" in queue
+    assert "Can pay" not in queue and "₩20,000,000,000" not in queue
     resp = provider.post(
         f"/purchases/{pid}/approve",
         data={"note": "ok", "next": "/provider/"},

@@ -1,0 +1,505 @@
+"""Who may do what: one table of role × action × relation, read by every entry point.
+
+Services call ``require(actor, action, resource)`` (or ``can`` where a refusal is not an
+error, e.g. to hide a figure); the web UI's ``policy_required`` guards, the API's
+``policy_required`` decorators and the scopes an API token may carry all derive from
+``POLICY`` and ``SCOPES`` below. Rules that depend on a purchase's *state* (open, closed,
+decided, full …) stay with the purchase state machine (``purchasing._CHECKS``); this
+module says only *who*.
+
+Roles: ``admin`` (the programme office), ``provider`` (an institution's staff),
+``team_lead``, ``team_member``, ``auditor``, and ``system`` (the CLI, ``tick``: no user).
+
+Relations say how a resource stands to the actor:
+
+=====================  ============================================================
+``any``                whatever the resource
+``own_team``           it is the actor's team, or belongs to it (a licence; a
+                       purchase the team requested or opened)
+``own_institution``    it is (or concerns) a dataset of the actor's institution
+``joint``              a joint purchase: the public board every team reads
+``participant``        the actor's team takes part (has joined) in the purchase
+``own_participation``  the actor joined the purchase for the team
+``opener_team``        the actor's team opened the purchase and is still in the programme
+``opener``             the actor opened the purchase, and the team is still in it
+``successor``          the team that opened the purchase was eliminated and the actor's
+                       team takes part: its lead inherits closing and cancelling
+``eliminated_team``    the actor's team was eliminated (only names a refusal)
+``own_account``        the actor's own user account, or one of its API tokens
+=====================  ============================================================
+
+A refusal is a ``Forbidden`` (403) with a stable ``code``: a role the action does not
+name gets the action's code for that role (``read_only`` for auditors where they would
+change something, else the action's default such as ``admin_required``); a role that is
+named but stands in none of the allowed relations gets the first ``why_not`` code whose
+relation it does stand in, else ``otherwise`` (e.g. ``wrong_institution``). Actions
+marked ``hidden`` answer a failed relation with 404: what you may not see does not exist
+for you.
+
+**What providers see of a team (decision).** Provider staff see the teams that take part
+in purchases of their institution's datasets (codes, shares, whether each team's lead
+confirmed), never a team's money: no balance, ledger or holdings in the provider console,
+the API (``GET /api/v1/teams``) or a problem (a ``budget_exceeded`` answer keeps ``team``
+and ``needed_krw`` and carries ``balance_krw`` only for those who may see that team's
+money: its own members, admins and auditors). Money is ``team.view_money``.
+
+**Token scopes.** ``SCOPES`` says which scope covers which actions. A role may give its
+tokens a scope when the table lets the role do at least one of that scope's actions; the
+programme office's tokens may carry every scope, so that an office script reaches every
+endpoint and hears the rule's own refusal (``license_required`` rather than
+``insufficient_scope``). Actions under ``None`` need a valid token with any scopes.
+
+docs/purchasing.md ("Who may do what") prints this table; tests/unit/test_policy.py
+checks every action × role × relation and that every route of the app is bound to an
+action or declared public.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from catalog.errors import DomainError, Forbidden, NotFound
+from catalog.models.datasets import Dataset, DatasetVersion
+from catalog.models.licenses import License
+from catalog.models.offers import Offer, OfferMode
+from catalog.models.purchases import ParticipantStatus, Purchase
+from catalog.models.teams import Team, TeamStatus
+from catalog.models.users import ApiToken, Role, User
+
+# --------------------------------------------------------------------------- roles
+
+ADMIN = "admin"
+PROVIDER = "provider"
+TEAM_LEAD = "team_lead"
+TEAM_MEMBER = "team_member"
+AUDITOR = "auditor"
+SYSTEM = "system"
+ROLES = (ADMIN, PROVIDER, TEAM_LEAD, TEAM_MEMBER, AUDITOR, SYSTEM)
+USER_ROLES = (ADMIN, PROVIDER, TEAM_LEAD, TEAM_MEMBER, AUDITOR)
+TEAM = (TEAM_LEAD, TEAM_MEMBER)
+
+# --------------------------------------------------------------------------- relations
+
+ANY = "any"
+OWN_TEAM = "own_team"
+OWN_INSTITUTION = "own_institution"
+JOINT = "joint"
+PARTICIPANT = "participant"
+OWN_PARTICIPATION = "own_participation"
+OPENER_TEAM = "opener_team"
+OPENER = "opener"
+SUCCESSOR = "successor"
+ELIMINATED_TEAM = "eliminated_team"
+OWN_ACCOUNT = "own_account"
+RELATIONS = (
+    ANY,
+    OWN_TEAM,
+    OWN_INSTITUTION,
+    JOINT,
+    PARTICIPANT,
+    OWN_PARTICIPATION,
+    OPENER_TEAM,
+    OPENER,
+    SUCCESSOR,
+    ELIMINATED_TEAM,
+    OWN_ACCOUNT,
+)
+
+
+# --------------------------------------------------------------------------- the table
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may do one action.
+
+    ``allow``: role → the relations under which it may (``(ANY,)``: on anything).
+    ``refuse``: code for a role ``allow`` does not name (``default`` for the others).
+    ``why_not``: for an allowed role outside its relations, (relation held, code) pairs
+    tried in order; ``otherwise`` when none is held. ``hidden``: that refusal is a 404.
+    """
+
+    what: str  # "close a joint purchase": the English detail of a refusal uses it
+    allow: dict[str, tuple[str, ...]]
+    default: str = "forbidden"
+    refuse: dict[str, str] = field(default_factory=dict)
+    why_not: tuple[tuple[str, str], ...] = ()
+    otherwise: str = "forbidden"
+    hidden: bool = False
+
+
+def _all(roles: Iterable[str], *relations: str) -> dict[str, tuple[str, ...]]:
+    return {role: relations for role in roles}
+
+
+_OFFICE = _all((ADMIN, SYSTEM), ANY)
+_READERS = _all((ADMIN, AUDITOR, SYSTEM), ANY)
+_WRITE = {AUDITOR: "read_only"}
+
+POLICY: dict[str, Rule] = {
+    # --- the catalogue ---------------------------------------------------------------------
+    "catalog.read": Rule(
+        "read the catalogue, its teams and versions with a token", _all(ROLES, ANY)
+    ),
+    "dataset.view_drafts": Rule(
+        "see a dataset's draft versions",
+        {**_READERS, PROVIDER: (OWN_INSTITUTION,)},
+        otherwise="not_found",
+        hidden=True,
+    ),
+    "dataset.manage": Rule(
+        "manage datasets, offers, versions and uploads",
+        {**_OFFICE, PROVIDER: (OWN_INSTITUTION,)},
+        default="provider_required",
+        refuse=_WRITE,
+        otherwise="not_dataset_provider",
+    ),
+    "dataset.download": Rule(
+        "download a licensed dataset", _all(TEAM, OWN_TEAM), default="license_required"
+    ),
+    # --- purchases -------------------------------------------------------------------------
+    "purchase.view": Rule(
+        "see a purchase",
+        {**_READERS, PROVIDER: (OWN_INSTITUTION,), **_all(TEAM, OWN_TEAM, JOINT)},
+        otherwise="not_found",
+        hidden=True,
+    ),
+    "purchase.take_part": Rule(
+        "request, open or join purchases for their own team",
+        _all(TEAM, OWN_TEAM),
+        default="team_role_required",
+        refuse=_WRITE,
+        otherwise="wrong_team",
+    ),
+    "purchase.leave": Rule(
+        "withdraw the team from a joint purchase",
+        {TEAM_LEAD: (PARTICIPANT,), TEAM_MEMBER: (OWN_PARTICIPATION,)},
+        default="team_role_required",
+        refuse=_WRITE,
+        why_not=((PARTICIPANT, "lead_required"),),
+        otherwise="not_participant",
+    ),
+    "purchase.confirm": Rule(
+        "confirm the team's participation (commit its money)",
+        {TEAM_LEAD: (PARTICIPANT,)},
+        default="team_role_required",
+        refuse={**_WRITE, TEAM_MEMBER: "lead_required"},
+        otherwise="not_participant",
+    ),
+    **{
+        f"purchase.{verb}": Rule(
+            f"{verb} a purchase",
+            {**_OFFICE, TEAM_LEAD: (OPENER_TEAM, SUCCESSOR), TEAM_MEMBER: (OPENER,)},
+            refuse=_WRITE,
+            why_not=(
+                (ELIMINATED_TEAM, "team_eliminated"),
+                (OWN_TEAM, "lead_required"),
+                (SUCCESSOR, "lead_required"),
+            ),
+            otherwise="not_opener",
+        )
+        for verb in ("close", "cancel")
+    },
+    "purchase.decide": Rule(
+        "approve or reject purchases",
+        {**_OFFICE, PROVIDER: (OWN_INSTITUTION,)},
+        default="provider_required",
+        refuse=_WRITE,
+        otherwise="wrong_institution",
+    ),
+    # --- teams, money and licences ---------------------------------------------------------
+    "team.view_money": Rule(
+        "see a team's balance, ledger and holdings", {**_READERS, **_all(TEAM, OWN_TEAM)}
+    ),
+    "myteam.view": Rule(
+        "use the My team pages", _all(TEAM, OWN_TEAM), default="team_role_required"
+    ),
+    "team.grant_budget": Rule("grant budgets", _OFFICE, default="admin_required"),
+    "team.eliminate": Rule("eliminate teams", _OFFICE, default="admin_required"),
+    "licence.view": Rule(
+        "see a licence",
+        {**_READERS, PROVIDER: (OWN_INSTITUTION,), **_all(TEAM, OWN_TEAM)},
+        otherwise="not_found",
+        hidden=True,
+    ),
+    "licence.accept_terms": Rule(
+        "accept a licence's terms for the team",
+        _all(TEAM, OWN_TEAM),
+        default="team_role_required",
+        otherwise="not_found",
+        hidden=True,
+    ),
+    "licence.change_status": Rule(
+        "suspend, reinstate or revoke licences", _OFFICE, default="admin_required"
+    ),
+    "programme.manage": Rule(
+        "manage institutions, teams, users and evaluation phases", _OFFICE, default="admin_required"
+    ),
+    # --- the audit trail -------------------------------------------------------------------
+    "audit.read": Rule("read and verify the audit trail", _READERS, default="auditor_only"),
+    # --- API tokens ------------------------------------------------------------------------
+    "token.list": Rule("list API tokens", _all(USER_ROLES, OWN_ACCOUNT)),
+    "token.create": Rule(
+        "create API tokens", {**_all(USER_ROLES, OWN_ACCOUNT), **_OFFICE}, otherwise="forbidden"
+    ),
+    "token.revoke": Rule(
+        "revoke API tokens",
+        {**_all(USER_ROLES, OWN_ACCOUNT), **_OFFICE},
+        otherwise="token_not_found",
+        hidden=True,
+    ),
+}
+
+# Which scope of an API token covers which actions (None: any valid token).
+SCOPES: dict[str | None, tuple[str, ...]] = {
+    "catalog:read": (
+        "catalog.read",
+        "dataset.view_drafts",
+        "purchase.view",
+        "team.view_money",
+        "myteam.view",
+        "licence.view",
+    ),
+    "purchase:write": (
+        "purchase.take_part",
+        "purchase.leave",
+        "purchase.confirm",
+        "purchase.close",
+        "purchase.cancel",
+    ),
+    "data:read": ("dataset.download", "licence.accept_terms"),
+    "provider:write": ("purchase.decide", "dataset.manage"),
+    "audit:read": ("audit.read",),
+    "admin:write": (
+        "programme.manage",
+        "team.grant_budget",
+        "team.eliminate",
+        "licence.change_status",
+    ),
+    None: ("token.list", "token.create", "token.revoke"),
+}
+ALL_SCOPES = tuple(s for s in SCOPES if s is not None)
+_SCOPE_OF = {action: scope for scope, actions in SCOPES.items() for action in actions}
+
+# The English sentence of each refusal code (the UI translates by code: catalog/messages.py).
+DETAILS = {
+    "read_only": "Auditors read; they change nothing.",
+    "admin_required": "Only the programme office may {what}.",
+    "auditor_only": "Only auditors and the programme office may {what}.",
+    "provider_required": "Only provider staff and the programme office may {what}.",
+    "team_role_required": "Only members of a team may {what}.",
+    "lead_required": "Only a team lead, or the member who started it, may {what}.",
+    "not_opener": "Only the team that opened the purchase (or an admin) may {what}.",
+    "not_participant": "Your team does not take part in this purchase.",
+    "wrong_institution": "This purchase is of another institution's dataset.",
+    "not_dataset_provider": "This dataset belongs to another institution.",
+    "wrong_team": "You act only for your own team.",
+    "team_eliminated": "Your team has been eliminated from the programme; it may not {what}.",
+    "license_required": "Only members of a team licensed for the dataset may {what}.",
+    "forbidden": "Your role may not {what}.",
+    "not_found": "Not found.",
+    "token_not_found": "No such token of yours exists.",
+}
+
+
+# --------------------------------------------------------------------------- judging
+
+
+def role_of(actor: Any) -> str:
+    """The actor's role in the table: its user's role, or ``system`` for no user."""
+    if actor.role is not None:
+        return Role(actor.role).value
+    return SYSTEM if actor.user_id is None else "nobody"
+
+
+def rule_for(action: str) -> Rule:
+    try:
+        return POLICY[action]
+    except KeyError:
+        raise ValueError(f"no policy action {action!r}") from None
+
+
+def relations(actor: Any, resource: Any) -> frozenset[str]:
+    """How ``resource`` stands to ``actor`` (``any`` always holds)."""
+    for kind, judge in _RELATION_JUDGES:
+        if isinstance(resource, kind):
+            return frozenset({ANY, *judge(actor, resource)})
+    raise TypeError(f"the policy knows no relations to a {type(resource).__name__}")
+
+
+def relations_for(actor: Any, action: str) -> frozenset[str]:
+    """The relations under which the actor's role may do ``action`` (empty: none).
+
+    For queries: ``any`` means everything; otherwise the caller filters on each relation.
+    """
+    return frozenset(rule_for(action).allow.get(role_of(actor), ()))
+
+
+def unrestricted(actor: Any, action: str) -> bool:
+    """The actor may do ``action`` on anything (admins, the system; auditors reading)."""
+    return ANY in relations_for(actor, action)
+
+
+def refusal(actor: Any, action: str, resource: Any = None) -> DomainError | None:
+    """Why the actor may not do ``action`` (to ``resource``), or None if it may.
+
+    Without a resource the question is whether the role may do it to anything at all.
+    """
+    rule = rule_for(action)
+    role = role_of(actor)
+    allowed = rule.allow.get(role)
+    if not allowed:
+        return _refuse(rule, rule.refuse.get(role, rule.default), hidden=False)
+    if resource is None or ANY in allowed:
+        return None
+    held = relations(actor, resource)
+    if held.intersection(allowed):
+        return None
+    code = next((code for rel, code in rule.why_not if rel in held), rule.otherwise)
+    return _refuse(rule, code, hidden=rule.hidden)
+
+
+def can(actor: Any, action: str, resource: Any = None) -> bool:
+    return refusal(actor, action, resource) is None
+
+
+def require(actor: Any, action: str, resource: Any = None) -> None:
+    """Raise ``Forbidden`` (``NotFound`` for hidden actions) unless the actor may."""
+    error = refusal(actor, action, resource)
+    if error is not None:
+        raise error
+
+
+def _refuse(rule: Rule, code: str, *, hidden: bool) -> DomainError:
+    detail = DETAILS.get(code, DETAILS["forbidden"]).format(what=rule.what)
+    return NotFound(detail, code=code) if hidden else Forbidden(detail, code=code)
+
+
+# --------------------------------------------------------------------------- token scopes
+
+
+def scope_of(action: str) -> str | None:
+    """The token scope that covers ``action`` (None: any valid token)."""
+    rule_for(action)
+    return _SCOPE_OF[action]
+
+
+def scopes_for(role: str | Role) -> tuple[str, ...]:
+    """The scopes a token of a user with ``role`` may carry, in ``ALL_SCOPES`` order."""
+    role = Role(role).value
+    if role == ADMIN:
+        return ALL_SCOPES
+    return tuple(
+        scope
+        for scope in ALL_SCOPES
+        if any(POLICY[action].allow.get(role) for action in SCOPES[scope])
+    )
+
+
+# --------------------------------------------------------------------------- relations
+
+
+def _team_of(actor: Any) -> int | None:
+    return actor.team_id if role_of(actor) in TEAM else None
+
+
+def _purchase_relations(actor: Any, p: Purchase) -> Iterable[str]:
+    team_id = _team_of(actor)
+    if actor.institution_id is not None and p.dataset.institution_id == actor.institution_id:
+        yield OWN_INSTITUTION
+    if p.mode == OfferMode.JOINT:
+        yield JOINT
+    if team_id is None:
+        return
+    part = next((x for x in p.participants if x.team_id == team_id), None)
+    joined = part is not None and part.status == ParticipantStatus.JOINED
+    opener_in = p.opener_team.status != TeamStatus.ELIMINATED
+    if joined:
+        yield PARTICIPANT
+        if part.joined_by_id == actor.user_id:
+            yield OWN_PARTICIPATION
+    if p.opener_team_id == team_id:
+        yield OWN_TEAM
+        if opener_in:
+            yield OPENER_TEAM
+            if p.opened_by_id == actor.user_id:
+                yield OPENER
+    elif joined and not opener_in:
+        yield SUCCESSOR
+    teams = [p.opener_team] + [x.team for x in p.participants]
+    if any(t.id == team_id and t.status == TeamStatus.ELIMINATED for t in teams):
+        yield ELIMINATED_TEAM
+
+
+def _team_relations(actor: Any, team: Team) -> Iterable[str]:
+    if _team_of(actor) is not None and team.id == actor.team_id:
+        yield OWN_TEAM
+
+
+def _institution_relation(actor: Any, institution_id: int | None) -> Iterable[str]:
+    if actor.institution_id is not None and institution_id == actor.institution_id:
+        yield OWN_INSTITUTION
+
+
+def _license_relations(actor: Any, lic: License) -> Iterable[str]:
+    if _team_of(actor) is not None and lic.team_id == actor.team_id:
+        yield OWN_TEAM
+    yield from _institution_relation(actor, lic.dataset.institution_id)
+
+
+def _account_relations(actor: Any, owner_id: int | None) -> Iterable[str]:
+    if actor.user_id is not None and owner_id == actor.user_id:
+        yield OWN_ACCOUNT
+
+
+_RELATION_JUDGES: tuple[tuple[type, Callable[[Any, Any], Iterable[str]]], ...] = (
+    (Purchase, _purchase_relations),
+    (Team, _team_relations),
+    (License, _license_relations),
+    (Dataset, lambda a, d: _institution_relation(a, d.institution_id)),
+    (Offer, lambda a, o: _institution_relation(a, o.dataset.institution_id)),
+    (DatasetVersion, lambda a, v: _institution_relation(a, v.dataset.institution_id)),
+    (User, lambda a, u: _account_relations(a, u.id)),
+    (ApiToken, lambda a, t: _account_relations(a, t.user_id)),
+)
+
+
+# --------------------------------------------------------------------------- routes
+
+POLICY_ATTR = "policy_actions"
+PUBLIC_ATTR = "policy_public"
+
+
+def bind(view: Callable, actions: Iterable[str]) -> Callable:
+    """Record on a view which policy actions it performs (read by ``route_policies``)."""
+    actions = tuple(actions)
+    for action in actions:
+        rule_for(action)
+    setattr(view, POLICY_ATTR, actions)
+    return view
+
+
+def public(reason: str) -> Callable[[Callable], Callable]:
+    """Declare a view open to anyone, saying why (e.g. "the catalogue is public")."""
+
+    def mark(view: Callable) -> Callable:
+        setattr(view, PUBLIC_ATTR, reason)
+        return view
+
+    return mark
+
+
+def route_policies(app: Any) -> dict[tuple[str, str], tuple[str, ...] | str | None]:
+    """(endpoint, method) → the actions its view is bound to, the reason it is public,
+    or None when it declares neither. Duck-typed on a Flask app (no flask import)."""
+    out: dict[tuple[str, str], tuple[str, ...] | str | None] = {}
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            handler = getattr(getattr(view, "view_class", None), method.lower(), None) or view
+            out[(rule.endpoint, method)] = getattr(
+                handler, POLICY_ATTR, getattr(handler, PUBLIC_ATTR, None)
+            )
+    return out
