@@ -43,7 +43,12 @@ MESSAGES = {
     "already_confirmed": _l("Your team's participation is already confirmed."),
     "purchase_open": _l("The joint purchase is still open; its opener must close it first."),
     "already_decided": _l("This purchase has already been decided."),
-    "not_opener": _l("Only the team that opened the purchase may do this."),
+    "not_opener": _l(
+        "Only the team that opened the purchase may do this (if it was eliminated, the leads "
+        "of the remaining teams)."
+    ),
+    "wrong_team": _l("You act only for your own team."),
+    "auditor_only": _l("Only auditors and the programme office may do this."),
     "read_only": _l("Auditors read; they change nothing."),
     "team_role_required": _l("Only members of a team can do this."),
     "provider_required": _l("Only the institution's provider staff may do this."),

@@ -157,7 +157,10 @@ POLICY: dict[str, Rule] = {
         otherwise="not_dataset_provider",
     ),
     "dataset.download": Rule(
-        "download a licensed dataset", _all(TEAM, OWN_TEAM), default="license_required"
+        "download a licensed dataset",
+        _all(TEAM, OWN_TEAM),
+        default="license_required",
+        otherwise="license_required",
     ),
     # --- purchases -------------------------------------------------------------------------
     "purchase.view": Rule(
@@ -291,7 +294,8 @@ DETAILS = {
     "provider_required": "Only provider staff and the programme office may {what}.",
     "team_role_required": "Only members of a team may {what}.",
     "lead_required": "Only a team lead, or the member who started it, may {what}.",
-    "not_opener": "Only the team that opened the purchase (or an admin) may {what}.",
+    "not_opener": "Only the team that opened the purchase (if it was eliminated, the leads "
+    "of the remaining teams) or an admin may {what}.",
     "not_participant": "Your team does not take part in this purchase.",
     "wrong_institution": "This purchase is of another institution's dataset.",
     "not_dataset_provider": "This dataset belongs to another institution.",
@@ -396,6 +400,28 @@ def scopes_for(role: str | Role) -> tuple[str, ...]:
         for scope in ALL_SCOPES
         if any(POLICY[action].allow.get(role) for action in SCOPES[scope])
     )
+
+
+def markdown_table() -> str:
+    """The table as docs/rights.md prints it (a test keeps the two equal)."""
+    head = ["action", "scope", *ROLES, "otherwise"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for action, rule in POLICY.items():
+        cells = [f"`{action}`", f"`{_SCOPE_OF[action]}`" if _SCOPE_OF[action] else "any token"]
+        for role in ROLES:
+            allowed = rule.allow.get(role)
+            if allowed:
+                cells.append(", ".join(allowed))
+            else:
+                cells.append(f"✗ `{rule.refuse.get(role, rule.default)}`")
+        if all(rels == (ANY,) for rels in rule.allow.values()):
+            cells.append("—")  # no relation to fail
+        else:
+            why = [f"{rel}: `{code}`" for rel, code in rule.why_not]
+            why.append(f"{'404' if rule.hidden else '403'} `{rule.otherwise}`")
+            cells.append("; ".join(why))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------- relations

@@ -53,10 +53,6 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:  # Flask-Login
         return self.active
 
-    @property
-    def is_team_role(self) -> bool:
-        return self.role in (Role.TEAM_MEMBER, Role.TEAM_LEAD)
-
 
 class ApiToken(Base):
     __tablename__ = "api_tokens"

@@ -1,4 +1,8 @@
-"""Who is acting: the user (or the system), through which token, from which address."""
+"""Who is acting: the user (or the system), through which token, from which address.
+
+What an actor may do is for the rights policy (``catalog.policy``) to say, not for
+properties here.
+"""
 
 from __future__ import annotations
 
@@ -32,19 +36,3 @@ class Actor:
     @classmethod
     def system(cls, label: str = "system") -> Actor:
         return cls(user_id=None, label=label, role=None)
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == Role.ADMIN
-
-    @property
-    def is_auditor(self) -> bool:
-        return self.role == Role.AUDITOR
-
-    @property
-    def is_system(self) -> bool:
-        return self.user_id is None
-
-    @property
-    def is_team_user(self) -> bool:
-        return self.role in (Role.TEAM_MEMBER, Role.TEAM_LEAD)

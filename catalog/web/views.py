@@ -169,6 +169,6 @@ def request_purchase(slug: str):
         )
     else:
         flash(_("Purchase request #%(id)d was sent to the provider.", id=purchase.id), "success")
-    if not current_user.role.value == "team_lead":
+    if not policy.can(web_actor(), "purchase.confirm"):
         flash(_("A team lead of your team must confirm it before it counts."), "info")
     return redirect(url_for("joint.detail", purchase_id=purchase.id))
