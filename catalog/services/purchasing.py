@@ -13,6 +13,11 @@ provider cannot approve an individual request its team's lead has not confirmed.
 moves only at approval: every participant is charged its share in one ledger transaction,
 all or nothing.
 
+Who may do what is the rights policy's (``catalog.policy``: ``purchase.*``); the checks
+below (``_CHECKS``, shared with ``available_actions``) add the purchase's state and ask the
+policy for the "who". When the team that opened a joint purchase is eliminated, the leads
+of the teams still taking part may close or cancel it.
+
 Concurrency: every function that changes a purchase locks its row (``FOR UPDATE``) first,
 then the teams it touches in id order (``lock_teams``), then the audit chain head; that one
 order everywhere rules out deadlocks. Balances are re-checked after the locks; the
@@ -674,7 +679,8 @@ def close_joint(
 def close_purchase(
     session: Session, actor: Actor, purchase_id: int, *, now: datetime | None = None
 ) -> Purchase:
-    """The opener team (or an admin) closes a joint purchase to further teams."""
+    """The opener team (its lead, or the member who opened it; once it is eliminated, the
+    remaining teams' leads) or an admin closes a joint purchase to further teams."""
     now = now or utcnow()
     with transaction(session):
         purchase = lock_purchase(session, actor, purchase_id)
