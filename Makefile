@@ -7,9 +7,9 @@ FLASK := $(BIN)/flask --app app
 KDC_PORT ?= 5000
 INSTANCE ?= instance
 
-# `make check` type-checks these strictly (see [tool.mypy] in pyproject.toml: storage,
-# auditchain, kdc and catalog.services get every --strict check). The rest of the server
-# (catalog, schemas, app.py) joins this list once it passes the same check.
+# What `make check` type-checks: storage, auditchain and kdc, with every --strict check
+# ([tool.mypy] in pyproject.toml makes catalog.services strict too). catalog, schemas and
+# app.py join this list once they pass mypy.
 MYPY_TARGETS ?= storage auditchain kdc
 
 # Two install stamps: `make run` needs only the runtime (requirements.txt and the package);
