@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -75,14 +76,19 @@ def db_revision(message: str, autogenerate: bool, directory: Path | None) -> Non
             directives.clear()
             unchanged.append(True)
 
+    # Autogenerate compares through the app's own engine (migrations/env.py takes a given
+    # connection), so nothing is left open when alembic refuses.
+    engine = current_app.extensions["kdc_engine"]
     try:
-        written = command.revision(
-            cfg,
-            message=message.strip(),
-            autogenerate=autogenerate,
-            rev_id=rev_id,
-            process_revision_directives=skip_empty,
-        )
+        with engine.connect() if autogenerate else nullcontext() as connection:
+            cfg.attributes["connection"] = connection
+            written = command.revision(
+                cfg,
+                message=message.strip(),
+                autogenerate=autogenerate,
+                rev_id=rev_id,
+                process_revision_directives=skip_empty,
+            )
     except CommandError as exc:
         raise click.ClickException(str(exc)) from exc
     if unchanged or not written:
