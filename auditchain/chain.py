@@ -21,8 +21,12 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Generic, NamedTuple, TypeGuard, TypeVar
+
+if TYPE_CHECKING:  # only for annotations: cryptography is imported where keys are used
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 GENESIS_HASH = "0" * 64
 HASHED_FIELDS = (
@@ -52,6 +56,13 @@ PROBLEM_KINDS = (
     "bad_checkpoint_signature",
     "malformed",
 )
+
+# An event, a checkpoint or an export's header: a JSON object as read or written.
+JSONObject = Mapping[str, object]
+# Checks one checkpoint's signature: ``None`` when it verifies, else why not.
+SignatureCheck = Callable[[JSONObject], "str | None"]
+# Trusted Ed25519 public keys by key id.
+PublicKeys = Mapping[str, "Ed25519PublicKey"]
 
 _FAST = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 _ASTRAL = re.compile(r"[\U00010000-\U0010FFFF]")
@@ -90,7 +101,7 @@ def _es_number(x: float) -> str:
     return sign + out
 
 
-def _jcs(value) -> str:
+def _jcs(value: object) -> str:
     if value is None:
         return "null"
     if value is True:
@@ -121,25 +132,24 @@ def _jcs(value) -> str:
     raise TypeError(f"{type(value).__name__} has no canonical JSON form")
 
 
-def _plain(value) -> bool:
+def _plain(value: object) -> bool:
     """True when Python's json module already writes ``value`` exactly as RFC 8785 does:
     no floats, integers in the safe range, keys that sort alike in UTF-16 and code points."""
-    t = type(value)
-    if t is str or t is bool or value is None:
+    if type(value) is str or type(value) is bool or value is None:
         return True
-    if t is int:
+    if type(value) is int:
         return -MAX_SAFE_INT <= value <= MAX_SAFE_INT
-    if t is dict:
+    if type(value) is dict:
         return all(
             type(k) is str and (k.isascii() or not _ASTRAL.search(k)) and _plain(v)
             for k, v in value.items()
         )
-    if t is list or t is tuple:
+    if type(value) is list or type(value) is tuple:
         return all(_plain(v) for v in value)
     return False
 
 
-def canonical_json(value) -> bytes:
+def canonical_json(value: object) -> bytes:
     """RFC 8785 (JCS) canonical JSON as UTF-8 bytes.
 
     Raises ``ValueError``/``TypeError`` for what JSON cannot carry exactly: NaN, infinities,
@@ -152,15 +162,15 @@ def canonical_json(value) -> bytes:
         raise ValueError("strings must be valid Unicode (no lone surrogates)") from exc
 
 
-def event_body(event: dict) -> dict:
+def event_body(event: JSONObject) -> dict[str, object]:
     return {name: event.get(name) for name in HASHED_FIELDS}
 
 
-def event_hash(event: dict) -> str:
+def event_hash(event: JSONObject) -> str:
     return hashlib.sha256(canonical_json(event_body(event))).hexdigest()
 
 
-def export_line(obj: dict) -> str:
+def export_line(obj: JSONObject) -> str:
     """One line of an export: the object's canonical JSON (so the verifier's fast path applies)."""
     return canonical_json(obj).decode("utf-8")
 
@@ -187,7 +197,7 @@ def key_id_of(raw_public_key: bytes) -> str:
     return hashlib.sha256(raw_public_key).hexdigest()[:16]
 
 
-def load_public_keys(data: bytes) -> dict[str, object]:
+def load_public_keys(data: bytes) -> dict[str, Ed25519PublicKey]:
     """Ed25519 public keys from PEM text (one or several), or from the JSON document served
     at ``/api/v1/audit/public-key``; returns ``{key_id: key}``."""
     from cryptography.hazmat.primitives import serialization
@@ -201,7 +211,7 @@ def load_public_keys(data: bytes) -> dict[str, object]:
         pems = [d["public_key_pem"] for d in docs if isinstance(d, dict) and "public_key_pem" in d]
     else:
         pems = re.findall(r"-----BEGIN PUBLIC KEY-----.*?-----END PUBLIC KEY-----", text, re.S)
-    keys: dict[str, object] = {}
+    keys: dict[str, Ed25519PublicKey] = {}
     for pem in pems:
         key = serialization.load_pem_public_key(pem.encode())
         if not isinstance(key, Ed25519PublicKey):
@@ -213,21 +223,26 @@ def load_public_keys(data: bytes) -> dict[str, object]:
     return keys
 
 
-def signature_checker(keys: dict[str, object]) -> Callable[[dict], str | None]:
+def signature_checker(keys: PublicKeys) -> SignatureCheck:
     """``check(checkpoint) -> None`` if its signature verifies under one of ``keys``,
     else a sentence saying why not."""
 
-    def check(cp: dict) -> str | None:
+    def check(cp: JSONObject) -> str | None:
         from cryptography.exceptions import InvalidSignature
 
-        key = keys.get(cp.get("key_id"))
-        if key is None:
-            return f"signed by unknown key {cp.get('key_id')!r}"
+        key_id = cp.get("key_id")
+        if not isinstance(key_id, str) or key_id not in keys:
+            return f"signed by unknown key {key_id!r}"
+        key = keys[key_id]
+        seq, chain_hash, signed_at = cp.get("seq"), cp.get("hash"), cp.get("signed_at")
+        if type(seq) is not int or not isinstance(chain_hash, str):
+            return "the signature does not verify"
+        if not isinstance(signed_at, str):
+            return "the signature does not verify"
         try:
             sig = base64.b64decode(str(cp.get("signature", "")), validate=True)
-            msg = checkpoint_message(cp["seq"], cp["hash"], cp["signed_at"], cp["key_id"])
-            key.verify(sig, msg)
-        except (InvalidSignature, ValueError, TypeError, KeyError):
+            key.verify(sig, checkpoint_message(seq, chain_hash, signed_at, key_id))
+        except (InvalidSignature, ValueError, TypeError):
             return "the signature does not verify"
         return None
 
@@ -244,8 +259,8 @@ class Problem:
     detail: str
     until: int | None = None  # for a rewritten range: the last seq it may reach
 
-    def as_dict(self) -> dict:
-        out = {"seq": self.seq, "kind": self.kind, "detail": self.detail}
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"seq": self.seq, "kind": self.kind, "detail": self.detail}
         if self.until is not None:
             out["until"] = self.until
         return out
@@ -268,7 +283,7 @@ class VerifyResult:
     def ok(self) -> bool:
         return self.problem is None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {
             "ok": self.ok,
             "valid_events": self.valid_events,
@@ -292,20 +307,25 @@ class Record:
     """What the verifier needs of one event: its claims and whether its hash matches it."""
 
     seq: int | None
-    prev_hash: object
-    hash: object
+    prev_hash: str | None  # None when the event has no string there
+    hash: str | None
     ok: bool
 
 
-def record_of(event: dict) -> Record:
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def record_of(event: JSONObject) -> Record:
     seq = event.get("seq")
+    prev_hash, claimed = _str_or_none(event.get("prev_hash")), _str_or_none(event.get("hash"))
     if type(seq) is not int:
-        return Record(None, event.get("prev_hash"), event.get("hash"), False)
+        return Record(None, prev_hash, claimed, False)
     try:
-        ok = event_hash(event) == event.get("hash")
+        ok = claimed is not None and event_hash(event) == claimed
     except (ValueError, TypeError):
         ok = False
-    return Record(seq, event.get("prev_hash"), event.get("hash"), ok)
+    return Record(seq, prev_hash, claimed, ok)
 
 
 _HASH_KEY = ',"hash":"'
@@ -349,20 +369,23 @@ def record_of_line(line: str) -> Record:
     return record_of(obj)
 
 
-class _Peekable:
-    def __init__(self, it: Iterable):
-        self._it = iter(it)
-        self._buf: list = []
+_T = TypeVar("_T")
 
-    def __iter__(self):
+
+class _Peekable(Generic[_T]):
+    def __init__(self, it: Iterable[_T]) -> None:
+        self._it = iter(it)
+        self._buf: list[_T] = []
+
+    def __iter__(self) -> _Peekable[_T]:
         return self
 
-    def __next__(self):
+    def __next__(self) -> _T:
         if self._buf:
             return self._buf.pop()
         return next(self._it)
 
-    def peek(self):
+    def peek(self) -> _T | None:
         if not self._buf:
             try:
                 self._buf.append(next(self._it))
@@ -371,7 +394,7 @@ class _Peekable:
         return self._buf[-1]
 
 
-def _fits(rec: Record | None, seq: int, prev: str) -> bool:
+def _fits(rec: Record | None, seq: int, prev: str) -> TypeGuard[Record]:
     return rec is not None and rec.ok and rec.seq == seq and rec.prev_hash == prev
 
 
@@ -430,11 +453,18 @@ def _classify(
     return Problem(k, "inserted", f"event {rec.seq} appears again where event {k} was expected")
 
 
+class _Vouch(NamedTuple):
+    """A checkpoint whose signature verified (or was not asked for): the chain's hash at seq."""
+
+    seq: int
+    hash: str
+
+
 def verify_records(
     records: Iterable[Record],
     *,
-    checkpoints: Iterable[dict] = (),
-    check_signature: Callable[[dict], str | None] | None = None,
+    checkpoints: Iterable[JSONObject] = (),
+    check_signature: SignatureCheck | None = None,
     after: int = 0,
     claimed_head: int | None = None,
 ) -> VerifyResult:
@@ -448,12 +478,13 @@ def verify_records(
     cps = [dict(cp) for cp in checkpoints]
     result = VerifyResult()
     problems: list[Problem] = []
-    good: list[dict] = []
+    good: list[_Vouch] = []
     for cp in cps:
-        if type(cp.get("seq")) is not int or not isinstance(cp.get("hash"), str):
+        cp_seq, cp_hash = cp.get("seq"), cp.get("hash")
+        if type(cp_seq) is not int or not isinstance(cp_hash, str):
             problems.append(
                 Problem(
-                    cp.get("seq") if type(cp.get("seq")) is int else None,
+                    cp_seq if type(cp_seq) is int else None,
                     "bad_checkpoint_signature",
                     "a checkpoint is malformed",
                 )
@@ -465,23 +496,23 @@ def verify_records(
             if why is not None:
                 problems.append(
                     Problem(
-                        cp["seq"],
+                        cp_seq,
                         "bad_checkpoint_signature",
-                        f"checkpoint at event {cp['seq']}: {why}",
+                        f"checkpoint at event {cp_seq}: {why}",
                     )
                 )
                 continue
-        good.append(cp)
-    good.sort(key=lambda c: c["seq"])
-    wanted = {cp["seq"] for cp in good}
+        good.append(_Vouch(cp_seq, cp_hash))
+    good.sort(key=lambda c: c.seq)
+    wanted = {cp.seq for cp in good}
 
     first = after + 1
-    anchor = [cp for cp in good if cp["seq"] == after] if after else []
+    anchor = [cp for cp in good if cp.seq == after] if after else []
     it = _Peekable(records)
     prev = GENESIS_HASH
     if after:
         if anchor:
-            prev = anchor[0]["hash"]
+            prev = anchor[0].hash
             result.notes.append(
                 f"partial export after event {after}: anchored on the signed checkpoint at {after}"
             )
@@ -497,14 +528,15 @@ def verify_records(
     prev_prev: str | None = None
     hash_at: dict[int, str] = {}
     accepted = 0
-    brk = None  # (record, next record, expected seq, prev, prev_prev)
+    # The first break: (record, next record, expected seq, prev, prev_prev).
+    brk: tuple[Record, Record | None, int, str, str | None] | None = None
     later_has_k = False
     later_same = 0
     total = 0
     for rec in it:
         total += 1
         if brk is None:
-            if rec.ok and rec.seq == expected and rec.prev_hash == prev:
+            if rec.ok and rec.hash is not None and rec.seq == expected and rec.prev_hash == prev:
                 if expected in wanted:
                     hash_at[expected] = rec.hash
                 prev_prev, prev = prev, rec.hash
@@ -526,8 +558,7 @@ def verify_records(
 
     last_ok = expected - 1  # the last seq verified in order
     vouched = after  # the highest seq a good checkpoint confirmed so far
-    for cp in good:
-        seq = cp["seq"]
+    for seq, vouched_hash in good:
         if seq <= after:
             # Before a partial export's range: only its signature can be checked.
             result.checkpoints_valid += 1
@@ -536,7 +567,7 @@ def verify_records(
         if brk is not None and seq >= brk[2]:
             break
         if seq <= last_ok:
-            if hash_at.get(seq) != cp["hash"]:
+            if hash_at.get(seq) != vouched_hash:
                 problems.append(
                     Problem(
                         vouched + 1,
@@ -590,19 +621,22 @@ def verify_records(
 
 
 def verify_events(
-    events: Iterable[dict],
+    events: Iterable[JSONObject],
     *,
-    checkpoints: Iterable[dict] = (),
-    verify_signature: Callable[[dict], bool] | None = None,
-    check_signature: Callable[[dict], str | None] | None = None,
+    checkpoints: Iterable[JSONObject] = (),
+    verify_signature: Callable[[JSONObject], bool] | None = None,
+    check_signature: SignatureCheck | None = None,
     after: int = 0,
 ) -> VerifyResult:
     """Verify event dicts given in order (``verify_signature(cp) -> bool`` is the older
     form of ``check_signature``)."""
     if check_signature is None and verify_signature is not None:
+        verifies = verify_signature
 
-        def check_signature(cp):
-            return None if verify_signature(cp) else "the signature does not verify"
+        def reason(cp: JSONObject) -> str | None:
+            return None if verifies(cp) else "the signature does not verify"
+
+        check_signature = reason
 
     return verify_records(
         (record_of(e) for e in events),
@@ -617,8 +651,8 @@ def verify_events(
 
 @dataclass
 class ExportFile:
-    header: dict | None
-    checkpoints: list[dict]
+    header: dict[str, object] | None
+    checkpoints: list[dict[str, object]]
     path: str
     bad_lines: int = 0
 
@@ -651,8 +685,8 @@ def _line_type(line: str) -> str | None:
 
 def open_export(path: str) -> ExportFile:
     """Read an export's header and checkpoints (first pass); events stream on demand."""
-    header = None
-    checkpoints: list[dict] = []
+    header: dict[str, object] | None = None
+    checkpoints: list[dict[str, object]] = []
     with open(path, encoding="utf-8", errors="surrogateescape") as fh:
         for raw in fh:
             if raw.endswith(',"type":"event"}\n') or raw.endswith(_EVENT_SUFFIX):
@@ -672,7 +706,7 @@ def open_export(path: str) -> ExportFile:
     return ExportFile(header=header, checkpoints=checkpoints, path=path)
 
 
-def read_checkpoint_file(path: str) -> list[dict]:
+def read_checkpoint_file(path: str) -> list[dict[str, object]]:
     """Checkpoints from a file: JSON Lines, a JSON array, or one JSON object (an export
     file works too: its checkpoint lines are taken)."""
     with open(path, encoding="utf-8") as fh:
@@ -706,7 +740,7 @@ def read_checkpoint_file(path: str) -> list[dict]:
     return out
 
 
-def _cp_key(cp: dict) -> tuple:
+def _cp_key(cp: JSONObject) -> tuple[object, ...]:
     return (
         cp.get("seq"),
         cp.get("hash"),
@@ -716,8 +750,9 @@ def _cp_key(cp: dict) -> tuple:
     )
 
 
-def merge_checkpoints(*groups: Iterable[dict]) -> list[dict]:
-    seen, out = set(), []
+def merge_checkpoints(*groups: Iterable[JSONObject]) -> list[JSONObject]:
+    seen: set[tuple[object, ...]] = set()
+    out: list[JSONObject] = []
     for group in groups:
         for cp in group:
             key = _cp_key(cp)
@@ -730,8 +765,8 @@ def merge_checkpoints(*groups: Iterable[dict]) -> list[dict]:
 def verify_export(
     path: str,
     *,
-    extra_checkpoints: Iterable[dict] = (),
-    public_keys: dict[str, object] | None = None,
+    extra_checkpoints: Iterable[JSONObject] = (),
+    public_keys: PublicKeys | None = None,
 ) -> VerifyResult:
     """Verify an export file. Signatures are checked against ``public_keys`` when given,
     else against the keys the export's header carries (reported in the notes)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -21,11 +22,14 @@ from auditchain import (
     verify_export,
 )
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-def _load_keys(paths: tuple[str, ...]) -> dict | None:
+
+def _load_keys(paths: tuple[str, ...]) -> dict[str, Ed25519PublicKey] | None:
     if not paths:
         return None
-    keys: dict = {}
+    keys: dict[str, Ed25519PublicKey] = {}
     for path in paths:
         try:
             with open(path, "rb") as fh:
@@ -35,8 +39,8 @@ def _load_keys(paths: tuple[str, ...]) -> dict | None:
     return keys
 
 
-def _load_checkpoints(paths: tuple[str, ...]) -> list[dict]:
-    out: list[dict] = []
+def _load_checkpoints(paths: tuple[str, ...]) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
     for path in paths:
         try:
             out.extend(read_checkpoint_file(path))

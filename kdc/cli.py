@@ -14,13 +14,18 @@ from __future__ import annotations
 import json
 import re
 import sys
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from kdc import __version__
-from kdc.client import ApiError, Client
+from kdc.client import ApiError, ApiObject, Client, QueryValue
+
+if TYPE_CHECKING:
+    from kdc.fetch import FetchReport
+    from kdc.upload import UploadSummary
 
 EXIT_OK, EXIT_ERROR, EXIT_PARTIAL, EXIT_REFUSED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -50,24 +55,24 @@ json_option = click.option(
 )
 
 
-def emit_json(data) -> None:
+def emit_json(data: object) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def krw(amount) -> str:
+def krw(amount: int | None) -> str:
     return "—" if amount is None else f"₩{amount:,}"
 
 
-def human_bytes(n) -> str:
+def human_bytes(n: float | None) -> str:
     """Decimal units, as the progress bar shows them (1 MB = 1,000,000 bytes)."""
     if n is None:
         return "—"
-    n = float(n)
+    value = float(n)
     for unit in ("B", "kB", "MB", "GB", "TB"):
-        if abs(n) < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} PB"
+        if abs(value) < 1000 or unit == "TB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} PB"
 
 
 def parse_size(value: str | None, name: str = "--limit-rate") -> int | None:
@@ -113,7 +118,9 @@ def parse_size(value: str | None, name: str = "--limit-rate") -> int | None:
 )
 @click.version_option(__version__, prog_name="kdc")
 @click.pass_context
-def cli(ctx: click.Context, url, token, timeout, retries) -> None:
+def cli(
+    ctx: click.Context, url: str | None, token: str | None, timeout: float, retries: int
+) -> None:
     """K-Data Catalog client: find, buy and download licensed datasets.
 
     \b
@@ -141,19 +148,19 @@ def cli(ctx: click.Context, url, token, timeout, retries) -> None:
 @pass_ctx
 def datasets(
     c: Context,
-    query,
-    institution,
-    modality,
-    use,
-    sensitivity,
-    sort,
-    limit,
-    page,
-    all_pages,
-    as_json,
+    query: str,
+    institution: tuple[str, ...],
+    modality: tuple[str, ...],
+    use: tuple[str, ...],
+    sensitivity: tuple[str, ...],
+    sort: str | None,
+    limit: int,
+    page: int,
+    all_pages: bool,
+    as_json: bool,
 ) -> None:
     """Search the catalogue (QUERY matches Korean and English titles and keywords)."""
-    params = dict(
+    params: dict[str, QueryValue] = dict(
         q=query or None,
         institution=list(institution),
         modality=list(modality),
@@ -198,7 +205,7 @@ def datasets(
 @click.argument("slug")
 @json_option
 @pass_ctx
-def show(c: Context, slug, as_json) -> None:
+def show(c: Context, slug: str, as_json: bool) -> None:
     """Show a dataset: description, versions, offers and the teams licensing it."""
     d = c.client.get(f"/api/v1/datasets/{_seg(slug)}")
     if as_json:
@@ -250,7 +257,7 @@ def purchases() -> None:
     """List, request, join and leave purchases (individual and joint)."""
 
 
-def _print_purchases(items: list[dict]) -> None:
+def _print_purchases(items: list[ApiObject]) -> None:
     table = Table(box=None, header_style="bold", show_edge=False, pad_edge=False)
     for col in ("id", "mode", "status", "dataset", "price", "participants (share)", "you may"):
         table.add_column(col, overflow="fold")
@@ -279,12 +286,23 @@ def _print_purchases(items: list[dict]) -> None:
 @click.option("--all", "all_pages", is_flag=True, help="Follow every page.")
 @json_option
 @pass_ctx
-def purchases_list(c: Context, status, mode, team, dataset, limit, all_pages, as_json) -> None:
+def purchases_list(
+    c: Context,
+    status: str | None,
+    mode: str | None,
+    team: str | None,
+    dataset: str | None,
+    limit: int,
+    all_pages: bool,
+    as_json: bool,
+) -> None:
     """Purchases visible to you, newest first (the joint-purchase board included)."""
-    params = dict(status=status, mode=mode, team=team, dataset=dataset, limit=limit)
+    params: dict[str, QueryValue] = dict(
+        status=status, mode=mode, team=team, dataset=dataset, limit=limit
+    )
     if all_pages:
         items = list(c.client.items("/api/v1/purchases", **params))
-        result = {"items": items, "total": len(items)}
+        result: ApiObject = {"items": items, "total": len(items)}
     else:
         result = c.client.get("/api/v1/purchases", **params)
     if as_json:
@@ -298,7 +316,7 @@ def purchases_list(c: Context, status, mode, team, dataset, limit, all_pages, as
 @click.argument("purchase_id", type=click.IntRange(1))
 @json_option
 @pass_ctx
-def purchases_show(c: Context, purchase_id, as_json) -> None:
+def purchases_show(c: Context, purchase_id: int, as_json: bool) -> None:
     """One purchase with its participants and shares."""
     p = c.client.get(f"/api/v1/purchases/{purchase_id}")
     if as_json:
@@ -322,7 +340,9 @@ def purchases_show(c: Context, purchase_id, as_json) -> None:
 )
 @json_option
 @pass_ctx
-def purchases_request(c: Context, slug, offer_id, mode, as_json) -> None:
+def purchases_request(
+    c: Context, slug: str, offer_id: int | None, mode: str | None, as_json: bool
+) -> None:
     """Request an individual purchase of SLUG, or open a joint one."""
     if offer_id is None:
         offers = [
@@ -337,7 +357,7 @@ def purchases_request(c: Context, slug, offer_id, mode, as_json) -> None:
             )
             raise click.UsageError(f"choose an offer with --offer; offers of {slug}: {listing}")
         offer_id, mode = offers[0]["id"], offers[0]["mode"]
-    body = {"dataset": slug, "offer": offer_id}
+    body: dict[str, object] = {"dataset": slug, "offer": offer_id}
     if mode:
         body["mode"] = mode
     p = c.client.post("/api/v1/purchases", body, idempotent=True)
@@ -348,11 +368,11 @@ def purchases_request(c: Context, slug, offer_id, mode, as_json) -> None:
     _print_purchases([p])
 
 
-def _purchase_action(name: str, help_text: str, with_note: bool = False):
+def _purchase_action(name: str, help_text: str, with_note: bool = False) -> None:
     @click.argument("purchase_id", type=click.IntRange(1))
     @json_option
     @pass_ctx
-    def command(c: Context, purchase_id, as_json, note=None):
+    def command(c: Context, purchase_id: int, as_json: bool, note: str | None = None) -> None:
         body = {"note": note} if with_note and note else {}
         p = c.client.post(f"/api/v1/purchases/{purchase_id}/{name}", body, idempotent=True)
         if as_json:
@@ -382,7 +402,9 @@ _purchase_action("reject", "Provider: reject PURCHASE_ID.", True)
 @click.option("--team", help="Team code (providers, admins, auditors)")
 @json_option
 @pass_ctx
-def licenses(c: Context, status, dataset, team, as_json) -> None:
+def licenses(
+    c: Context, status: str | None, dataset: str | None, team: str | None, as_json: bool
+) -> None:
     """Licences you may see: your team's (providers: your institution's)."""
     items = list(
         c.client.items("/api/v1/licenses", status=status, dataset=dataset, team=team, limit=100)
@@ -411,7 +433,7 @@ def licenses(c: Context, status, dataset, team, as_json) -> None:
 @click.argument("license_id", type=int)
 @json_option
 @pass_ctx
-def accept_terms(c: Context, license_id: int, as_json) -> None:
+def accept_terms(c: Context, license_id: int, as_json: bool) -> None:
     """Accept licence LICENSE_ID's terms for your team (once, before the first download)."""
     lic = c.client.post(f"/api/v1/licenses/{license_id}/accept-terms")
     if as_json:
@@ -468,16 +490,16 @@ def accept_terms(c: Context, license_id: int, as_json) -> None:
 @pass_ctx
 def fetch(
     c: Context,
-    slug,
-    dest,
-    version,
-    jobs,
-    include,
-    verify_all,
-    limit_rate,
-    page_size,
-    quiet,
-    as_json,
+    slug: str,
+    dest: str,
+    version: str | None,
+    jobs: int,
+    include: tuple[str, ...],
+    verify_all: bool,
+    limit_rate: str | None,
+    page_size: int | None,
+    quiet: bool,
+    as_json: bool,
 ) -> None:
     """Download a licensed dataset into --dest: parallel, resumable, SHA-256 verified.
 
@@ -515,26 +537,29 @@ def fetch(
     if as_json:
         emit_json(data)
     else:
-        _print_transfer_summary(data, "downloaded")
+        _print_transfer_summary(data)
     if summary.interrupted or summary.failed:
         raise click.exceptions.Exit(EXIT_PARTIAL)
 
 
-def _print_transfer_summary(data: dict, verb: str) -> None:
-    rate = human_bytes(data.get("bytes_per_second", 0)) + "/s"
-    parts = [f"{data.get(verb, 0)} {verb}"]
-    if "present" in data:
-        parts.append(f"{data['present']} already complete")
-    if data.get("repaired"):
-        parts.append(f"{data['repaired']} corrupt local file(s) replaced")
-    if data.get("skipped"):
-        parts.append(f"{data['skipped']} already there")
+def _print_transfer_summary(data: FetchReport | UploadSummary) -> None:
+    rate = human_bytes(data["bytes_per_second"]) + "/s"
+    resumed = 0
+    if "present" in data:  # a download
+        parts = [f"{data['downloaded']} downloaded", f"{data['present']} already complete"]
+        if data["repaired"]:
+            parts.append(f"{data['repaired']} corrupt local file(s) replaced")
+        moved, resumed = data["bytes_downloaded"], data["bytes_resumed"]
+    else:
+        parts = [f"{data['uploaded']} uploaded"]
+        if data["skipped"]:
+            parts.append(f"{data['skipped']} already there")
+        moved = data["bytes_uploaded"]
     parts.append(f"{len(data['failed'])} failed")
-    moved = data.get("bytes_downloaded", data.get("bytes_uploaded", 0))
     err.print(
         f"{data['status']}: {', '.join(parts)} of {data['objects']} files; "
         f"{human_bytes(moved)} in {data['seconds']:.1f} s ({rate})"
-        + (f"; {human_bytes(data['bytes_resumed'])} resumed" if data.get("bytes_resumed") else "")
+        + (f"; {human_bytes(resumed)} resumed" if resumed else "")
     )
     for f in data["failed"]:
         err.print(f"  [red]failed[/red] {f['key']}: {f['error']}")
@@ -575,18 +600,18 @@ def _print_transfer_summary(data: dict, verb: str) -> None:
 @pass_ctx
 def upload(
     c: Context,
-    slug,
-    version,
-    directory,
-    jobs,
-    include,
-    notes,
-    publish,
-    multipart_above,
-    part_size,
-    limit_rate,
-    quiet,
-    as_json,
+    slug: str,
+    version: str,
+    directory: str,
+    jobs: int,
+    include: tuple[str, ...],
+    notes: str | None,
+    publish: bool,
+    multipart_above: str,
+    part_size: str,
+    limit_rate: str | None,
+    quiet: bool,
+    as_json: bool,
 ) -> None:
     """Provider: upload DIRECTORY as VERSION of SLUG (multipart for large files).
 
@@ -618,7 +643,7 @@ def upload(
     if as_json:
         emit_json(summary)
     else:
-        _print_transfer_summary(summary, "uploaded")
+        _print_transfer_summary(summary)
     if summary["failed"]:
         raise click.exceptions.Exit(EXIT_PARTIAL)
 
@@ -634,7 +659,7 @@ def tokens() -> None:
 @tokens.command("list")
 @json_option
 @pass_ctx
-def tokens_list(c: Context, as_json) -> None:
+def tokens_list(c: Context, as_json: bool) -> None:
     """Your tokens, newest first."""
     result = c.client.get("/api/v1/tokens")
     if as_json:
@@ -667,9 +692,9 @@ def tokens_list(c: Context, as_json) -> None:
 @click.option("--days", default=90, show_default=True, type=click.IntRange(1, 366))
 @json_option
 @pass_ctx
-def tokens_create(c: Context, name, scopes, days, as_json) -> None:
+def tokens_create(c: Context, name: str, scopes: tuple[str, ...], days: int, as_json: bool) -> None:
     """Create a token and print it alone on standard output (shown only once)."""
-    body = {"name": name, "days": days}
+    body: dict[str, object] = {"name": name, "days": days}
     if scopes:
         body["scopes"] = list(scopes)
     result = c.client.post("/api/v1/tokens", body)
@@ -686,7 +711,7 @@ def tokens_create(c: Context, name, scopes, days, as_json) -> None:
 @tokens.command("revoke")
 @click.argument("token_id", type=click.IntRange(1))
 @pass_ctx
-def tokens_revoke(c: Context, token_id) -> None:
+def tokens_revoke(c: Context, token_id: int) -> None:
     """Revoke one of your tokens; it stops working at once."""
     c.client.delete(f"/api/v1/tokens/{token_id}")
     err.print(f"token {token_id} revoked")

@@ -13,7 +13,9 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from types import TracebackType
+from typing import Any
 from urllib.parse import urljoin
 
 import httpx
@@ -24,6 +26,12 @@ DEFAULT_URL = "http://127.0.0.1:5000"
 RETRY_STATUSES = {502, 503, 504}
 USER_AGENT = f"kdc/{__version__}"
 
+# A JSON object the API answered with. Its members are whatever docs/api.md documents for
+# the endpoint; the client reads the ones it needs and passes the rest through unchanged.
+ApiObject = dict[str, Any]
+# Query parameters: a repeated parameter is a list.
+QueryValue = str | int | float | bool | None | list[str] | tuple[str, ...]
+
 
 class ApiError(Exception):
     """A refusal or failure reported by the server (or no answer at all: ``status`` 0)."""
@@ -33,7 +41,7 @@ class ApiError(Exception):
         status: int,
         code: str,
         detail: str,
-        problem: dict | None = None,
+        problem: ApiObject | None = None,
         headers: httpx.Headers | None = None,
     ):
         super().__init__(detail)
@@ -55,7 +63,7 @@ class ApiError(Exception):
 
 
 def error_from_response(resp: httpx.Response) -> ApiError:
-    problem: dict = {}
+    problem: ApiObject = {}
     try:
         body = resp.json()
         if isinstance(body, dict):
@@ -78,7 +86,7 @@ def _retry_delay(attempt: int, resp: httpx.Response | None) -> float:
             return min(30.0, max(0.0, float(resp.headers.get("Retry-After", ""))))
         except ValueError:
             pass
-    return min(30.0, 0.5 * 2**attempt)
+    return min(30.0, 0.5 * 2.0**attempt)
 
 
 class Client:
@@ -92,7 +100,7 @@ class Client:
         timeout: float = 60.0,
         retries: int = 3,
         transport: httpx.BaseTransport | None = None,
-    ):
+    ) -> None:
         self.base_url = (url or os.environ.get("KDC_URL") or DEFAULT_URL).rstrip("/")
         self.token = token if token is not None else os.environ.get("KDC_TOKEN")
         self.retries = retries
@@ -124,7 +132,12 @@ class Client:
     def __enter__(self) -> Client:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     def absolute(self, url_or_path: str) -> str:
@@ -141,9 +154,9 @@ class Client:
         method: str,
         path: str,
         *,
-        params=None,
-        json=None,
-        headers: dict | None = None,
+        params: Mapping[str, QueryValue] | None = None,
+        json: object = None,
+        headers: dict[str, str] | None = None,
         retry: bool | None = None,
     ) -> httpx.Response:
         """Send a request; return the response if 2xx/304, else raise ``ApiError``."""
@@ -167,29 +180,44 @@ class Client:
             time.sleep(_retry_delay(attempt, resp))
         raise AssertionError("unreachable")
 
-    def get(self, path: str, **params) -> dict:
+    def get(self, path: str, **params: QueryValue) -> ApiObject:
         clean = {k: v for k, v in params.items() if v is not None and v != [] and v != ()}
-        return self.request("GET", path, params=clean).json()
+        return json_object(self.request("GET", path, params=clean))
 
-    def post(self, path: str, json: dict | None = None, *, idempotent: bool = False) -> dict:
+    def post(
+        self, path: str, json: Mapping[str, object] | None = None, *, idempotent: bool = False
+    ) -> ApiObject:
         """POST ``json``; with ``idempotent`` a fresh ``Idempotency-Key`` makes retries safe."""
         headers = {"Idempotency-Key": str(uuid.uuid4())} if idempotent else None
         resp = self.request(
             "POST", path, json=json if json is not None else {}, headers=headers, retry=idempotent
         )
-        return resp.json() if resp.content else {}
+        return json_object(resp) if resp.content else {}
 
     def delete(self, path: str) -> None:
         self.request("DELETE", path)
 
-    def pages(self, path: str, **params) -> Iterator[dict]:
+    def pages(self, path: str, **params: QueryValue) -> Iterator[ApiObject]:
         """Every page of a paged list, following each page's ``next`` link."""
         page = self.get(path, **params)
         yield page
         while page.get("next"):
-            page = self.request("GET", page["next"]).json()
+            page = json_object(self.request("GET", page["next"]))
             yield page
 
-    def items(self, path: str, **params) -> Iterator[dict]:
+    def items(self, path: str, **params: QueryValue) -> Iterator[ApiObject]:
         for page in self.pages(path, **params):
             yield from page.get("items", [])
+
+
+def json_object(resp: httpx.Response) -> ApiObject:
+    """The response's JSON object; anything else is the server breaking its contract."""
+    body = resp.json()
+    if not isinstance(body, dict):
+        raise ApiError(
+            resp.status_code,
+            "unexpected_response",
+            f"{resp.request.method} {resp.request.url.path} answered {type(body).__name__}, "
+            "not a JSON object",
+        )
+    return body

@@ -30,13 +30,15 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Literal, TypedDict, final
 from urllib.parse import quote
 
 import httpx
 
-from kdc.client import ApiError, Client
+from kdc.client import ApiError, ApiObject, Client, json_object
 
 STATE_DIR = ".kdc"
+STATE_FORMAT = 1
 CHUNK = 256 * 1024
 MAX_ATTEMPTS = 5
 MAX_URL_REFRESHES = 4
@@ -55,6 +57,27 @@ class FileFailed(Exception):
     pass
 
 
+@final
+class FetchReport(TypedDict):
+    """What ``kdc fetch`` reports (``--json`` prints it as is)."""
+
+    status: Literal["complete", "partial", "interrupted"]
+    dataset: str
+    version: str | None
+    dest: str
+    objects: int
+    downloaded: int
+    present: int
+    repaired: int
+    failed: list[dict[str, str]]
+    bytes_total: int
+    bytes_downloaded: int
+    bytes_resumed: int
+    url_refreshes: int
+    seconds: float
+    bytes_per_second: int
+
+
 @dataclass
 class Summary:
     dataset: str
@@ -64,7 +87,7 @@ class Summary:
     downloaded: int = 0
     present: int = 0
     repaired: int = 0
-    failed: list[dict] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
     bytes_downloaded: int = 0
     bytes_resumed: int = 0
     bytes_total: int = 0
@@ -73,12 +96,12 @@ class Summary:
     interrupted: bool = False
 
     @property
-    def status(self) -> str:
+    def status(self) -> Literal["complete", "partial", "interrupted"]:
         if self.interrupted:
             return "interrupted"
         return "partial" if self.failed else "complete"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> FetchReport:
         rate = self.bytes_downloaded / self.seconds if self.seconds > 0 else 0.0
         return {
             "status": self.status,
@@ -99,7 +122,7 @@ class Summary:
         }
 
 
-def parse_time(value) -> float | None:
+def parse_time(value: object) -> float | None:
     if not value:
         return None
     try:
@@ -156,13 +179,13 @@ class RateLimiter:
 class Page:
     """One manifest page: the URL that produced it, and its objects' current URLs."""
 
-    def __init__(self, url: str, body: dict):
+    def __init__(self, url: str, body: ApiObject) -> None:
         self.url = url
         self.lock = threading.Lock()
         self.generation = 0
         self.set(body)
 
-    def set(self, body: dict) -> None:
+    def set(self, body: ApiObject) -> None:
         self.fetched_at = time.time()
         self.objects = {o["key"]: o for o in body.get("objects", [])}
 
@@ -172,7 +195,7 @@ class Fetcher:
         self,
         client: Client,
         slug: str,
-        dest: str | os.PathLike,
+        dest: str | os.PathLike[str],
         *,
         version: str | None = None,
         jobs: int = 4,
@@ -183,7 +206,7 @@ class Fetcher:
         on_total: Callable[[int], None] | None = None,
         on_bytes: Callable[[int], None] | None = None,
         on_file: Callable[[str, str], None] | None = None,
-    ):
+    ) -> None:
         self.client = client
         self.slug = slug
         self.dest = Path(dest)
@@ -203,7 +226,8 @@ class Fetcher:
         self.summary_lock = threading.Lock()
         self.stop = threading.Event()
         self.summary = Summary(dataset=slug, version=version, dest=str(self.dest))
-        self.state: dict = {"format": 1, "files": {}}
+        # What state.json remembers of each verified file: size, sha256, mtime_ns.
+        self.files: dict[str, dict[str, object]] = {}
 
     # --- state ---------------------------------------------------------------------
 
@@ -211,14 +235,19 @@ class Fetcher:
         try:
             data = json.loads(self.state_path.read_text())
             if isinstance(data, dict) and isinstance(data.get("files"), dict):
-                self.state = data
+                self.files = data["files"]
         except (OSError, ValueError):
             pass
 
     def _save_state(self) -> None:
         with self.state_lock:
             data = json.dumps(
-                {**self.state, "dataset": self.slug, "version": self.summary.version},
+                {
+                    "format": STATE_FORMAT,
+                    "files": self.files,
+                    "dataset": self.slug,
+                    "version": self.summary.version,
+                },
                 ensure_ascii=False,
             )
             tmp = self.state_path.with_suffix(".tmp")
@@ -228,11 +257,11 @@ class Fetcher:
     def _remember(self, key: str, path: Path, size: int, sha256: str) -> None:
         st = path.stat()
         with self.state_lock:
-            self.state["files"][key] = {"size": size, "sha256": sha256, "mtime_ns": st.st_mtime_ns}
+            self.files[key] = {"size": size, "sha256": sha256, "mtime_ns": st.st_mtime_ns}
 
     def _forget(self, key: str) -> None:
         with self.state_lock:
-            self.state["files"].pop(key, None)
+            self.files.pop(key, None)
 
     # --- manifest ------------------------------------------------------------------
 
@@ -245,9 +274,9 @@ class Fetcher:
         query = ("?" + "&".join(params)) if params else ""
         return f"/api/v1/datasets/{quote(self.slug, safe='')}/manifest{query}"
 
-    def _get_page(self, url: str) -> dict:
+    def _get_page(self, url: str) -> ApiObject:
         try:
-            return self.client.request("GET", url).json()
+            return json_object(self.client.request("GET", url))
         except ApiError as exc:
             raise FetchAborted(exc) from exc
 
@@ -300,7 +329,7 @@ class Fetcher:
             raise FileFailed(f"{path} exists and is not a file")
         if st.st_size != size:
             return "corrupt"
-        known = self.state["files"].get(key)
+        known = self.files.get(key)
         if (
             not self.verify_all
             and known
@@ -314,7 +343,7 @@ class Fetcher:
             return "present"
         return "corrupt"
 
-    def fetch_one(self, page: Page, obj: dict) -> str:
+    def fetch_one(self, page: Page, obj: ApiObject) -> str:
         key, size, sha256 = obj["key"], int(obj["size"]), str(obj["sha256"]).lower()
         final = self.dest / safe_relative_path(key)
         local = self._local_ok(key, final, size, sha256)
@@ -341,7 +370,7 @@ class Fetcher:
                 attempt += 1
                 if attempt >= MAX_ATTEMPTS:
                     raise FileFailed(f"download failed after {attempt} attempts: {exc}") from exc
-                time.sleep(min(10.0, 0.5 * 2**attempt))
+                time.sleep(min(10.0, 0.5 * 2.0**attempt))
                 continue
             if outcome == "short":
                 attempt += 1
@@ -447,12 +476,14 @@ class Fetcher:
             self.summary.seconds = time.monotonic() - started
         return self.summary
 
-    def _run_page(self, pool: ThreadPoolExecutor, page: Page, objects: list[dict]) -> None:
+    def _run_page(self, pool: ThreadPoolExecutor, page: Page, objects: list[ApiObject]) -> None:
         size = sum(int(o["size"]) for o in objects)
         self.summary.objects += len(objects)
         self.summary.bytes_total += size
         self.on_total(size)
-        futures: dict[Future, dict] = {pool.submit(self.fetch_one, page, o): o for o in objects}
+        futures: dict[Future[str], ApiObject] = {
+            pool.submit(self.fetch_one, page, o): o for o in objects
+        }
         try:
             pending = set(futures)
             while pending:
@@ -463,7 +494,7 @@ class Fetcher:
             self.stop.set()
             raise
 
-    def _record(self, obj: dict, fut: Future) -> None:
+    def _record(self, obj: ApiObject, fut: Future[str]) -> None:
         key = obj["key"]
         try:
             outcome = fut.result()
@@ -512,7 +543,7 @@ def _content_range_start(value: str) -> int | None:
         return None
 
 
-def _version_label(body: dict) -> str | None:
+def _version_label(body: ApiObject) -> str | None:
     version = body.get("version")
     if isinstance(version, dict):
         return version.get("label")

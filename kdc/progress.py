@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from types import TracebackType
 
 from rich.console import Console
 from rich.progress import (
@@ -44,7 +45,12 @@ class TransferProgress:
             self.progress.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if self.enabled:
             self.progress.stop()
 

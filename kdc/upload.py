@@ -25,11 +25,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
+from typing import Literal, TypedDict, final
 from urllib.parse import quote
 
 import httpx
 
-from kdc.client import ApiError, Client
+from kdc.client import ApiError, ApiObject, Client
 from kdc.fetch import RateLimiter
 
 CHUNK = 1024 * 1024
@@ -58,6 +59,37 @@ class UploadFailed(Exception):
     pass
 
 
+class FileState(TypedDict, total=False):
+    """What the resume cache remembers of one local file."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+    upload_id: str  # the unfinished upload to resume
+    done: bool
+
+
+@final
+class UploadSummary(TypedDict):
+    """What ``kdc upload`` reports (``--json`` prints it as is)."""
+
+    status: Literal["complete", "partial"]
+    dataset: str
+    version: str
+    objects: int
+    uploaded: int
+    skipped: int
+    failed: list[dict[str, str]]
+    bytes_total: int
+    bytes_uploaded: int
+    published: bool
+    seconds: float
+    bytes_per_second: int
+
+
+Outcome = Literal["uploaded", "skipped"]
+
+
 class _Expired(Exception):
     pass
 
@@ -68,7 +100,7 @@ class Uploader:
         client: Client,
         slug: str,
         version: str,
-        directory: str | os.PathLike,
+        directory: str | os.PathLike[str],
         *,
         jobs: int = 4,
         include: Iterable[str] = (),
@@ -80,7 +112,7 @@ class Uploader:
         on_total: Callable[[int], None] | None = None,
         on_bytes: Callable[[int], None] | None = None,
         on_file: Callable[[str, str], None] | None = None,
-    ):
+    ) -> None:
         self.client = client
         self.slug = slug
         self.version = version
@@ -103,7 +135,7 @@ class Uploader:
             f"{client.base_url}|{slug}|{version}|{self.root.resolve()}".encode()
         ).hexdigest()[:24]
         self.state_path = cache / "kdc" / "uploads" / f"{ident}.json"
-        self.state: dict = {}
+        self.state: dict[str, FileState] = {}
 
     # --- state ---------------------------------------------------------------------
 
@@ -124,7 +156,7 @@ class Uploader:
         except OSError:
             pass  # resuming is a convenience; the upload itself does not need it
 
-    def _entry(self, key: str, path: Path) -> dict:
+    def _entry(self, key: str, path: Path) -> FileState:
         st = path.stat()
         with self.lock:
             entry = self.state.get(key)
@@ -154,13 +186,15 @@ class Uploader:
 
     def _sha256(self, key: str, path: Path) -> str:
         entry = self._entry(key, path)
-        if "sha256" not in entry:
-            digest = hashlib.sha256()
-            with path.open("rb") as fh:
-                while chunk := fh.read(CHUNK):
-                    digest.update(chunk)
-            with self.lock:
-                entry["sha256"] = digest.hexdigest()
+        known = entry.get("sha256")
+        if known is not None:
+            return known
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            while chunk := fh.read(CHUNK):
+                digest.update(chunk)
+        with self.lock:
+            entry["sha256"] = digest.hexdigest()
         return entry["sha256"]
 
     def _stream(self, path: Path, offset: int, length: int, sent: list[int]) -> Iterator[bytes]:
@@ -206,7 +240,7 @@ class Uploader:
             self.bytes_uploaded -= sent
         self.on_bytes(-sent)
 
-    def _plan(self, key: str, path: Path, size: int, sha: str) -> dict:
+    def _plan(self, key: str, path: Path, size: int, sha: str) -> ApiObject:
         entry = self._entry(key, path)
         upload_id = entry.get("upload_id")
         if upload_id:
@@ -215,7 +249,7 @@ class Uploader:
             except ApiError as exc:
                 if exc.status not in (404, 409):
                     raise
-        body = {"key": key, "size": size, "sha256": sha}
+        body: dict[str, object] = {"key": key, "size": size, "sha256": sha}
         ctype = mimetypes.guess_type(path.name)[0]
         if ctype:
             body["content_type"] = ctype
@@ -227,7 +261,7 @@ class Uploader:
         self._save_state()
         return plan
 
-    def upload_one(self, key: str, path: Path) -> str:
+    def upload_one(self, key: str, path: Path) -> Outcome:
         size = path.stat().st_size
         sha = self._sha256(key, path)
         for attempt in range(MAX_ATTEMPTS):
@@ -245,7 +279,7 @@ class Uploader:
                 elif plan.get("url"):
                     self._put(plan["url"], path, 0, size, plan.get("content_type"))
             except (_Expired, httpx.TransportError):
-                time.sleep(min(10.0, 0.5 * 2**attempt))
+                time.sleep(min(10.0, 0.5 * 2.0**attempt))
                 continue  # ask for the upload's status again: fresh URLs, missing parts only
             try:
                 self.client.post(
@@ -278,13 +312,13 @@ class Uploader:
 
     # --- the whole run -------------------------------------------------------------
 
-    def _ensure_version(self) -> dict:
+    def _ensure_version(self) -> ApiObject:
         try:
             version = self.client.get(f"{self.base}/{seg(self.version)}")
         except ApiError as exc:
             if exc.status != 404:
                 raise
-            body = {"label": self.version}
+            body: dict[str, object] = {"label": self.version}
             if self.notes is not None:
                 body["release_notes"] = self.notes
             version = self.client.post(self.base, body)
@@ -297,14 +331,14 @@ class Uploader:
             )
         return version
 
-    def run(self) -> dict:
+    def run(self) -> UploadSummary:
         started = time.monotonic()
         self._ensure_version()
         self._load_state()
         files = self.files()
         total = sum(p.stat().st_size for _, p in files)
         self.on_total(total)
-        result = {
+        result: UploadSummary = {
             "status": "complete",
             "dataset": self.slug,
             "version": self.version,
@@ -315,6 +349,8 @@ class Uploader:
             "bytes_total": total,
             "bytes_uploaded": 0,
             "published": False,
+            "seconds": 0.0,
+            "bytes_per_second": 0,
         }
         try:
             with ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="kdc-upload") as pool:

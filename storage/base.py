@@ -8,6 +8,7 @@ raises its own library's exceptions: missing objects are ``ObjectNotFound`` (als
 from __future__ import annotations
 
 import abc
+import builtins
 import hashlib
 import re
 from collections.abc import Iterator
@@ -140,11 +141,11 @@ class ObjectStore(abc.ABC):
 
     def presign_get_many(
         self,
-        keys: list[tuple[str, str | None]],
+        keys: builtins.list[tuple[str, str | None]],
         expires_in: int,
         *,
         issued_at: datetime | None = None,
-    ) -> list[str]:
+    ) -> builtins.list[str]:
         """Presign many GETs at once, each valid until ``issued_at`` + ``expires_in``.
 
         Backends override this where batching is faster; ``issued_at`` (whole seconds,
@@ -166,12 +167,12 @@ class ObjectStore(abc.ABC):
 
     @abc.abstractmethod
     def presign_upload_parts(
-        self, key: str, upload_id: str, part_numbers: list[int], expires_in: int
-    ) -> list[str]:
+        self, key: str, upload_id: str, part_numbers: builtins.list[int], expires_in: int
+    ) -> builtins.list[str]:
         """URLs to PUT each of ``part_numbers`` of an upload, in the order given."""
 
     @abc.abstractmethod
-    def list_parts(self, key: str, upload_id: str) -> list[UploadedPart]:
+    def list_parts(self, key: str, upload_id: str) -> builtins.list[UploadedPart]:
         """The parts received so far, by part number (``ObjectNotFound`` if no such upload)."""
 
     @abc.abstractmethod

@@ -7,8 +7,10 @@ the app's secret key; the app serves them with HTTP Range support.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import hmac
+import io
 import mimetypes
 import os
 import re
@@ -16,9 +18,10 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from storage.base import (
@@ -32,6 +35,9 @@ from storage.base import (
     check_key,
 )
 
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
 MULTIPART_DIR = ".kdc-multipart"
 _UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -39,7 +45,9 @@ _UPLOAD_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 class LocalStore(ObjectStore):
     scheme = "file"
 
-    def __init__(self, root: str | os.PathLike, *, secret_key: str, public_base: str = ""):
+    def __init__(
+        self, root: str | os.PathLike[str], *, secret_key: str, public_base: str = ""
+    ) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.bucket = str(self.root)
@@ -55,7 +63,7 @@ class LocalStore(ObjectStore):
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
-    def put(self, key: str, data, content_type: str | None = None) -> ObjectInfo:
+    def put(self, key: str, data: bytes | BinaryIO, content_type: str | None = None) -> ObjectInfo:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         # Write to a temporary file and rename, so readers never see half an object.
@@ -154,7 +162,9 @@ class LocalStore(ObjectStore):
         (path / "key").write_text(key, "utf-8")
         return upload_id
 
-    def presign_upload_parts(self, key, upload_id, part_numbers, expires_in) -> list[str]:
+    def presign_upload_parts(
+        self, key: str, upload_id: str, part_numbers: builtins.list[int], expires_in: int
+    ) -> builtins.list[str]:
         check_key(key)
         expires = int(time.time()) + int(expires_in)
         urls = []
@@ -197,7 +207,7 @@ class LocalStore(ObjectStore):
             raise
         return UploadedPart(number=part_number, size=size, etag=digest.hexdigest())
 
-    def list_parts(self, key: str, upload_id: str) -> list[UploadedPart]:
+    def list_parts(self, key: str, upload_id: str) -> builtins.list[UploadedPart]:
         path = self._upload_dir(key, upload_id)
         parts = []
         for entry in sorted(path.glob("part-*")):
@@ -210,23 +220,8 @@ class LocalStore(ObjectStore):
         if not parts:
             raise ValueError("a multipart upload needs at least one part")
 
-        class _Concatenated:
-            def __init__(self, files):
-                self.files = list(files)
-                self.current = None
-
-            def read(self, n=-1):
-                while self.files or self.current:
-                    if self.current is None:
-                        self.current = self.files.pop(0).open("rb")
-                    chunk = self.current.read(n)
-                    if chunk:
-                        return chunk
-                    self.current.close()
-                    self.current = None
-                return b""
-
-        info = self.put(key, _Concatenated(parts))
+        with io.BufferedReader(_Concatenated(parts), buffer_size=1024 * 1024) as stream:
+            info = self.put(key, stream)
         shutil.rmtree(path, ignore_errors=True)
         return info
 
@@ -243,27 +238,39 @@ class LocalStore(ObjectStore):
         msg = f"{method}\n{key}\n{expires}\n{extra}".encode()
         return hmac.new(self._secret, msg, hashlib.sha256).hexdigest()
 
-    def _url(self, action: str, key: str, params: dict) -> str:
+    def _url(self, action: str, key: str, params: dict[str, str | int]) -> str:
         return f"{self.public_base}/storage/{action}/{quote(key, safe='/~')}?{urlencode(params)}"
 
     def presign_get(
-        self, key, expires_in, *, filename=None, content_type=None, _expires: int | None = None
+        self,
+        key: str,
+        expires_in: int,
+        *,
+        filename: str | None = None,
+        content_type: str | None = None,
+        _expires: int | None = None,
     ) -> str:
         check_key(key)
         expires = _expires if _expires is not None else int(time.time()) + int(expires_in)
-        params = {"expires": expires}
+        params: dict[str, str | int] = {"expires": expires}
         if filename:
             params["filename"] = filename
         sig = self._signature("GET", key, expires, filename or "")
         params["signature"] = sig
         return self._url("get", key, params)
 
-    def presign_get_many(self, keys, expires_in, *, issued_at=None) -> list[str]:
+    def presign_get_many(
+        self,
+        keys: builtins.list[tuple[str, str | None]],
+        expires_in: int,
+        *,
+        issued_at: datetime | None = None,
+    ) -> builtins.list[str]:
         start = int(issued_at.timestamp()) if issued_at is not None else int(time.time())
         expires = start + int(expires_in)
         return [self.presign_get(k, expires_in, filename=f, _expires=expires) for k, f in keys]
 
-    def presign_put(self, key, expires_in, *, content_type=None) -> str:
+    def presign_put(self, key: str, expires_in: int, *, content_type: str | None = None) -> str:
         check_key(key)
         expires = int(time.time()) + int(expires_in)
         sig = self._signature("PUT", key, expires)
@@ -283,3 +290,33 @@ class LocalStore(ObjectStore):
         if exp < time.time():
             return "expired"
         return None
+
+
+class _Concatenated(io.RawIOBase):
+    """The parts of a multipart upload read one after the other, as one binary stream."""
+
+    def __init__(self, files: Sequence[Path]) -> None:
+        super().__init__()
+        self._files = list(files)
+        self._current: io.BufferedReader | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        while self._files or self._current is not None:
+            if self._current is None:
+                self._current = self._files.pop(0).open("rb")
+            n = self._current.readinto(view)
+            if n:
+                return n
+            self._current.close()
+            self._current = None
+        return 0
+
+    def close(self) -> None:
+        if self._current is not None:
+            self._current.close()
+            self._current = None
+        super().close()

@@ -11,19 +11,23 @@ refusals ``AccessDenied``, connection failures and server errors ``StorageUnavai
 
 from __future__ import annotations
 
+import builtins
+import io
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Literal
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import botocore.exceptions
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
+from botocore.response import StreamingBody
 
 from storage.base import (
+    HASH_CHUNK,
     AccessDenied,
     ObjectInfo,
     ObjectNotFound,
@@ -34,7 +38,17 @@ from storage.base import (
     check_key,
     is_internal_key,
 )
-from storage.sigv4 import SigV4Presigner, encoded_content_disposition
+from storage.sigv4 import Credentials, SigV4Presigner, encoded_content_disposition
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
+AddressingStyle = Literal["auto", "virtual", "path"]
+_ADDRESSING_STYLES: dict[str, AddressingStyle] = {
+    "auto": "auto",
+    "virtual": "virtual",
+    "path": "path",
+}
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound", "NoSuchUpload"}
 _DENIED = {
@@ -50,7 +64,7 @@ _URL_OPTIONS = ("endpoint_url", "region", "addressing_style", "profile")
 
 
 @contextmanager
-def _mapped_errors(what: str):
+def _mapped_errors(what: str) -> Iterator[None]:
     """Translate boto3's exceptions into the storage interface's."""
     try:
         yield
@@ -81,25 +95,35 @@ def _mapped_errors(what: str):
         raise StorageUnavailable(f"object store error ({exc.__class__.__name__})") from None
 
 
-class _Body:
-    """A boto3 streaming body whose reads map errors like the rest of the store."""
+class _Body(io.RawIOBase):
+    """A boto3 streaming body whose reads map errors like the rest of the store.
 
-    def __init__(self, body, key: str):
+    ``open`` wraps it in an ``io.BufferedReader``, which makes it an ordinary binary stream.
+    """
+
+    def __init__(self, body: StreamingBody, key: str) -> None:
+        super().__init__()
         self._body = body
         self._key = key
 
-    def read(self, n: int = -1) -> bytes:
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
         with _mapped_errors(f"reading {self._key}"):
-            return self._body.read(None if n is None or n < 0 else n)
+            data = self._body.read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def readall(self) -> bytes:
+        with _mapped_errors(f"reading {self._key}"):
+            return self._body.read()
 
     def close(self) -> None:
-        self._body.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+        if not self.closed:
+            self._body.close()
+        super().close()
 
 
 class S3Store(ObjectStore):
@@ -112,13 +136,15 @@ class S3Store(ObjectStore):
         *,
         endpoint_url: str | None = None,
         region: str | None = None,
-        addressing_style: str | None = None,
+        addressing_style: AddressingStyle | None = None,
         profile: str | None = None,
         session: boto3.session.Session | None = None,
-    ):
+    ) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self.options = {
+        self.endpoint_url = endpoint_url
+        self.addressing_style = addressing_style
+        self.options: dict[str, str | None] = {
             "endpoint_url": endpoint_url,
             "region": region,
             "addressing_style": addressing_style,
@@ -149,9 +175,17 @@ class S3Store(ObjectStore):
             raise ValueError(
                 f"unknown s3:// option(s): {', '.join(unknown)}; known: {', '.join(_URL_OPTIONS)}"
             )
-        if query.get("addressing_style") not in (None, "path", "virtual", "auto"):
+        style = query.get("addressing_style")
+        if style is not None and style not in _ADDRESSING_STYLES:
             raise ValueError("addressing_style must be path, virtual or auto")
-        return cls(parts.netloc, parts.path, **query)
+        return cls(
+            parts.netloc,
+            parts.path,
+            endpoint_url=query.get("endpoint_url"),
+            region=query.get("region"),
+            addressing_style=_ADDRESSING_STYLES[style] if style is not None else None,
+            profile=query.get("profile"),
+        )
 
     def for_bucket(self, bucket: str) -> S3Store:
         """The same endpoint and credentials, another bucket (keys from its root)."""
@@ -160,8 +194,10 @@ class S3Store(ObjectStore):
         return S3Store(
             bucket,
             "",
+            endpoint_url=self.endpoint_url,
+            region=self.options["region"],
+            addressing_style=self.addressing_style,
             session=self.session,
-            **{k: v for k, v in self.options.items() if k != "profile"},
         )
 
     @property
@@ -177,21 +213,26 @@ class S3Store(ObjectStore):
 
     # --- objects -----------------------------------------------------------------------
 
-    def put(self, key: str, data, content_type: str | None = None) -> ObjectInfo:
+    def put(self, key: str, data: bytes | BinaryIO, content_type: str | None = None) -> ObjectInfo:
         full = self._key(key)
-        extra = {"ContentType": content_type} if content_type else {}
         with _mapped_errors(f"writing {key}"):
             if isinstance(data, bytes | bytearray | memoryview):
-                self.client.put_object(Bucket=self.bucket, Key=full, Body=bytes(data), **extra)
+                if content_type:
+                    self.client.put_object(
+                        Bucket=self.bucket, Key=full, Body=bytes(data), ContentType=content_type
+                    )
+                else:
+                    self.client.put_object(Bucket=self.bucket, Key=full, Body=bytes(data))
             else:
-                self.client.upload_fileobj(data, self.bucket, full, ExtraArgs=extra or None)
+                extra = {"ContentType": content_type} if content_type else None
+                self.client.upload_fileobj(data, self.bucket, full, ExtraArgs=extra)
         return self.stat(key)
 
     def open(self, key: str) -> BinaryIO:
         full = self._key(key)
         with _mapped_errors(f"reading {key}"):
             resp = self.client.get_object(Bucket=self.bucket, Key=full)
-        return _Body(resp["Body"], key)  # type: ignore[return-value]
+        return io.BufferedReader(_Body(resp["Body"], key), buffer_size=HASH_CHUNK)
 
     def stat(self, key: str) -> ObjectInfo:
         full = self._key(key)
@@ -277,29 +318,46 @@ class S3Store(ObjectStore):
             )
         return self._presigner
 
-    def _credentials(self) -> tuple[str, str, str | None]:
+    def _credentials(self) -> Credentials:
         creds = self.session.get_credentials()
         if creds is None:
             raise StorageUnavailable("no credentials for the object store are configured")
         frozen = creds.get_frozen_credentials()
+        if frozen.access_key is None or frozen.secret_key is None:
+            raise StorageUnavailable("the object store's credentials lack a key")
         return frozen.access_key, frozen.secret_key, frozen.token
 
     @staticmethod
-    def _get_params(filename: str | None, content_type: str | None) -> list[tuple[str, str]]:
+    def _get_params(
+        filename: str | None, content_type: str | None
+    ) -> builtins.list[tuple[str, str]]:
         # botocore serialises ResponseContentDisposition before ResponseContentType.
-        params = []
+        params: builtins.list[tuple[str, str]] = []
         if filename:
             params.append(("response-content-disposition", encoded_content_disposition(filename)))
         if content_type:
             params.append(("response-content-type", content_type))
         return params
 
-    def presign_get(self, key, expires_in, *, filename=None, content_type=None) -> str:
+    def presign_get(
+        self,
+        key: str,
+        expires_in: int,
+        *,
+        filename: str | None = None,
+        content_type: str | None = None,
+    ) -> str:
         return self.presigner.presign(
             "GET", self._key(key), int(expires_in), self._get_params(filename, content_type)
         )
 
-    def presign_get_many(self, keys, expires_in, *, issued_at: datetime | None = None):
+    def presign_get_many(
+        self,
+        keys: builtins.list[tuple[str, str | None]],
+        expires_in: int,
+        *,
+        issued_at: datetime | None = None,
+    ) -> builtins.list[str]:
         now = issued_at or datetime.now(UTC).replace(microsecond=0)
         # Keys of a manifest were checked when registered, and S3 keys cannot escape a
         # prefix, so the per-key check_key of _key is skipped on this hot path.
@@ -315,7 +373,7 @@ class S3Store(ObjectStore):
             now=now,
         )
 
-    def presign_put(self, key, expires_in, *, content_type=None) -> str:
+    def presign_put(self, key: str, expires_in: int, *, content_type: str | None = None) -> str:
         params = {"Bucket": self.bucket, "Key": self._key(key)}
         with _mapped_errors("presigning"):
             return self.client.generate_presigned_url(
@@ -325,14 +383,18 @@ class S3Store(ObjectStore):
     # --- multipart -------------------------------------------------------------------------
 
     def create_multipart(self, key: str, content_type: str | None = None) -> str:
-        extra = {"ContentType": content_type} if content_type else {}
         with _mapped_errors(f"starting an upload of {key}"):
-            resp = self.client.create_multipart_upload(
-                Bucket=self.bucket, Key=self._key(key), **extra
-            )
+            if content_type:
+                resp = self.client.create_multipart_upload(
+                    Bucket=self.bucket, Key=self._key(key), ContentType=content_type
+                )
+            else:
+                resp = self.client.create_multipart_upload(Bucket=self.bucket, Key=self._key(key))
         return resp["UploadId"]
 
-    def presign_upload_parts(self, key, upload_id, part_numbers, expires_in) -> list[str]:
+    def presign_upload_parts(
+        self, key: str, upload_id: str, part_numbers: builtins.list[int], expires_in: int
+    ) -> builtins.list[str]:
         # botocore puts uploadId before partNumber in the query.
         return self.presigner.presign_many(
             "PUT",
@@ -343,8 +405,8 @@ class S3Store(ObjectStore):
             int(expires_in),
         )
 
-    def list_parts(self, key: str, upload_id: str) -> list[UploadedPart]:
-        parts = []
+    def list_parts(self, key: str, upload_id: str) -> builtins.list[UploadedPart]:
+        parts: builtins.list[UploadedPart] = []
         paginator = self.client.get_paginator("list_parts")
         with _mapped_errors(f"listing the parts of {key}"):
             for page in paginator.paginate(

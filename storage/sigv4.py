@@ -19,7 +19,7 @@ import functools
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -29,8 +29,11 @@ ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
+# What ``credentials`` returns: access key, secret key and (temporary credentials) a token.
+Credentials = tuple[str, str, str | None]
 
-def _percent_encoder(safe: str):
+
+def _percent_encoder(safe: str) -> Callable[[str], str]:
     """A fast ``urllib.parse.quote(value, safe=…)`` with identical output.
 
     ``quote`` walks the bytes in Python; here a value that needs no escaping is returned
@@ -116,7 +119,13 @@ class SigV4Presigner:
     it is called once per batch, so refreshing credentials (roles, SSO) keep working.
     """
 
-    def __init__(self, base_url: str, region: str, credentials, service: str = "s3"):
+    def __init__(
+        self,
+        base_url: str,
+        region: str,
+        credentials: Callable[[], Credentials],
+        service: str = "s3",
+    ) -> None:
         parts = urlsplit(base_url.rstrip("/"))
         self.base_url = base_url.rstrip("/")
         self.base_path = parts.path
