@@ -28,6 +28,7 @@ from catalog.models.ledger import (
     TransactionKind,
 )
 from catalog.models.teams import Team, TeamStatus
+from catalog.services import notices
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
 
@@ -194,13 +195,16 @@ def grant_budget(
                 balance_krw=team.balance_krw,
             )
         kind = TransactionKind.GRANT if amount > 0 else TransactionKind.CLAWBACK
-        return post_transaction(
+        memo = memo or ("budget grant" if amount > 0 else "budget claw-back")
+        txn = post_transaction(
             session,
             actor,
             kind,
             [(program_account(session), -amount), (team_account(session, team), amount)],
-            memo=memo or ("budget grant" if amount > 0 else "budget claw-back"),
+            memo=memo,
         )
+        notices.budget_changed(session, actor, team, amount, memo, txn.id)
+        return txn
 
 
 def account_balance(session: Session, account: LedgerAccount) -> int:
