@@ -45,6 +45,6 @@ clean: ## Remove the virtualenv and caches (keeps instance/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
 
 translations: venv ## Re-extract UI strings, merge into ko/messages.po, compile the .mo
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o catalog/translations/messages.pot .
-	$(BIN)/pybabel update -q -i catalog/translations/messages.pot -d catalog/translations -l ko --no-fuzzy-matching
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o catalog/translations/messages.pot .
+	$(BIN)/pybabel -q update -i catalog/translations/messages.pot -d catalog/translations -l ko --no-fuzzy-matching
 	$(BIN)/pybabel compile -d catalog/translations -l ko --statistics

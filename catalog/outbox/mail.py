@@ -35,7 +35,7 @@ def build_message(
     domain = parseaddr(mail_from)[1].rpartition("@")[2] or None
     msg["Message-ID"] = message_id or make_msgid(domain=domain)
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies, please
-    msg.set_content(text)
+    msg.set_content(text, cte="base64")  # 7-bit safe through any relay
     return msg
 
 
