@@ -8,6 +8,7 @@ import email.policy
 import json
 import socket
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -124,6 +125,17 @@ def mail_app(request, templates, tmp_path, backend, smtp_server):
         SMTP_URL=smtp_server.url,
         BASE_URL=BASE_URL,
     )
+
+
+@contextmanager
+def demo_app_with(request, templates, tmp_path, backend: str, **config):
+    """A demo app with extra configuration, disposed of (engine, database) afterwards."""
+    made = _make_app(request, templates, tmp_path, backend, demo=True, **config)
+    app = next(made)
+    try:
+        yield app
+    finally:
+        next(made, None)
 
 
 def actor(session, email_address: str):
