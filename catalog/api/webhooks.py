@@ -34,6 +34,7 @@ blp = Blueprint(
 def _require_write_scope() -> None:
     from flask import g
 
+    webhooks.owner_of(current_actor())  # a team lead or provider staff, or 403 saying so
     needed = "provider:write" if current_actor().role == Role.PROVIDER else "purchase:write"
     if needed not in g.api_token.scopes:
         raise Forbidden(f"This token lacks the scope(s): {needed}.", code="insufficient_scope")

@@ -41,7 +41,7 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def _owner(actor: Actor) -> tuple[str, int]:
+def owner_of(actor: Actor) -> tuple[str, int]:
     """("team", id) for a team lead, ("institution", id) for provider staff; else 403."""
     if actor.role == Role.TEAM_LEAD and actor.team_id is not None:
         return "team", actor.team_id
@@ -59,14 +59,14 @@ def _owner(actor: Actor) -> tuple[str, int]:
 
 
 def _owned_query(actor: Actor):
-    kind, owner_id = _owner(actor)
+    kind, owner_id = owner_of(actor)
     column = WebhookEndpoint.team_id if kind == "team" else WebhookEndpoint.institution_id
     return select(WebhookEndpoint).where(column == owner_id, WebhookEndpoint.deleted_at.is_(None))
 
 
 def audience_kinds(actor: Actor) -> tuple[NoticeKind, ...]:
     """The notice kinds an endpoint of the actor's team or institution can receive."""
-    kind, _id = _owner(actor)
+    kind, _id = owner_of(actor)
     if kind == "institution":
         return kinds_for(Role.PROVIDER)
     return tuple(NoticeKind)
@@ -109,7 +109,7 @@ def get_webhook(session: Session, actor: Actor, webhook_id: int) -> WebhookEndpo
         else None
     )
     if endpoint is None:
-        _owner(actor)
+        owner_of(actor)
         raise NotFound(f"No webhook {webhook_id} of yours.", code="webhook_not_found")
     return endpoint
 
@@ -124,7 +124,7 @@ def create_webhook(
     now: datetime | None = None,
 ) -> tuple[WebhookEndpoint, str]:
     """Register an endpoint; returns it and its signing secret (shown this once)."""
-    owner, owner_id = _owner(actor)
+    owner, owner_id = owner_of(actor)
     url = check_url(url)
     kinds = sorted(set(kinds or []))
     allowed = {k.value for k in audience_kinds(actor)}
