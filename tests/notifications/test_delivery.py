@@ -19,8 +19,8 @@ from catalog.services.context import Actor
 from tests.notifications.conftest import (
     BASE_URL,
     SmtpSink,
-    demo_app_with,
     actor,
+    demo_app_with,
     offer_of,
     webhook_body,
 )
@@ -63,7 +63,9 @@ def test_the_lead_gets_a_korean_e_mail_with_an_absolute_link(mail_app, smtp_serv
     assert got.mail_from == "noreply@kdc.test"
     subject = str(msg["Subject"])
     assert subject.startswith("[K-데이터 카탈로그] ")
-    assert "naver-member@kdc.test 님이 팀을 위해 “KBS 뉴스 음성·자막” 구매를 요청했습니다" in subject
+    assert (
+        "naver-member@kdc.test 님이 팀을 위해 “KBS 뉴스 음성·자막” 구매를 요청했습니다" in subject
+    )
     raw = msg.as_bytes()
     assert b"=?utf-8?" in raw.lower()  # the Korean subject travels RFC 2047-encoded
     text = msg.get_body(("plain",)).get_content()
@@ -206,7 +208,9 @@ def test_a_failing_receiver_is_retried_with_backoff_then_failed(demo_app, webhoo
             with demo_app.app_context():
                 ledger.grant_budget(get_session(), system, "naver", 2000)
         report = _deliver(demo_app, now=now)
-        assert failing.id in (report.failed if attempt == delivery.MAX_ATTEMPTS else report.retrying)
+        assert failing.id in (
+            report.failed if attempt == delivery.MAX_ATTEMPTS else report.retrying
+        )
     assert waits == [timedelta(minutes=2**n) for n in range(delivery.MAX_ATTEMPTS - 1)]
     final = [d for d in deliveries(demo_app, Channel.WEBHOOK) if d.id == failing.id][0]
     assert final.status == DeliveryStatus.FAILED and final.attempts == delivery.MAX_ATTEMPTS
