@@ -9,6 +9,8 @@ at once (see ``catalog.services.delivery``).
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -45,8 +47,9 @@ def email_text(job: Job, base_url: str) -> tuple[str, str]:
     return subject, "\n".join(lines) + "\n"
 
 
-def run_delivery(limit: int = 1000) -> DeliveryReport:
-    """Send what is due over the configured channels (the app context's configuration)."""
+def run_delivery(limit: int = 1000, now: datetime | None = None) -> DeliveryReport:
+    """Send what is due over the configured channels (the app context's configuration);
+    ``now`` decides what is due (default: the time of each batch)."""
     config = current_app.config
     base_url = config["BASE_URL"]
     session = get_session()
@@ -69,7 +72,7 @@ def run_delivery(limit: int = 1000) -> DeliveryReport:
         if mailer is not None:
             senders[Channel.EMAIL] = send_email
         try:
-            return delivery.deliver_due(session, senders, limit=limit)
+            return delivery.deliver_due(session, senders, limit=limit, now=now)
         finally:
             if mailer is not None:
                 mailer.close()

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
+from catalog.cli.notices import run_delivery
 from catalog.db import get_session, transaction, utcnow
 from catalog.models.notifications import Channel, Delivery, DeliveryStatus
 from catalog.outbox.webhooks import WebhookPoster
@@ -248,8 +249,6 @@ def test_two_concurrent_deliver_runs_send_each_message_once(demo_app, webhook_re
     reports = []
 
     def run():
-        from catalog.cli.notices import run_delivery
-
         with demo_app.app_context():
             barrier.wait()
             reports.append(run_delivery())
@@ -297,3 +296,73 @@ def _journey(app, smtp_server):
     assert "구매를 요청했습니다" in str(got.message["Subject"])
     body = got.message.get_body(("plain",)).get_content()
     assert f"https://kdc.example.kr/purchases/{pid}" in body
+
+
+def _self_signed(tmp_path):
+    """A certificate for 127.0.0.1 and its key, written as PEM files."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "smtp-cert.pem", tmp_path / "smtp-key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_starttls_verifies_the_servers_certificate(
+    tmp_path, monkeypatch, request, templates, backend
+):
+    import ssl
+
+    cert, key = _self_signed(tmp_path)
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    sink = SmtpSink(tls_context=server_ctx, require_starttls=True)
+    sink.controller.start()
+    try:
+        url = f"smtp+starttls://127.0.0.1:{sink.port}"
+        with demo_app_with(request, templates, tmp_path, backend, SMTP_URL=url) as app:
+            request_as_member(app)
+            # The server's certificate is not trusted yet: nothing is sent, it is retried.
+            res = app.test_cli_runner().invoke(args=["deliver"])
+            assert "0 sent, 1 to retry" in res.output, res.output
+            [row] = deliveries(app, Channel.EMAIL)
+            assert "CERTIFICATE_VERIFY_FAILED" in row.last_error
+            # Trusted (as an operator would install the CA): it goes, over TLS.
+            monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+            with app.app_context():
+                report = run_delivery(now=row.next_attempt_at)
+            assert report.sent == [row.id]
+            [got] = sink.to(LEAD)
+            assert "구매를 요청했습니다" in str(got.message["Subject"])
+    finally:
+        sink.controller.stop()
