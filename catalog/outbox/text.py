@@ -92,7 +92,7 @@ def render(kind: str, data: dict) -> NoticeText:
     return NoticeText(title, body, path)
 
 
-def _texts(kind: str, data: dict, d: dict, note_line: str) -> tuple[str, str]:  # noqa: C901
+def _texts(kind: str, data: dict, d: dict, note_line: str) -> tuple[str, str]:
     k = NoticeKind(kind) if kind in NoticeKind._value2member_map_ else None
     if k == NoticeKind.PURCHASE_REQUESTED:
         action = data.get("action")

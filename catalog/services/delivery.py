@@ -111,12 +111,26 @@ def claim_due(
         rows = list(session.scalars(q))
         jobs = []
         for row in rows:
+            gone = _recipient_gone(session, row)
+            if gone:
+                row.status = DeliveryStatus.FAILED
+                row.last_error = gone
+                continue
             row.attempts += 1
             row.last_attempt_at = now
             row.next_attempt_at = now + LEASE
             jobs.append(_job(session, row))
         session.flush()
     return jobs
+
+
+def _recipient_gone(session: Session, row: Delivery) -> str:
+    """Why the delivery can no longer go (deactivated account, deleted webhook), or ""."""
+    from catalog.models.notifications import WebhookEndpoint
+
+    if row.channel == Channel.EMAIL:
+        return "" if session.get(User, row.user_id).active else "the account was deactivated"
+    return "" if session.get(WebhookEndpoint, row.webhook_id).active else "the webhook was deleted"
 
 
 def _job(session: Session, row: Delivery) -> Job:

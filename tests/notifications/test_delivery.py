@@ -366,3 +366,17 @@ def test_starttls_verifies_the_servers_certificate(
             assert "구매를 요청했습니다" in str(got.message["Subject"])
     finally:
         sink.controller.stop()
+
+
+def test_no_e_mail_to_an_account_deactivated_meanwhile(mail_app, smtp_server):
+    from catalog.services.users import find_user
+
+    request_as_member(mail_app)
+    with mail_app.app_context():
+        session = get_session()
+        with transaction(session):
+            find_user(session, LEAD).active = False
+    res = mail_app.test_cli_runner().invoke(args=["deliver"])
+    assert "0 sent" in res.output and smtp_server.messages == []
+    [row] = deliveries(mail_app, Channel.EMAIL)
+    assert row.status == DeliveryStatus.FAILED and "deactivated" in row.last_error
