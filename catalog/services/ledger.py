@@ -92,7 +92,13 @@ def institution_account(session: Session, institution: Institution) -> LedgerAcc
 
 
 def lock_teams(session: Session, team_ids: Iterable[int]) -> dict[int, Team]:
-    """Lock the teams' rows in id order (no deadlocks) and return them fresh from the database."""
+    """Lock the teams' rows in id order (no deadlocks) and return them fresh from the database.
+
+    ``FOR NO KEY UPDATE`` (what PostgreSQL's own UPDATE of a balance takes): it excludes
+    every other writer of the team, but not a row elsewhere that merely references the
+    team (a notice addressed to it), which would otherwise wait on the team while holding
+    the audit chain head and deadlock against this lock's holder.
+    """
     ids = sorted(set(team_ids))
     if not ids:
         return {}
@@ -100,7 +106,7 @@ def lock_teams(session: Session, team_ids: Iterable[int]) -> dict[int, Team]:
         select(Team)
         .where(Team.id.in_(ids))
         .order_by(Team.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).all()
     return {t.id: t for t in teams}
