@@ -112,3 +112,27 @@ def test_webhook_pages(ui):
     resp = lead.post(f"/webhooks/{hook}/delete", follow_redirects=True)
     assert "웹훅을 삭제했습니다" in text_of(resp)
     assert "등록된 웹훅이 없습니다" in text_of(lead.get("/webhooks"))
+
+
+def test_every_change_needs_the_csrf_token(ui, run, sqlite_demo_app):
+    from tests.web.test_ui_security import _forms
+
+    _member_requests(run)
+    lead = ui("naver-lead@kdc.test")
+    sqlite_demo_app.config["WTF_CSRF_ENABLED"] = True
+    forms = 0
+    for path in ("/notifications", "/notifications/preferences", "/webhooks"):
+        for form in _forms(lead.get(path).get_data(as_text=True)):
+            assert 'name="csrf_token"' in form, (path, form[:200])
+            forms += 1
+    assert forms >= 5
+    for path, data in [
+        ("/notifications/read-all", {}),
+        ("/notifications/1/read", {}),
+        ("/notifications/preferences", {"email": []}),
+        ("/webhooks", {"url": "https://hooks.example.kr/x"}),
+    ]:
+        assert lead.post(path, data=data).status_code == 400, path
+    sqlite_demo_app.config["WTF_CSRF_ENABLED"] = False
+    assert "읽지 않은 알림 1건" in text_of(lead.get("/notifications"))
+    assert "등록된 웹훅이 없습니다" in text_of(lead.get("/webhooks"))
