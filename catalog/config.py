@@ -76,6 +76,56 @@ def check_storage_url(url: str) -> str:
     return url
 
 
+SMTP_SCHEMES = ("smtp", "smtp+starttls")
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+DEFAULT_MAIL_FROM = "K-Data Catalog <noreply@kdc.test>"
+
+
+def check_smtp_url(url: str | None) -> str | None:
+    """``smtp://[user:password@]host[:port]`` or ``smtp+starttls://…``; empty means no e-mail."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"KDC_SMTP_URL is not a URL: {exc}") from exc
+    if parts.scheme not in SMTP_SCHEMES:
+        raise ConfigError(
+            f"KDC_SMTP_URL has unknown scheme {parts.scheme!r}; "
+            "use smtp://host:port or smtp+starttls://host:port"
+        )
+    if not parts.hostname:
+        raise ConfigError("KDC_SMTP_URL needs a host: smtp://host:port")
+    if port == 0:
+        raise ConfigError("KDC_SMTP_URL port must be between 1 and 65535")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError("KDC_SMTP_URL takes no path or query: smtp://user:password@host:port")
+    return url
+
+
+def check_mail_from(value: str) -> str:
+    """``noreply@example.kr`` or ``Name <noreply@example.kr>``."""
+    from email.utils import parseaddr
+
+    _name, addr = parseaddr(value)
+    local, at, domain = addr.rpartition("@")
+    if not (at and local and "." in domain) or any(c.isspace() for c in addr):
+        raise ConfigError(f"KDC_MAIL_FROM is not an e-mail address: {value!r}")
+    return value
+
+
+def check_base_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(
+            f"KDC_BASE_URL must be an http(s) URL such as https://data.example.kr, got {url!r}"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(f"KDC_BASE_URL takes no query or fragment, got {url!r}")
+    return url.rstrip("/")
+
+
 def load_config(instance_path: str | os.PathLike, overrides: dict | None = None) -> dict:
     """Return the app configuration: defaults, then the environment, then ``overrides``."""
     instance = Path(instance_path)
@@ -103,10 +153,18 @@ def load_config(instance_path: str | os.PathLike, overrides: dict | None = None)
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("KDC_SECURE_COOKIES", "0") == "1",
         "CHECK_DB_AT_START": True,
+        # Notices: e-mail only when an SMTP server is configured (else the inbox alone).
+        "SMTP_URL": env.get("KDC_SMTP_URL") or None,
+        "MAIL_FROM": env.get("KDC_MAIL_FROM") or DEFAULT_MAIL_FROM,
+        # The address people reach the service at: links in e-mails and webhooks.
+        "BASE_URL": env.get("KDC_BASE_URL") or DEFAULT_BASE_URL,
     }
     config.update(overrides)
     config["DATABASE_URL"] = normalise_database_url(config["DATABASE_URL"])
     config["STORAGE_URL"] = check_storage_url(config["STORAGE_URL"])
+    config["SMTP_URL"] = check_smtp_url(config["SMTP_URL"])
+    config["MAIL_FROM"] = check_mail_from(config["MAIL_FROM"])
+    config["BASE_URL"] = check_base_url(config["BASE_URL"])
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _secret_key(instance)
     return config

@@ -95,6 +95,14 @@ class UnitOfWork:
 
 
 _UOW_KEY = "kdc_unit_of_work"
+# Session.info key for the few settings services need (they never import flask).
+SETTINGS = "kdc_settings"
+
+
+def session_settings(session: Session) -> dict:
+    """``email_notices``: an SMTP server is configured, so notices also queue e-mails;
+    ``base_url``: where people reach the service (absolute links in messages)."""
+    return session.info.get(SETTINGS) or {"email_notices": False, "base_url": ""}
 
 
 def current_unit_of_work(session: Session) -> UnitOfWork | None:
@@ -174,7 +182,16 @@ def end_read(session: Session) -> None:
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["kdc_engine"] = engine
-    app.extensions["kdc_sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    app.extensions["kdc_sessionmaker"] = sessionmaker(
+        bind=engine,
+        expire_on_commit=False,
+        info={
+            SETTINGS: {
+                "email_notices": bool(app.config.get("SMTP_URL")),
+                "base_url": app.config.get("BASE_URL", ""),
+            }
+        },
+    )
 
     @app.teardown_appcontext
     def _close_session(_exc):

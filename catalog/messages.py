@@ -70,4 +70,9 @@ MESSAGES = {
     "license_not_active": _l("This licence is not active."),
     "object_not_found": _l("This file is not part of the dataset's published version."),
     "version_not_found": _l("The dataset has no such published version."),
+    "webhook_owner_required": _l(
+        "Webhooks are registered by team leads (for the team) and provider staff "
+        "(for the institution)."
+    ),
+    "webhook_not_found": _l("No such webhook of your team or institution exists."),
 }

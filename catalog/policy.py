@@ -63,6 +63,7 @@ from typing import Any
 from catalog.errors import DomainError, Forbidden, NotFound
 from catalog.models.datasets import Dataset, DatasetVersion
 from catalog.models.licenses import License
+from catalog.models.notifications import NoticeKind, WebhookEndpoint
 from catalog.models.offers import Offer, OfferMode
 from catalog.models.purchases import ParticipantStatus, Purchase
 from catalog.models.teams import Team, TeamStatus
@@ -242,6 +243,30 @@ POLICY: dict[str, Rule] = {
     ),
     # --- the audit trail -------------------------------------------------------------------
     "audit.read": Rule("read and verify the audit trail", _READERS, default="auditor_only"),
+    # --- notices -----------------------------------------------------------------------------
+    "notice.read": Rule(
+        "read their own notices and choose how they are told", _all(USER_ROLES, OWN_ACCOUNT)
+    ),
+    **{
+        action: Rule(
+            what,
+            {TEAM_LEAD: (OWN_TEAM,), PROVIDER: (OWN_INSTITUTION,)},
+            default="webhook_owner_required",
+            refuse={**_WRITE, TEAM_MEMBER: "lead_required"},
+            otherwise="webhook_not_found",
+            hidden=True,
+        )
+        for action, what in (
+            (
+                "webhook.view",
+                "see the webhooks of their team (leads) or institution (provider staff)",
+            ),
+            (
+                "webhook.manage",
+                "register webhooks for their team (leads) or institution (provider staff)",
+            ),
+        )
+    },
     # --- API tokens ------------------------------------------------------------------------
     "token.list": Rule("list API tokens", _all(USER_ROLES, OWN_ACCOUNT)),
     "token.create": Rule(
@@ -255,6 +280,41 @@ POLICY: dict[str, Rule] = {
     ),
 }
 
+# Who is told what: the notice kinds each role hears (its inbox, e-mail and the choices on its
+# preferences page). Another team's private business is never among them: notices are
+# addressed to the team or institution concerned (catalog/services/notices.py).
+NOTICE_KINDS: dict[str, tuple[NoticeKind, ...]] = {
+    TEAM_LEAD: tuple(k for k in NoticeKind if k != NoticeKind.PURCHASE_AWAITING_APPROVAL),
+    TEAM_MEMBER: tuple(
+        k
+        for k in NoticeKind
+        if k not in (NoticeKind.PURCHASE_AWAITING_APPROVAL, NoticeKind.PURCHASE_REQUESTED)
+    ),
+    PROVIDER: (NoticeKind.PURCHASE_AWAITING_APPROVAL, NoticeKind.PURCHASE_CANCELLED),
+    ADMIN: (),
+    AUDITOR: (),
+}
+
+
+def notice_kinds(role: str | Role | None) -> tuple[NoticeKind, ...]:
+    """The notice kinds a user of ``role`` hears."""
+    return NOTICE_KINDS.get(Role(role).value, ()) if role is not None else ()
+
+
+def roles_hearing(kind: NoticeKind, among: Iterable[str]) -> tuple[Role, ...]:
+    """Which of the roles ``among`` hear notices of ``kind``."""
+    return tuple(Role(r) for r in among if kind in NOTICE_KINDS.get(r, ()))
+
+
+def webhook_owner(actor: Any) -> tuple[str, int]:
+    """Whose webhooks the actor manages: ("team", id) for a lead, ("institution", id) for
+    provider staff; any other role gets the refusal of ``webhook.manage``."""
+    require(actor, "webhook.manage")
+    if role_of(actor) == PROVIDER:
+        return "institution", actor.institution_id
+    return "team", actor.team_id
+
+
 # Which scope of an API token covers which actions (None: any valid token).
 SCOPES: dict[str | None, tuple[str, ...]] = {
     "catalog:read": (
@@ -264,6 +324,7 @@ SCOPES: dict[str | None, tuple[str, ...]] = {
         "team.view_money",
         "myteam.view",
         "licence.view",
+        "webhook.view",
     ),
     "purchase:write": (
         "purchase.take_part",
@@ -275,13 +336,14 @@ SCOPES: dict[str | None, tuple[str, ...]] = {
     "data:read": ("dataset.download", "licence.accept_terms"),
     "provider:write": ("purchase.decide", "dataset.manage"),
     "audit:read": ("audit.read",),
+    "webhook:manage": ("webhook.manage",),
     "admin:write": (
         "programme.manage",
         "team.grant_budget",
         "team.eliminate",
         "licence.change_status",
     ),
-    None: ("token.list", "token.create", "token.revoke"),
+    None: ("token.list", "token.create", "token.revoke", "notice.read"),
 }
 ALL_SCOPES = tuple(s for s in SCOPES if s is not None)
 _SCOPE_OF = {action: scope for scope, actions in SCOPES.items() for action in actions}
@@ -305,6 +367,9 @@ DETAILS = {
     "forbidden": "Your role may not {what}.",
     "not_found": "Not found.",
     "token_not_found": "No such token of yours exists.",
+    "webhook_owner_required": "Webhooks are registered by a team lead (for the team) or "
+    "provider staff (for the institution).",
+    "webhook_not_found": "No such webhook of your team or institution exists.",
 }
 
 
@@ -475,6 +540,12 @@ def _license_relations(actor: Any, lic: License) -> Iterable[str]:
     yield from _institution_relation(actor, lic.dataset.institution_id)
 
 
+def _webhook_relations(actor: Any, hook: WebhookEndpoint) -> Iterable[str]:
+    if _team_of(actor) is not None and hook.team_id == actor.team_id:
+        yield OWN_TEAM
+    yield from _institution_relation(actor, hook.institution_id)
+
+
 def _account_relations(actor: Any, owner_id: int | None) -> Iterable[str]:
     if actor.user_id is not None and owner_id == actor.user_id:
         yield OWN_ACCOUNT
@@ -489,6 +560,7 @@ _RELATION_JUDGES: tuple[tuple[type, Callable[[Any, Any], Iterable[str]]], ...] =
     (DatasetVersion, lambda a, v: _institution_relation(a, v.dataset.institution_id)),
     (User, lambda a, u: _account_relations(a, u.id)),
     (ApiToken, lambda a, t: _account_relations(a, t.user_id)),
+    (WebhookEndpoint, lambda a, w: _webhook_relations(a, w)),
 )
 
 

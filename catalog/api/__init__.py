@@ -34,6 +34,7 @@ def blueprints() -> list:
         purchases,
         teams,
         tokens,
+        webhooks,
     )
 
     return [
@@ -43,6 +44,7 @@ def blueprints() -> list:
         purchases.blp,
         licenses.blp,
         tokens.blp,
+        webhooks.blp,
         audit.blp,
         manifest.blp,
     ]

@@ -9,7 +9,7 @@ from flask import Flask
 
 
 def init_cli(app: Flask) -> None:
-    from catalog.cli import accounts, audit, database, demo, money, storage
+    from catalog.cli import accounts, audit, database, demo, money, notices, storage
 
     for command in (
         database.db_cli,
@@ -19,6 +19,7 @@ def init_cli(app: Flask) -> None:
         money.budgets_cli,
         money.teams_cli,
         money.tick_command,
+        notices.deliver_command,
         audit.audit_cli,
         storage.storage_cli,
     ):

@@ -4,7 +4,7 @@ flask --app app budgets grant naver 5000000000 --memo "2026 H1"
 flask --app app budgets grant naver -1000000000          # claw back unspent budget
 flask --app app budgets show [TEAM]
 flask --app app teams eliminate ncai --phase 1
-flask --app app tick                                      # cron-safe, idempotent
+flask --app app tick                                      # cron-safe, idempotent; also delivers
 """
 
 from __future__ import annotations
@@ -87,15 +87,21 @@ def teams_eliminate(team: str, phase: int) -> None:
 @click.command("tick")
 @with_appcontext
 def tick_command() -> None:
-    """Close joint purchases past their deadline and expire lapsed licences (cron-safe)."""
+    """Close joint purchases past their deadline, expire lapsed licences, announce joint
+    purchases closing within 24 hours, then send the outbox (cron-safe)."""
+    from catalog.cli.notices import report_delivery, run_delivery
+
     session = get_session()
     result = duties.tick(session, cli_actor())
     for pid, status in result.closed:
         click.echo(f"closed purchase {pid}: {status}")
     for lid in result.expired_licenses:
         click.echo(f"expired licence {lid}")
+    for pid in result.closing_soon:
+        click.echo(f"announced purchase {pid}: closes within 24 hours")
     click.echo(
         f"tick: {len(result.closed)} purchase(s) closed, "
         f"{len(result.expired_licenses)} licence(s) expired",
         err=True,
     )
+    report_delivery(run_delivery())

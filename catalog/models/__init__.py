@@ -8,6 +8,13 @@ from catalog.models.idempotency import IdempotencyRecord
 from catalog.models.institutions import Institution
 from catalog.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from catalog.models.licenses import License
+from catalog.models.notifications import (
+    Delivery,
+    Notice,
+    Notification,
+    NotificationPreference,
+    WebhookEndpoint,
+)
 from catalog.models.offers import Offer
 from catalog.models.purchases import Purchase, PurchaseParticipant
 from catalog.models.ratelimit import RateLimitCounter
@@ -24,6 +31,7 @@ __all__ = [
     "Dataset",
     "DatasetObject",
     "DatasetVersion",
+    "Delivery",
     "EvaluationPhase",
     "IdempotencyRecord",
     "Institution",
@@ -31,10 +39,14 @@ __all__ = [
     "LedgerEntry",
     "LedgerTransaction",
     "License",
+    "Notice",
+    "Notification",
+    "NotificationPreference",
     "Offer",
     "Purchase",
     "PurchaseParticipant",
     "RateLimitCounter",
     "Team",
     "User",
+    "WebhookEndpoint",
 ]

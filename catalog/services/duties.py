@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from catalog.db import utcnow
-from catalog.services import licensing, purchasing
+from catalog.services import licensing, notices, purchasing
 from catalog.services.context import Actor
 
 
@@ -20,14 +20,18 @@ from catalog.services.context import Actor
 class TickResult:
     closed: list[tuple[int, str]]  # (purchase id, new status)
     expired_licenses: list[int]
+    closing_soon: list[int]  # open joint purchases announced as closing within 24 hours
 
 
 def tick(session: Session, actor: Actor, now: datetime | None = None) -> TickResult:
-    """The periodic duty: close joint purchases past their deadline, expire lapsed licences.
+    """The periodic duties: close joint purchases past their deadline, expire lapsed licences,
+    announce joint purchases that close within 24 hours (sending the outbox is the CLI's
+    ``deliver``, which ``tick`` also runs).
 
     Idempotent and safe to run from cron on several hosts at once.
     """
     now = now or utcnow()
     closed = purchasing.close_expired_purchases(session, actor, now)
     expired = licensing.expire_licenses(session, actor, now)
-    return TickResult(closed=closed, expired_licenses=expired)
+    closing = notices.announce_closing_soon(session, actor, now)
+    return TickResult(closed=closed, expired_licenses=expired, closing_soon=closing)

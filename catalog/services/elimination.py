@@ -27,7 +27,7 @@ from catalog.models.purchases import (
     PurchaseStatus,
 )
 from catalog.models.teams import EvaluationPhase, Team, TeamStatus
-from catalog.services import licensing, purchasing
+from catalog.services import licensing, notices, purchasing
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
 from catalog.services.ledger import lock_teams
@@ -90,6 +90,7 @@ def eliminate_team(
                 or part.status != ParticipantStatus.JOINED
             ):
                 continue
+            before = purchase.status
             if purchase.mode == OfferMode.INDIVIDUAL:
                 purchase.status = PurchaseStatus.CANCELLED
                 purchase.decided_at = now
@@ -133,6 +134,7 @@ def eliminate_team(
                     "status": purchase.status.value,
                 },
             )
+            notices.purchase_withdrawn(session, actor, purchase, team, before)
             result.withdrawn.append((purchase.id, outcome))
         result.revoked, result.kept = licensing.revoke_for_elimination(session, actor, team, phase)
         team.status = TeamStatus.ELIMINATED
@@ -152,4 +154,5 @@ def eliminate_team(
                 "withdrawn_purchases": [pid for pid, _o in result.withdrawn],
             },
         )
+        notices.team_eliminated(session, actor, team, phase, len(result.revoked), len(result.kept))
     return result

@@ -29,6 +29,7 @@ from catalog.models.ledger import (
     TransactionKind,
 )
 from catalog.models.teams import Team, TeamStatus
+from catalog.services import notices
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
 
@@ -105,7 +106,13 @@ def institution_account(session: Session, institution: Institution) -> LedgerAcc
 
 
 def lock_teams(session: Session, team_ids: Iterable[int]) -> dict[int, Team]:
-    """Lock the teams' rows in id order (no deadlocks) and return them fresh from the database."""
+    """Lock the teams' rows in id order (no deadlocks) and return them fresh from the database.
+
+    ``FOR NO KEY UPDATE`` (what PostgreSQL's own UPDATE of a balance takes): it excludes
+    every other writer of the team, but not a row elsewhere that merely references the
+    team (a notice addressed to it), which would otherwise wait on the team while holding
+    the audit chain head and deadlock against this lock's holder.
+    """
     ids = sorted(set(team_ids))
     if not ids:
         return {}
@@ -113,7 +120,7 @@ def lock_teams(session: Session, team_ids: Iterable[int]) -> dict[int, Team]:
         select(Team)
         .where(Team.id.in_(ids))
         .order_by(Team.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).all()
     return {t.id: t for t in teams}
@@ -200,13 +207,16 @@ def grant_budget(
                 balance_krw=team.balance_krw,
             )
         kind = TransactionKind.GRANT if amount > 0 else TransactionKind.CLAWBACK
-        return post_transaction(
+        memo = memo or ("budget grant" if amount > 0 else "budget claw-back")
+        txn = post_transaction(
             session,
             actor,
             kind,
             [(program_account(session), -amount), (team_account(session, team), amount)],
-            memo=memo or ("budget grant" if amount > 0 else "budget claw-back"),
+            memo=memo,
         )
+        notices.budget_changed(session, actor, team, amount, memo, txn.id)
+        return txn
 
 
 def account_balance(session: Session, account: LedgerAccount) -> int:

@@ -25,6 +25,7 @@ from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset
 from catalog.models.licenses import License, LicenseStatus
 from catalog.models.teams import Team
+from catalog.services import notices
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
 
@@ -125,6 +126,7 @@ def issue_license(
                 "terms": lic.terms,
             },
         )
+        notices.license_changed(session, actor, lic)
         return lic
 
 
@@ -149,6 +151,7 @@ def _set_status(
             "reason": reason[:500],
         },
     )
+    notices.license_changed(session, actor, lic, reinstated=action == AuditAction.LICENSE_REINSTATE)
 
 
 def _lock_license(session: Session, license_id: int) -> License:

@@ -48,7 +48,7 @@ from catalog.models.purchases import (
     PurchaseStatus,
 )
 from catalog.models.teams import Team, TeamStatus
-from catalog.services import licensing
+from catalog.services import licensing, notices
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
 from catalog.services.ledger import (
@@ -543,6 +543,7 @@ def request_purchase(
                 "deadline": purchase.deadline.isoformat() if purchase.deadline else None,
             },
         )
+        notices.purchase_requested(session, actor, purchase)
     return purchase
 
 
@@ -584,6 +585,7 @@ def join_purchase(
             purchase.id,
             {"team": acting.code, "confirmed": lead, "shares": _preview(purchase)},
         )
+        notices.purchase_joined(session, actor, purchase, acting)
     return purchase
 
 
@@ -609,6 +611,7 @@ def leave_purchase(
             purchase.id,
             {"team": part.team.code, "shares": _preview(purchase)},
         )
+        notices.purchase_left(session, actor, purchase, part.team)
     return purchase
 
 
@@ -632,6 +635,7 @@ def confirm_participation(
             purchase.id,
             {"team": part.team.code},
         )
+        notices.purchase_confirmed(session, actor, purchase, part.team)
     return purchase
 
 
@@ -674,6 +678,7 @@ def close_joint(
             "shares": _preview(purchase),
         },
     )
+    notices.purchase_closed(session, actor, purchase, dropped, reason)
 
 
 def close_purchase(
@@ -787,6 +792,7 @@ def approve_purchase(
                 now=now,
             )
         _refresh(session, purchase)
+        notices.purchase_decided(session, actor, purchase)
     return purchase
 
 
@@ -807,6 +813,7 @@ def reject_purchase(
         record_event(
             session, actor, AuditAction.PURCHASE_REJECT, "purchase", purchase.id, {"note": note}
         )
+        notices.purchase_decided(session, actor, purchase)
     return purchase
 
 
@@ -833,6 +840,7 @@ def cancel_purchase(
             purchase.id,
             {"from": before.value, "note": note},
         )
+        notices.purchase_cancelled(session, actor, purchase, before)
     return purchase
 
 

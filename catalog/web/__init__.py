@@ -47,10 +47,19 @@ def init_web(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
-    from catalog.web import admin, auditor, filters, provider, purchases, team, views
+    from catalog.web import (
+        admin,
+        auditor,
+        filters,
+        notifications,
+        provider,
+        purchases,
+        team,
+        views,
+    )
 
     filters.register(app)
-    for module in (views, purchases, team, provider, admin, auditor):
+    for module in (views, purchases, team, provider, admin, auditor, notifications):
         app.register_blueprint(module.bp)
     # The API authenticates with bearer tokens only, so cookies cannot forge its POSTs.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
@@ -86,4 +95,20 @@ def init_web(app: Flask) -> None:
             "locale": select_locale(),
             "may": may,
             "may_everywhere": may_everywhere,
+            "unread_notifications": _unread_notifications,
         }
+
+
+def _unread_notifications() -> int | None:
+    """The signed-in user's unread count for the bell; None if the database cannot say
+    (an error page about the database must still render)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from catalog.services.notices import unread_count
+
+    if not current_user.is_authenticated:
+        return None
+    try:
+        return unread_count(get_session(), current_user.id)
+    except SQLAlchemyError:
+        return None

@@ -269,3 +269,22 @@ class PhaseForm(FlaskForm):
 class EliminateForm(FlaskForm):
     phase = SelectField(_l("Evaluation phase"), coerce=int, choices=[])
     confirm = StringField(_l("Type the team's code to confirm"), validators=[DataRequired()])
+
+
+class EmailPreferencesForm(FlaskForm):
+    email = MultiCheckboxField(_l("Send me an e-mail for"), choices=[], validate_choice=True)
+
+
+class WebhookForm(FlaskForm):
+    url = StringField(
+        _l("URL"),
+        validators=[DataRequired(), Length(max=2000)],
+        description=_l("An http:// or https:// address that accepts POST requests."),
+    )
+    description = StringField(_l("Description"), validators=[Optional(), Length(max=200)])
+    kinds = MultiCheckboxField(
+        _l("Notices to send"),
+        choices=[],
+        validate_choice=True,
+        description=_l("None ticked: every notice of your team or institution."),
+    )

@@ -17,6 +17,7 @@ from catalog import policy
 from catalog.errors import Forbidden, NotFound
 from catalog.models.datasets import Dataset, DatasetVersion
 from catalog.models.licenses import License
+from catalog.models.notifications import WebhookEndpoint
 from catalog.models.offers import Offer, OfferMode
 from catalog.models.purchases import ParticipantStatus, Purchase, PurchaseParticipant
 from catalog.models.teams import Team, TeamStatus
@@ -134,6 +135,11 @@ SITUATIONS = {
     "other_account": lambda a: User(id=STRANGER),
     "own_token": lambda a: ApiToken(id=1, user_id=a.user_id),
     "other_token": lambda a: ApiToken(id=1, user_id=STRANGER),
+    # webhooks
+    "our_webhook": lambda a: WebhookEndpoint(id=1, team_id=OURS),
+    "their_webhook": lambda a: WebhookEndpoint(id=1, team_id=THEIRS),
+    "our_institutions_webhook": lambda a: WebhookEndpoint(id=1, institution_id=OUR_INST),
+    "their_institutions_webhook": lambda a: WebhookEndpoint(id=1, institution_id=THEIR_INST),
 }
 
 EXPECTED = """
@@ -213,6 +219,14 @@ token.create                        -,own_account                    ok     ok  
 token.create                        other_account                    ok     forbidden forbidden  forbidden    forbidden ok
 token.revoke                        -,own_token                      ok     ok        ok         ok           ok       ok
 token.revoke                        other_token                      ok     404:token_not_found 404:token_not_found 404:token_not_found 404:token_not_found ok
+
+notice.read                         -,own_account                    ok     ok        ok         ok           ok       forbidden
+notice.read                         other_account                    forbidden forbidden forbidden forbidden forbidden forbidden
+
+webhook.view,webhook.manage         -                                webhook_owner_required ok ok lead_required read_only webhook_owner_required
+webhook.view,webhook.manage         our_webhook                      webhook_owner_required 404:webhook_not_found ok lead_required read_only webhook_owner_required
+webhook.view,webhook.manage         our_institutions_webhook         webhook_owner_required ok 404:webhook_not_found lead_required read_only webhook_owner_required
+webhook.view,webhook.manage         their_webhook,their_institutions_webhook webhook_owner_required 404:webhook_not_found 404:webhook_not_found lead_required read_only webhook_owner_required
 """
 
 
@@ -304,8 +318,13 @@ def test_token_scopes_derive_from_the_table():
     listed = [a for actions in policy.SCOPES.values() for a in actions]
     assert sorted(listed) == sorted(policy.POLICY)
     assert policy.scopes_for(Role.TEAM_MEMBER) == ("catalog:read", "purchase:write", "data:read")
-    assert policy.scopes_for(Role.TEAM_LEAD) == ("catalog:read", "purchase:write", "data:read")
-    assert policy.scopes_for(Role.PROVIDER) == ("catalog:read", "provider:write")
+    assert policy.scopes_for(Role.TEAM_LEAD) == (
+        "catalog:read",
+        "purchase:write",
+        "data:read",
+        "webhook:manage",
+    )
+    assert policy.scopes_for(Role.PROVIDER) == ("catalog:read", "provider:write", "webhook:manage")
     assert policy.scopes_for(Role.AUDITOR) == ("catalog:read", "audit:read")
     assert policy.scopes_for(Role.ADMIN) == policy.ALL_SCOPES
     # A role gets a scope exactly when it may do one of the scope's actions (admins: all).

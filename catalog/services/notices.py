@@ -1,0 +1,752 @@
+"""Notices: what the service tells people, written in the same unit of work as the change.
+
+Each state change of a purchase, licence, team or budget calls one function here next to
+its ``record_event``. It writes a ``Notice`` per audience (a team or an institution), an
+inbox row for each person of that audience who should know (never the person who acted),
+and outbox rows (``Delivery``) for the e-mails those people want and the webhooks the
+audience registered. All of it commits or rolls back with the change: nothing is sent
+for a change that did not happen. ``flask --app app deliver`` sends the outbox later.
+
+Who hears what (nobody hears another team's private business):
+
+=============================  ===============================================================
+kind                           recipients
+=============================  ===============================================================
+purchase.requested             the team's leads, when a member requested, opened or joined
+purchase.awaiting_approval     the institution's provider staff, once every team confirmed
+purchase.confirmed             the team's people (a lead confirmed)
+purchase.approved / rejected   every participating team's people
+purchase.cancelled             the participating teams; the providers if it awaited them
+joint.opened                   the people of every other active team (joint purchases are public)
+joint.joined / left            the people of the other participating teams
+joint.closing_soon             the people of every active team (once per purchase, by ``tick``)
+joint.closed                   the people of the teams that took part
+license.*                      the licensed team's people
+team.eliminated, budget.*      the team's people
+=============================  ===============================================================
+
+The inbox (unread count, list, mark read) and each user's e-mail preferences live here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from catalog import policy
+from catalog.db import end_read, id_in_range, session_settings, transaction, utcnow
+from catalog.errors import InvalidInput, NotFound
+from catalog.models.audit import AuditAction
+from catalog.models.datasets import Dataset
+from catalog.models.licenses import License, LicenseStatus
+from catalog.models.notifications import (
+    Channel,
+    Delivery,
+    Notice,
+    NoticeKind,
+    Notification,
+    NotificationPreference,
+    WebhookEndpoint,
+)
+from catalog.models.offers import OfferMode
+from catalog.models.purchases import ParticipantStatus, Purchase, PurchaseStatus
+from catalog.models.teams import Team, TeamStatus
+from catalog.models.users import Role, User
+from catalog.services.audit import record_event
+from catalog.services.context import Actor
+
+CLOSING_SOON = timedelta(hours=24)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _team_people(session: Session, team_id: int, kind: NoticeKind) -> list[User]:
+    roles = policy.roles_hearing(kind, policy.TEAM)
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.team_id == team_id, User.active.is_(True), User.role.in_(roles))
+            .order_by(User.id)
+        )
+    )
+
+
+def _providers(session: Session, institution_id: int, kind: NoticeKind) -> list[User]:
+    return list(
+        session.scalars(
+            select(User)
+            .where(
+                User.institution_id == institution_id,
+                User.active.is_(True),
+                User.role.in_(policy.roles_hearing(kind, (policy.PROVIDER,))),
+            )
+            .order_by(User.id)
+        )
+    )
+
+
+def _webhooks_for(session: Session, notice: Notice) -> list[WebhookEndpoint]:
+    q = select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))
+    if notice.team_id is not None:
+        q = q.where(WebhookEndpoint.team_id == notice.team_id)
+    else:
+        q = q.where(WebhookEndpoint.institution_id == notice.institution_id)
+    return [w for w in session.scalars(q.order_by(WebhookEndpoint.id)) if _wants(w, notice.kind)]
+
+
+def _wants(endpoint: WebhookEndpoint, kind: str) -> bool:
+    return not endpoint.kinds or kind in endpoint.kinds
+
+
+def webhook_body(notice: Notice, base_url: str) -> dict:
+    """The JSON a webhook receives (Standard Webhooks' ``type``/``timestamp``/``data``)."""
+    data = dict(notice.data)
+    path = data.get("path")
+    if path:
+        data["url"] = base_url + path
+    data["notice_id"] = notice.id
+    data["subject"] = {"type": notice.subject_type, "id": notice.subject_id}
+    return {
+        "type": notice.kind,
+        "timestamp": notice.created_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "data": data,
+    }
+
+
+def _email_off(session: Session, user_ids: list[int], kind: str) -> set[int]:
+    if not user_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(NotificationPreference.user_id).where(
+                NotificationPreference.user_id.in_(user_ids),
+                NotificationPreference.kind == kind,
+                NotificationPreference.email.is_(False),
+            )
+        )
+    )
+
+
+def notify(
+    session: Session,
+    actor: Actor,
+    kind: NoticeKind,
+    subject_type: str,
+    subject_id: int | str,
+    data: dict,
+    *,
+    recipients: Iterable[User],
+    team_id: int | None = None,
+    institution_id: int | None = None,
+    now: datetime | None = None,
+) -> Notice:
+    """Write one notice for one audience, its inbox rows and its outbox rows."""
+    if (team_id is None) == (institution_id is None):
+        raise ValueError("a notice has exactly one audience: a team or an institution")
+    now = now or utcnow()
+    settings = session_settings(session)
+    with transaction(session):
+        notice = Notice(
+            kind=kind.value,
+            subject_type=subject_type,
+            subject_id=str(subject_id),
+            team_id=team_id,
+            institution_id=institution_id,
+            actor_id=actor.user_id,
+            data=data,
+            created_at=now,
+        )
+        session.add(notice)
+        session.flush()
+        people = {u.id: u for u in recipients if u.id != actor.user_id}
+        for user in people.values():
+            session.add(Notification(notice_id=notice.id, user_id=user.id, created_at=now))
+        if settings.get("email_notices"):
+            off = _email_off(session, list(people), kind.value)
+            for user in people.values():
+                if user.id in off:
+                    continue
+                session.add(
+                    Delivery(
+                        notice_id=notice.id,
+                        channel=Channel.EMAIL,
+                        user_id=user.id,
+                        target=user.email,
+                        payload={"locale": user.locale or "ko", "name": user.name},
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
+        body = None
+        for endpoint in _webhooks_for(session, notice):
+            body = body or webhook_body(notice, settings.get("base_url", ""))
+            session.add(
+                Delivery(
+                    notice_id=notice.id,
+                    channel=Channel.WEBHOOK,
+                    webhook_id=endpoint.id,
+                    target=endpoint.url,
+                    payload=body,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+        session.flush()
+    return notice
+
+
+def _purchase_data(purchase: Purchase, **extra) -> dict:
+    ds = purchase.dataset
+    data = {
+        "purchase_id": purchase.id,
+        "dataset": ds.slug,
+        "dataset_title_ko": ds.title_ko,
+        "dataset_title_en": ds.title_en,
+        "mode": purchase.mode.value,
+        "status": purchase.status.value,
+        "price_krw": purchase.price_krw,
+        "opener_team": purchase.opener_team.code,
+        "deadline": purchase.deadline.isoformat() if purchase.deadline else None,
+        "path": f"/purchases/{purchase.id}",
+    }
+    data.update(extra)
+    return data
+
+
+def _joined(purchase: Purchase):
+    return [p for p in purchase.participants if p.status == ParticipantStatus.JOINED]
+
+
+def _to_team(
+    session: Session,
+    actor: Actor,
+    kind: NoticeKind,
+    purchase: Purchase,
+    team: Team,
+    **extra,
+) -> Notice:
+    return notify(
+        session,
+        actor,
+        kind,
+        "purchase",
+        purchase.id,
+        _purchase_data(purchase, team=team.code, **extra),
+        recipients=_team_people(session, team.id, kind),
+        team_id=team.id,
+    )
+
+
+def _to_providers(session: Session, actor: Actor, kind: NoticeKind, purchase: Purchase, **extra):
+    institution_id = purchase.dataset.institution_id
+    return notify(
+        session,
+        actor,
+        kind,
+        "purchase",
+        purchase.id,
+        _purchase_data(purchase, teams=[p.team.code for p in _joined(purchase)], **extra),
+        recipients=_providers(session, institution_id, kind),
+        institution_id=institution_id,
+    )
+
+
+def _awaits_provider(purchase: Purchase, status: PurchaseStatus | None = None) -> bool:
+    """Whether the purchase waits (or, in ``status``, waited) for the provider's decision."""
+    status = status or purchase.status
+    if purchase.mode == OfferMode.JOINT:
+        return status == PurchaseStatus.PENDING_APPROVAL
+    parts = _joined(purchase)
+    return (
+        status == PurchaseStatus.REQUESTED
+        and bool(parts)
+        and all(p.confirmed_at is not None for p in parts)
+    )
+
+
+def _active_teams(session: Session) -> list[Team]:
+    return list(
+        session.scalars(select(Team).where(Team.status == TeamStatus.ACTIVE).order_by(Team.id))
+    )
+
+
+def purchase_requested(session: Session, actor: Actor, purchase: Purchase) -> None:
+    """A team requested an individual purchase or opened a joint one."""
+    with transaction(session):
+        team = purchase.opener_team
+        if purchase.participants[0].confirmed_at is None:
+            _to_team(
+                session,
+                actor,
+                NoticeKind.PURCHASE_REQUESTED,
+                purchase,
+                team,
+                action="open" if purchase.mode == OfferMode.JOINT else "request",
+                by=actor.label,
+            )
+        if purchase.mode == OfferMode.JOINT:
+            for other in _active_teams(session):
+                if other.id != team.id:
+                    _to_team(session, actor, NoticeKind.JOINT_OPENED, purchase, other)
+        elif _awaits_provider(purchase):
+            _to_providers(session, actor, NoticeKind.PURCHASE_AWAITING_APPROVAL, purchase)
+
+
+def purchase_joined(session: Session, actor: Actor, purchase: Purchase, team: Team) -> None:
+    """``team`` joined an open joint purchase (unconfirmed if a member joined)."""
+    with transaction(session):
+        part = next(p for p in purchase.participants if p.team_id == team.id)
+        if part.confirmed_at is None:
+            _to_team(
+                session,
+                actor,
+                NoticeKind.PURCHASE_REQUESTED,
+                purchase,
+                team,
+                action="join",
+                by=actor.label,
+            )
+        count = len(_joined(purchase))
+        for p in _joined(purchase):
+            if p.team_id != team.id:
+                _to_team(
+                    session,
+                    actor,
+                    NoticeKind.JOINT_JOINED,
+                    purchase,
+                    p.team,
+                    other_team=team.code,
+                    teams_count=count,
+                )
+
+
+def purchase_left(
+    session: Session, actor: Actor, purchase: Purchase, team: Team, reason: str = ""
+) -> None:
+    """``team`` left a joint purchase (by choice, or withdrawn at its elimination)."""
+    with transaction(session):
+        count = len(_joined(purchase))
+        for p in _joined(purchase):
+            _to_team(
+                session,
+                actor,
+                NoticeKind.JOINT_LEFT,
+                purchase,
+                p.team,
+                other_team=team.code,
+                teams_count=count,
+                reason=reason,
+            )
+
+
+def purchase_confirmed(session: Session, actor: Actor, purchase: Purchase, team: Team) -> None:
+    """A lead confirmed the team's participation; an individual request now awaits the provider."""
+    with transaction(session):
+        _to_team(session, actor, NoticeKind.PURCHASE_CONFIRMED, purchase, team, by=actor.label)
+        if _awaits_provider(purchase):
+            _to_providers(session, actor, NoticeKind.PURCHASE_AWAITING_APPROVAL, purchase)
+
+
+def purchase_closed(
+    session: Session, actor: Actor, purchase: Purchase, dropped: list[str], reason: str
+) -> None:
+    """A joint purchase closed: ``pending_approval`` (the provider decides) or ``failed``."""
+    with transaction(session):
+        teams = {p.team_id: p.team for p in purchase.participants if p.team.code in dropped}
+        teams.update({p.team_id: p.team for p in _joined(purchase)})
+        for team in teams.values():
+            _to_team(
+                session,
+                actor,
+                NoticeKind.JOINT_CLOSED,
+                purchase,
+                team,
+                teams_count=len(_joined(purchase)),
+                dropped_unconfirmed=team.code in dropped,
+                reason=reason,
+            )
+        if _awaits_provider(purchase):
+            _to_providers(session, actor, NoticeKind.PURCHASE_AWAITING_APPROVAL, purchase)
+
+
+def purchase_decided(session: Session, actor: Actor, purchase: Purchase) -> None:
+    """The provider approved (each team with its share) or rejected the purchase."""
+    kind = (
+        NoticeKind.PURCHASE_APPROVED
+        if purchase.status == PurchaseStatus.APPROVED
+        else NoticeKind.PURCHASE_REJECTED
+    )
+    with transaction(session):
+        for p in _joined(purchase):
+            _to_team(
+                session,
+                actor,
+                kind,
+                purchase,
+                p.team,
+                share_krw=p.share_krw,
+                note=purchase.decision_note,
+            )
+
+
+def purchase_cancelled(
+    session: Session, actor: Actor, purchase: Purchase, before: PurchaseStatus
+) -> None:
+    """The purchase was cancelled from status ``before``; the providers hear of it if it
+    was waiting for their decision."""
+    awaited_provider = _awaits_provider(purchase, before)
+    with transaction(session):
+        for p in _joined(purchase):
+            _to_team(
+                session,
+                actor,
+                NoticeKind.PURCHASE_CANCELLED,
+                purchase,
+                p.team,
+                note=purchase.decision_note,
+                by=actor.label,
+            )
+        if awaited_provider:
+            _to_providers(
+                session,
+                actor,
+                NoticeKind.PURCHASE_CANCELLED,
+                purchase,
+                note=purchase.decision_note,
+            )
+
+
+def purchase_withdrawn(
+    session: Session, actor: Actor, purchase: Purchase, team: Team, before: PurchaseStatus
+) -> None:
+    """An eliminated team was withdrawn from a purchase that was in status ``before``: the
+    other teams of a joint purchase hear of it, and the providers if the purchase waited for
+    them and is now cancelled or failed."""
+    awaited_provider = before == PurchaseStatus.PENDING_APPROVAL or (
+        purchase.mode == OfferMode.INDIVIDUAL and _awaits_provider(purchase, before)
+    )
+    with transaction(session):
+        if purchase.mode == OfferMode.JOINT:
+            purchase_left(session, actor, purchase, team, reason="eliminated")
+        if awaited_provider and purchase.status in (
+            PurchaseStatus.CANCELLED,
+            PurchaseStatus.FAILED,
+        ):
+            _to_providers(
+                session,
+                actor,
+                NoticeKind.PURCHASE_CANCELLED,
+                purchase,
+                note=purchase.decision_note,
+            )
+
+
+_LICENSE_KINDS = {
+    LicenseStatus.ACTIVE: NoticeKind.LICENSE_ACTIVATED,
+    LicenseStatus.SUSPENDED: NoticeKind.LICENSE_SUSPENDED,
+    LicenseStatus.REVOKED: NoticeKind.LICENSE_REVOKED,
+}
+
+
+def license_changed(
+    session: Session, actor: Actor, lic: License, *, reinstated: bool = False
+) -> None:
+    """A licence became active (issued or reinstated), suspended or revoked.
+
+    Expiry is not announced here: reminders before the end are a duty of their own.
+    """
+    kind = NoticeKind.LICENSE_REINSTATED if reinstated else _LICENSE_KINDS.get(lic.status)
+    if kind is None:
+        return
+    with transaction(session):
+        ds = session.get(Dataset, lic.dataset_id)
+        notify(
+            session,
+            actor,
+            kind,
+            "license",
+            lic.id,
+            {
+                "license_id": lic.id,
+                "dataset": ds.slug,
+                "dataset_title_ko": ds.title_ko,
+                "dataset_title_en": ds.title_en,
+                "status": lic.status.value,
+                "valid_until": lic.valid_until.isoformat(),
+                "reason": lic.status_reason if kind != NoticeKind.LICENSE_ACTIVATED else "",
+                "path": f"/team/licenses/{lic.id}",
+            },
+            recipients=_team_people(session, lic.team_id, kind),
+            team_id=lic.team_id,
+        )
+
+
+def team_eliminated(
+    session: Session, actor: Actor, team: Team, phase: int, revoked: int, kept: int
+) -> None:
+    with transaction(session):
+        notify(
+            session,
+            actor,
+            NoticeKind.TEAM_ELIMINATED,
+            "team",
+            team.code,
+            {
+                "team": team.code,
+                "phase": phase,
+                "revoked_licenses": revoked,
+                "kept_licenses": kept,
+                "path": "/team",
+            },
+            recipients=_team_people(session, team.id, NoticeKind.TEAM_ELIMINATED),
+            team_id=team.id,
+        )
+
+
+def budget_changed(
+    session: Session, actor: Actor, team: Team, amount: int, memo: str, transaction_id: int
+) -> None:
+    """The programme granted budget to the team (``amount`` > 0) or clawed some back."""
+    kind = NoticeKind.BUDGET_GRANTED if amount > 0 else NoticeKind.BUDGET_CLAWED_BACK
+    with transaction(session):
+        notify(
+            session,
+            actor,
+            kind,
+            "team",
+            team.code,
+            {
+                "team": team.code,
+                "amount_krw": abs(amount),
+                "balance_krw": team.balance_krw,
+                "memo": memo,
+                "ledger_transaction_id": transaction_id,
+                "path": "/team",
+            },
+            recipients=_team_people(session, team.id, kind),
+            team_id=team.id,
+        )
+
+
+def announce_closing_soon(session: Session, actor: Actor, now: datetime | None = None) -> list[int]:
+    """Tell every active team about open joint purchases that close within 24 hours.
+
+    Once per purchase: each one is locked and checked for an earlier announcement in its
+    own transaction, so two hosts running ``tick`` at once announce it once between them.
+    """
+    from catalog.services.purchasing import lock_purchase
+
+    now = now or utcnow()
+    due = session.scalars(
+        select(Purchase.id)
+        .where(
+            Purchase.status == PurchaseStatus.OPEN,
+            Purchase.mode == OfferMode.JOINT,
+            Purchase.deadline > now,
+            Purchase.deadline <= now + CLOSING_SOON,
+        )
+        .order_by(Purchase.id)
+    ).all()
+    done = set(
+        session.scalars(
+            select(Notice.subject_id).where(
+                Notice.kind == NoticeKind.JOINT_CLOSING_SOON.value,
+                Notice.subject_id.in_([str(pid) for pid in due]),
+            )
+        )
+    )
+    end_read(session)  # each announcement below is its own transaction
+    announced = []
+    for pid in due:
+        if str(pid) in done:
+            continue
+        with transaction(session):
+            purchase = lock_purchase(session, actor, pid)
+            if purchase.status != PurchaseStatus.OPEN or not (
+                now < purchase.deadline <= now + CLOSING_SOON
+            ):
+                continue
+            if _closing_announced(session, pid):
+                continue
+            for team in _active_teams(session):
+                _to_team(
+                    session,
+                    actor,
+                    NoticeKind.JOINT_CLOSING_SOON,
+                    purchase,
+                    team,
+                    participant=any(p.team_id == team.id for p in _joined(purchase)),
+                )
+            announced.append(pid)
+    return announced
+
+
+def _closing_announced(session: Session, purchase_id: int) -> bool:
+    return (
+        session.scalar(
+            select(Notice.id)
+            .where(
+                Notice.kind == NoticeKind.JOINT_CLOSING_SOON.value,
+                Notice.subject_type == "purchase",
+                Notice.subject_id == str(purchase_id),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+# --------------------------------------------------------------------------- the inbox
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        )
+        or 0
+    )
+
+
+@dataclass
+class InboxPage:
+    items: list[Notification]
+    unread: int
+    next_before: int | None  # keyset cursor: pass as ``before`` for the next (older) page
+
+
+def inbox(
+    session: Session,
+    actor: Actor,
+    *,
+    before: int | None = None,
+    limit: int = 50,
+    unread_only: bool = False,
+) -> InboxPage:
+    """The actor's notifications, newest first, a page at a time (stable under inserts)."""
+    if actor.user_id is None:
+        return InboxPage([], 0, None)
+    q = select(Notification).where(Notification.user_id == actor.user_id)
+    if before is not None:
+        if not id_in_range(before):
+            raise InvalidInput("before must be a notification id", code="invalid_cursor")
+        q = q.where(Notification.id < before)
+    if unread_only:
+        q = q.where(Notification.read_at.is_(None))
+    items = list(
+        session.scalars(
+            q.order_by(Notification.id.desc())
+            .limit(limit + 1)
+            .options(selectinload(Notification.notice))
+        )
+    )
+    more = len(items) > limit
+    items = items[:limit]
+    return InboxPage(
+        items, unread_count(session, actor.user_id), items[-1].id if more and items else None
+    )
+
+
+def mark_read(
+    session: Session, actor: Actor, notification_id: int, now: datetime | None = None
+) -> Notification:
+    """Mark one of the actor's notifications read (again: no change)."""
+    with transaction(session):
+        item = (
+            session.scalar(
+                select(Notification).where(
+                    Notification.id == notification_id, Notification.user_id == actor.user_id
+                )
+            )
+            if id_in_range(notification_id) and actor.user_id is not None
+            else None
+        )
+        if item is None:
+            raise NotFound(f"No notification {notification_id} of yours.")
+        if item.read_at is None:
+            item.read_at = now or utcnow()
+        session.flush()
+        _ = item.notice
+    return item
+
+
+def mark_all_read(session: Session, actor: Actor, now: datetime | None = None) -> int:
+    """Mark every unread notification of the actor read; returns how many."""
+    with transaction(session):
+        result = session.execute(
+            update(Notification)
+            .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
+            .values(read_at=now or utcnow())
+        )
+        return result.rowcount or 0
+
+
+# --------------------------------------------------------------------------- preferences
+
+
+def kinds_for(role: Role | None) -> tuple[NoticeKind, ...]:
+    return policy.notice_kinds(role)
+
+
+def email_preferences(session: Session, actor: Actor) -> dict[str, bool]:
+    """kind → e-mail wanted, for every kind the actor's role can be told about."""
+    off = set(
+        session.scalars(
+            select(NotificationPreference.kind).where(
+                NotificationPreference.user_id == actor.user_id,
+                NotificationPreference.email.is_(False),
+            )
+        )
+    )
+    return {k.value: k.value not in off for k in kinds_for(actor.role)}
+
+
+def set_email_preferences(session: Session, actor: Actor, wanted: Iterable[str]) -> dict[str, bool]:
+    """E-mail for the kinds in ``wanted``, none for the actor's other kinds."""
+    wanted = set(wanted)
+    kinds = {k.value for k in kinds_for(actor.role)}
+    unknown = sorted(wanted - kinds)
+    if unknown:
+        raise InvalidInput(
+            f"unknown notice kind(s) for your role: {', '.join(unknown)}", code="invalid_kind"
+        )
+    with transaction(session):
+        rows = {
+            p.kind: p
+            for p in session.scalars(
+                select(NotificationPreference)
+                .where(NotificationPreference.user_id == actor.user_id)
+                .with_for_update()
+            )
+        }
+        changed = {}
+        for kind in sorted(kinds):
+            on = kind in wanted
+            row = rows.get(kind)
+            if row is None:
+                if on:
+                    continue  # no row means e-mail on
+                row = NotificationPreference(user_id=actor.user_id, kind=kind, email=on)
+                session.add(row)
+                changed[kind] = on
+            elif row.email != on:
+                row.email = on
+                changed[kind] = on
+        session.flush()
+        if changed:
+            record_event(
+                session,
+                actor,
+                AuditAction.PREFERENCES_UPDATE,
+                "user",
+                actor.user_id,
+                {"email": changed},
+            )
+    return email_preferences(session, actor)
