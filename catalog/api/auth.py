@@ -44,12 +44,10 @@ def policy_required(action: str, *, gate: bool = True):
         @wraps(view)
         def wrapper(*args, **kwargs):
             _authenticate()
-            if gate:
-                # A role the action is not for hears why (e.g. ``lead_required``), whatever
-                # scopes its token holds; a role it is for then needs the scope too.
-                policy.require(g.actor, action)
             if scope is not None and scope not in g.api_token.scopes:
                 raise Forbidden(f"This token lacks the scope {scope}.", code="insufficient_scope")
+            if gate:
+                policy.require(g.actor, action)
             return view(*args, **kwargs)
 
         return policy.bind(wrapper, (action,))

@@ -55,10 +55,12 @@ def test_register_list_deliveries_delete(demo_app, token_for, webhook_receiver):
 def test_who_may_register_and_what(demo_app, token_for):
     client = demo_app.test_client()
     good = {"url": "https://hooks.example.kr/kdc"}
+    # Members' and auditors' tokens cannot carry the scope (policy.scopes_for); the policy
+    # itself refuses them too (tests/policy/test_table.py: lead_required, read_only).
     member = client.post(API, json=good, headers=token_for("naver-member@kdc.test"))
-    assert member.status_code == 403 and member.json["code"] == "lead_required"
+    assert member.status_code == 403 and member.json["code"] == "insufficient_scope"
     auditor = client.post(API, json=good, headers=token_for("auditor@kdc.test"))
-    assert auditor.status_code == 403 and auditor.json["code"] == "read_only"
+    assert auditor.status_code == 403 and auditor.json["code"] == "insufficient_scope"
     admin = client.post(API, json=good, headers=token_for("admin@kdc.test"))
     assert admin.status_code == 403 and admin.json["code"] == "webhook_owner_required"
     lead = token_for("naver-lead@kdc.test")
