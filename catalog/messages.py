@@ -58,6 +58,10 @@ MESSAGES = {
     "offer_changed": _l(
         "The offer's price changed since the request; reject it and let the team request again."
     ),
+    "rate_limited": _l(
+        "Too many API tokens were created lately (on this page and through the API together). "
+        "Wait a while and try again."
+    ),
     "offer_withdrawn": _l(
         "The provider withdrew this offer: no team can join and nothing can be approved under "
         "it any more."
