@@ -4,20 +4,25 @@ flask --app app budgets grant naver 5000000000 --memo "2026 H1"
 flask --app app budgets grant naver -1000000000          # claw back unspent budget
 flask --app app budgets show [TEAM]
 flask --app app teams eliminate ncai --phase 1
-flask --app app tick                                      # cron-safe, idempotent
+flask --app app tick                                      # cron-safe, idempotent; signs
+                                                          # the audit chain when due
 """
 
 from __future__ import annotations
 
+import sys
+
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from auditchain import export_line
 from catalog.cli.common import cli_actor, fail
 from catalog.db import get_session
 from catalog.errors import DomainError
 from catalog.models.teams import Team
-from catalog.services import duties, elimination, ledger
+from catalog.services import audit_review, duties, elimination, ledger
 
 budgets_cli = AppGroup("budgets", help="Team data budgets (the double-entry ledger).")
 teams_cli = AppGroup("teams", help="Teams of the programme: elimination.")
@@ -87,15 +92,32 @@ def teams_eliminate(team: str, phase: int) -> None:
 @click.command("tick")
 @with_appcontext
 def tick_command() -> None:
-    """Close joint purchases past their deadline and expire lapsed licences (cron-safe)."""
+    """Close joint purchases past their deadline, expire lapsed licences, and sign the audit
+    chain's head when a checkpoint is due (cron-safe)."""
     session = get_session()
-    result = duties.tick(session, cli_actor())
+    config = current_app.config
+    result = duties.tick(
+        session,
+        cli_actor(),
+        audit_key=config["AUDIT_KEY"],
+        checkpoint_events=config["AUDIT_CHECKPOINT_EVENTS"],
+        checkpoint_hours=config["AUDIT_CHECKPOINT_HOURS"],
+    )
     for pid, status in result.closed:
         click.echo(f"closed purchase {pid}: {status}")
     for lid in result.expired_licenses:
         click.echo(f"expired licence {lid}")
+    if result.checkpoint is not None and result.checkpoint.created:
+        cp = result.checkpoint.outcome.checkpoint
+        click.echo(export_line(audit_review.checkpoint_as_dict(cp)), nl=False)
+    if result.checkpoint_error is not None:
+        checkpoint = f"REFUSED: {result.checkpoint_error.detail}"
+    else:
+        checkpoint = result.checkpoint.note if result.checkpoint else "not run"
     click.echo(
         f"tick: {len(result.closed)} purchase(s) closed, "
-        f"{len(result.expired_licenses)} licence(s) expired",
+        f"{len(result.expired_licenses)} licence(s) expired; audit checkpoint: {checkpoint}",
         err=True,
     )
+    if result.checkpoint_error is not None:
+        sys.exit(1)

@@ -1,18 +1,22 @@
 """The periodic duties (``flask --app app tick``), idempotent and safe on several hosts at once.
 
 Each duty takes its own locks and commits per item, so two hosts running ``tick`` from
-cron at the same minute do the work once between them.
+cron at the same minute do the work once between them. The last duty signs the audit
+chain's head when a checkpoint is due (``audit_review.auto_checkpoint``); two hosts
+signing the same head at once leave one checkpoint.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from catalog.db import utcnow
-from catalog.services import licensing, purchasing
+from catalog.errors import DomainError
+from catalog.services import audit_review, licensing, purchasing
 from catalog.services.context import Actor
 
 
@@ -20,14 +24,38 @@ from catalog.services.context import Actor
 class TickResult:
     closed: list[tuple[int, str]]  # (purchase id, new status)
     expired_licenses: list[int]
+    checkpoint: audit_review.AutoCheckpoint | None = None
+    checkpoint_error: DomainError | None = None
 
 
-def tick(session: Session, actor: Actor, now: datetime | None = None) -> TickResult:
-    """The periodic duty: close joint purchases past their deadline, expire lapsed licences.
+def tick(
+    session: Session,
+    actor: Actor,
+    now: datetime | None = None,
+    *,
+    audit_key: str | os.PathLike[str] | None = None,
+    checkpoint_events: int = 1000,
+    checkpoint_hours: int = 1,
+) -> TickResult:
+    """The periodic duty: close joint purchases past their deadline, expire lapsed licences,
+    and (given the ``audit_key`` path) sign the audit chain's head when a checkpoint is due.
 
-    Idempotent and safe to run from cron on several hosts at once.
+    Idempotent and safe to run from cron on several hosts at once. A chain that fails
+    verification is not signed: ``checkpoint_error`` says why (the other duties are done).
     """
     now = now or utcnow()
     closed = purchasing.close_expired_purchases(session, actor, now)
     expired = licensing.expire_licenses(session, actor, now)
-    return TickResult(closed=closed, expired_licenses=expired)
+    result = TickResult(closed=closed, expired_licenses=expired)
+    if audit_key is not None:
+        try:
+            result.checkpoint = audit_review.auto_checkpoint(
+                session,
+                audit_key,
+                every_events=checkpoint_events,
+                every_hours=checkpoint_hours,
+                now=now,
+            )
+        except DomainError as exc:
+            result.checkpoint_error = exc
+    return result
