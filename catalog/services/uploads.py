@@ -9,7 +9,8 @@ mismatch deletes the upload and changes nothing. Uploads land in a staging key
 so a still-valid upload URL can never overwrite a verified object.
 
 Upload state lives in the object store and in a signed ticket (the ``upload_id`` handed to
-the client), not in the database: an abandoned upload leaves no row behind.
+the client), not in the database: an abandoned upload leaves no row behind but its audit
+events (``upload:start``, ``upload:abort``; neither carries a URL or the ticket).
 """
 
 from __future__ import annotations
@@ -154,7 +155,8 @@ def request_upload(
     part_size: int | None = None,
     ttl: int = 6 * 3600,
 ) -> UploadPlan:
-    """Presigned URL(s) to upload one file of a draft version; nothing is recorded yet."""
+    """Presigned URL(s) to upload one file of a draft version; only the audit event
+    ``upload:start`` is recorded (the manifest changes at completion)."""
     dataset = get_dataset(session, slug)
     policy.require(actor, "dataset.manage", dataset)
     version = get_version(session, dataset, label)
@@ -194,6 +196,23 @@ def request_upload(
             upload = None
             url = store.presign_put(staging, ttl, content_type=ctype)
             parts = []
+    with transaction(session):
+        record_event(
+            session,
+            actor,
+            AuditAction.UPLOAD_START,
+            "dataset_version",
+            version_id,
+            {
+                "dataset": slug,
+                "version": label,
+                "key": key,
+                "size": size,
+                "sha256": sha,
+                "multipart": bool(multipart),
+                "upload_ref": staging.rsplit("/", 1)[-1],
+            },
+        )
     ticket = tickets.dumps(
         {
             "v": version_id,
@@ -301,13 +320,28 @@ def abort_upload(
     label: str,
     upload_id: str,
 ) -> None:
-    """Discard an upload's bytes (staging object or parts); idempotent."""
-    ticket, _dataset, _version = _ticket_version(session, actor, tickets, slug, label, upload_id)
+    """Discard an upload's bytes (staging object or parts); idempotent, and audited."""
+    ticket, _dataset, version = _ticket_version(session, actor, tickets, slug, label, upload_id)
+    version_id = version.id
     end_read(session)
     with storage_errors():
         if ticket["u"]:
             store.abort_multipart(ticket["st"], ticket["u"])
         store.delete(ticket["st"])
+    with transaction(session):
+        record_event(
+            session,
+            actor,
+            AuditAction.UPLOAD_ABORT,
+            "dataset_version",
+            version_id,
+            {
+                "dataset": slug,
+                "version": label,
+                "key": ticket["k"],
+                "upload_ref": ticket["st"].rsplit("/", 1)[-1],
+            },
+        )
 
 
 def complete_upload(
