@@ -4,7 +4,7 @@ flask --app app budgets grant naver 5000000000 --memo "2026 H1"
 flask --app app budgets grant naver -1000000000          # claw back unspent budget
 flask --app app budgets show [TEAM]
 flask --app app teams eliminate ncai --phase 1
-flask --app app tick                                      # cron-safe, idempotent; signs
+flask --app app tick [--checkpoint-log FILE]              # cron-safe, idempotent; signs
                                                           # the audit chain when due
 """
 
@@ -90,8 +90,14 @@ def teams_eliminate(team: str, phase: int) -> None:
 
 
 @click.command("tick")
+@click.option(
+    "--checkpoint-log",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Append each new audit checkpoint (one JSON line) to this file, kept away from the "
+    "database; 'audit verify --checkpoint FILE' reads it.",
+)
 @with_appcontext
-def tick_command() -> None:
+def tick_command(checkpoint_log: str | None) -> None:
     """Close joint purchases past their deadline, expire lapsed licences, and sign the audit
     chain's head when a checkpoint is due (cron-safe)."""
     session = get_session()
@@ -107,9 +113,10 @@ def tick_command() -> None:
         click.echo(f"closed purchase {pid}: {status}")
     for lid in result.expired_licenses:
         click.echo(f"expired licence {lid}")
-    if result.checkpoint is not None and result.checkpoint.created:
-        cp = result.checkpoint.outcome.checkpoint
-        click.echo(export_line(audit_review.checkpoint_as_dict(cp)), nl=False)
+    if checkpoint_log and result.checkpoint is not None and result.checkpoint.created:
+        cp = result.checkpoint.outcome.checkpoint  # type: ignore[union-attr]
+        with open(checkpoint_log, "a", encoding="utf-8") as fh:
+            fh.write(export_line(audit_review.checkpoint_as_dict(cp)))
     if result.checkpoint_error is not None:
         checkpoint = f"REFUSED: {result.checkpoint_error.detail}"
     else:

@@ -65,7 +65,7 @@ def test_sqlite_refuses_update_and_delete_of_audit_events(sqlite_demo_app):
         assert audit_review.verify_chain(s).ok
 
 
-def test_checkpoints_come_by_themselves_from_first_start_and_tick(keyed):
+def test_checkpoints_come_by_themselves_from_first_start_and_tick(keyed, tmp_path):
     app = keyed
     runner = app.test_cli_runner()
     first = runner.invoke(args=["db", "upgrade"])
@@ -81,9 +81,13 @@ def test_checkpoints_come_by_themselves_from_first_start_and_tick(keyed):
     assert _checkpoints(app) == [head]
     # The threshold reached: the next tick signs, and prints the checkpoint line.
     _append(app, 1)
-    res = runner.invoke(args=["tick"])
-    assert res.exit_code == 0 and '"type":"checkpoint"' in res.stdout
+    kept = tmp_path / "kept-elsewhere.jsonl"
+    res = runner.invoke(args=["tick", "--checkpoint-log", str(kept)])
+    assert res.exit_code == 0 and "signed event" in res.stderr
     assert _checkpoints(app) == [head, head + 3]
+    assert f'"seq":{head + 3}' in kept.read_text() and '"type":"checkpoint"' in kept.read_text()
+    verified = runner.invoke(args=["audit", "verify", "--no-record", "--checkpoint", str(kept)])
+    assert verified.exit_code == 0, verified.output
     assert runner.invoke(args=["tick"]).exit_code == 0
     assert _checkpoints(app) == [head, head + 3]  # idempotent
     # One event, but the hours have passed.
