@@ -124,7 +124,9 @@ def init_web(app: Flask) -> None:
     def _check_session():
         # Judge the session before the page runs (after the CSRF check, which needs the
         # session's token), so that an ended session says so at once.
-        if "_user_id" in session and not request.path.startswith((API_PREFIX + "/", "/static/")):
+        if "_user_id" in session and not request.path.startswith(
+            (API_PREFIX + "/", "/static/", "/storage/")
+        ):
             _ = current_user.is_authenticated
 
     @app.after_request

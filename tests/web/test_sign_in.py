@@ -224,6 +224,9 @@ def test_a_new_password_ends_sessions_and_may_revoke_tokens(sqlite_demo_app):
     assert [e.data["revoke_tokens"] for e in events] == [False, True]
     # The admin's own session survived editing someone else.
     assert admin.get("/admin/users").status_code == 200
+    with app.app_context():
+        everything = " ".join(str(e.data) for e in get_session().scalars(select(AuditEvent)))
+    assert "a-new-password" not in everything and kept not in everything
 
 
 @pytest.mark.parametrize(
