@@ -29,11 +29,12 @@ def create_app(config: dict | None = None) -> Flask:
             raise
         _die(exc)
 
-    from catalog import db, error_handlers, objectstore
+    from catalog import db, error_handlers, objectstore, proxies
     from catalog.api import init_api
     from catalog.cli import init_cli
     from catalog.web import init_web
 
+    proxies.init_app(app)
     db.init_app(app)
     objectstore.init_app(app)
     error_handlers.init_app(app)

@@ -17,6 +17,10 @@ from sqlalchemy.exc import ArgumentError
 
 DEFAULT_URL_TTL = 900
 MAX_URL_TTL = 3600
+DEFAULT_SESSION_IDLE = 30 * 60
+DEFAULT_SESSION_MAX = 12 * 3600
+DEFAULT_CHECKPOINT_EVENTS = 1000
+DEFAULT_CHECKPOINT_HOURS = 1
 
 
 class ConfigError(click.ClickException):
@@ -126,6 +130,36 @@ def check_base_url(url: str) -> str:
     return url.rstrip("/")
 
 
+def _whole_number(
+    env_name: str, raw: object, low: int, high: int, unit: str = "", default: int = 0
+) -> int:
+    """``raw`` (an override, the environment or the default) as an int in ``low … high``."""
+    if raw is None or raw == "":
+        raw = default
+    try:
+        value = int(str(raw).strip())
+    except ValueError as exc:
+        raise ConfigError(f"{env_name} must be a whole number{unit}, got {raw!r}") from exc
+    if not low <= value <= high:
+        raise ConfigError(f"{env_name} must be between {low} and {high}{unit}, got {value}")
+    return value
+
+
+def _setting(
+    overrides: dict[str, object],
+    key: str,
+    env_name: str,
+    low: int,
+    high: int,
+    unit: str,
+    default: int,
+) -> int:
+    raw = overrides.pop(key, None)
+    if raw is None:
+        raw = os.environ.get(env_name)
+    return _whole_number(env_name, raw, low, high, unit, default)
+
+
 def load_config(instance_path: str | os.PathLike, overrides: dict | None = None) -> dict:
     """Return the app configuration: defaults, then the environment, then ``overrides``."""
     instance = Path(instance_path)
@@ -142,6 +176,41 @@ def load_config(instance_path: str | os.PathLike, overrides: dict | None = None)
         ) from exc
     if not 1 <= ttl <= MAX_URL_TTL:
         raise ConfigError(f"KDC_URL_TTL must be between 1 and {MAX_URL_TTL} seconds, got {ttl}")
+    proxies = _setting(overrides, "TRUSTED_PROXIES", "KDC_TRUSTED_PROXIES", 0, 5, "", 0)
+    idle = _setting(
+        overrides,
+        "SESSION_IDLE",
+        "KDC_SESSION_IDLE",
+        60,
+        7 * 86400,
+        " seconds",
+        DEFAULT_SESSION_IDLE,
+    )
+    longest = _setting(
+        overrides, "SESSION_MAX", "KDC_SESSION_MAX", 60, 30 * 86400, " seconds", DEFAULT_SESSION_MAX
+    )
+    if idle > longest:
+        raise ConfigError(
+            f"KDC_SESSION_IDLE ({idle} s) must not exceed KDC_SESSION_MAX ({longest} s)"
+        )
+    cp_events = _setting(
+        overrides,
+        "AUDIT_CHECKPOINT_EVENTS",
+        "KDC_AUDIT_CHECKPOINT_EVENTS",
+        1,
+        10**9,
+        " events",
+        DEFAULT_CHECKPOINT_EVENTS,
+    )
+    cp_hours = _setting(
+        overrides,
+        "AUDIT_CHECKPOINT_HOURS",
+        "KDC_AUDIT_CHECKPOINT_HOURS",
+        1,
+        24 * 366,
+        " hours",
+        DEFAULT_CHECKPOINT_HOURS,
+    )
     config = {
         "DATABASE_URL": env.get("KDC_DATABASE_URL", db_default),
         "STORAGE_URL": env.get("KDC_STORAGE_URL", storage_default),
@@ -152,6 +221,13 @@ def load_config(instance_path: str | os.PathLike, overrides: dict | None = None)
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("KDC_SECURE_COOKIES", "0") == "1",
+        "TRUSTED_PROXIES": proxies,
+        "SESSION_IDLE": idle,
+        "SESSION_MAX": longest,
+        # The signed session cookie itself is refused once older than the longest session.
+        "PERMANENT_SESSION_LIFETIME": longest,
+        "AUDIT_CHECKPOINT_EVENTS": cp_events,
+        "AUDIT_CHECKPOINT_HOURS": cp_hours,
         "CHECK_DB_AT_START": True,
         # Notices: e-mail only when an SMTP server is configured (else the inbox alone).
         "SMTP_URL": env.get("KDC_SMTP_URL") or None,

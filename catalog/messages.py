@@ -58,6 +58,17 @@ MESSAGES = {
     "offer_changed": _l(
         "The offer's price changed since the request; reject it and let the team request again."
     ),
+    "rate_limited": _l(
+        "Too many API tokens were created lately (on this page and through the API together). "
+        "Wait a while and try again."
+    ),
+    "offer_withdrawn": _l(
+        "The provider withdrew this offer: no team can join and nothing can be approved under "
+        "it any more."
+    ),
+    "dataset_withdrawn": _l(
+        "This dataset is no longer for sale: no team can join and nothing can be approved."
+    ),
     "offer_required": _l("Add an offer before publishing: a published dataset must be buyable."),
     "version_empty": _l("This version has no files yet; upload files first."),
     "version_published": _l("This version is published; its files are frozen."),

@@ -56,6 +56,8 @@ def check_key(key: str) -> str:
 # Keys whose first segment starts with ".kdc-" are internal and never listed.
 INTERNAL_PREFIX = ".kdc-"
 STAGING_PREFIX = ".kdc-uploads"
+# Uploads being verified: moved here out of reach of every upload URL, hashed, then published.
+SEALED_PREFIX = ".kdc-sealed"
 # S3's limits, which every backend honours so that a client works against both.
 MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PART_SIZE = 5 * 1024**3

@@ -1,8 +1,9 @@
 """Local-directory backend: the embedded default.
 
 Download and upload URLs point at the app itself (``/storage/…``) and carry an expiry
-and an HMAC-SHA256 signature over method, key, expiry and response options, made with
-the app's secret key; the app serves them with HTTP Range support.
+and an HMAC-SHA256 signature over method, key, expiry and response options (a JSON array,
+so that no field can be confused with another), made with the app's secret key; the app
+serves them with HTTP Range support.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import builtins
 import hashlib
 import hmac
 import io
+import json
 import mimetypes
 import os
 import re
@@ -235,8 +237,11 @@ class LocalStore(ObjectStore):
     # --- signed URLs -----------------------------------------------------------------
 
     def _signature(self, method: str, key: str, expires: int, extra: str = "") -> str:
-        msg = f"{method}\n{key}\n{expires}\n{extra}".encode()
-        return hmac.new(self._secret, msg, hashlib.sha256).hexdigest()
+        # The fields as a JSON array: every field is quoted and escaped, so no choice of key,
+        # file name or upload id can make one field read as another (a key with a newline
+        # once could: "k\n<far expiry>" signed what "k" with that expiry needed).
+        msg = json.dumps(["kdc-url-v2", method, key, int(expires), extra], ensure_ascii=True)
+        return hmac.new(self._secret, msg.encode(), hashlib.sha256).hexdigest()
 
     def _url(self, action: str, key: str, params: dict[str, str | int]) -> str:
         return f"{self.public_base}/storage/{action}/{quote(key, safe='/~')}?{urlencode(params)}"

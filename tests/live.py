@@ -1,7 +1,8 @@
 """A real server process on 127.0.0.1 for tests that talk HTTP (kdc client, browser).
 
 ``LiveServer`` runs ``flask run`` (Werkzeug, threaded) in a subprocess against a copy of
-a template database and storage, on a free loopback port, and stops it by its PID.
+a template database and storage, on a free loopback port, and stops it by its PID;
+``GunicornServer`` runs the production command (gunicorn) the same way.
 """
 
 from __future__ import annotations
@@ -40,35 +41,40 @@ class LiveServer:
         self.log_path = instance / "server.log"
         self.proc: subprocess.Popen | None = None
 
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "app",
+            "run",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--with-threads",
+            "--no-reload",
+            "--no-debugger",
+        ]
+
+    def _spawn(self) -> subprocess.Popen:
+        self._log = log = self.log_path.open("wb")
+        return subprocess.Popen(
+            self.command(), cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+
+    def tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-2000:]
+
     def start(self, timeout: float = 30) -> LiveServer:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "flask",
-                "--app",
-                "app",
-                "run",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--with-threads",
-                "--no-reload",
-                "--no-debugger",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        self.proc = self._spawn()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 self.stop()
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-2000:]}")
+                raise RuntimeError(f"server exited: {self.tail()}")
             try:
                 if httpx.get(self.url + "/api/v1/institutions", timeout=1).status_code == 200:
                     return self
@@ -86,5 +92,55 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if getattr(self, "_log", None):
-            self._log.close()
+        for fh in (getattr(self, "_log", None), getattr(self, "_err", None)):
+            if fh is not None:
+                fh.close()
+
+
+class GunicornServer(LiveServer):
+    """The production command, ``gunicorn … 'app:create_app()'``, with access and error logs
+    in files and its standard output and error kept apart (``stdout_path``, ``stderr_path``).
+    """
+
+    def __init__(self, *args, workers: int = 1, extra_args: tuple[str, ...] = (), **env):
+        super().__init__(*args, **env)
+        base = self.log_path.parent
+        self.access_log = base / "gunicorn-access.log"
+        self.error_log = base / "gunicorn-error.log"
+        self.stdout_path = base / "gunicorn.stdout"
+        self.stderr_path = base / "gunicorn.stderr"
+        self.workers = workers
+        self.extra_args = extra_args
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(self.workers),
+            "-b",
+            f"127.0.0.1:{self.port}",
+            "--access-logfile",
+            str(self.access_log),
+            "--error-logfile",
+            str(self.error_log),
+            *self.extra_args,
+            "app:create_app()",
+        ]
+
+    def _spawn(self) -> subprocess.Popen:
+        self._log = out = self.stdout_path.open("wb")
+        self._err = err = self.stderr_path.open("wb")
+        return subprocess.Popen(self.command(), cwd=ROOT, env=self.env, stdout=out, stderr=err)
+
+    def tail(self) -> str:
+        return "\n".join(f"{k}: {v[-1500:]}" for k, v in self.outputs().items())
+
+    def outputs(self) -> dict[str, str]:
+        """Everything the server wrote: standard output and error and both log files."""
+        return {
+            p.name: p.read_text(errors="replace")
+            for p in (self.stdout_path, self.stderr_path, self.access_log, self.error_log)
+            if p.exists()
+        }

@@ -10,7 +10,7 @@
 - documents ``ETag``/``If-None-Match``/304 on the conditional catalogue reads;
 - bounds integer path parameters (ids) to 1 … 2³¹−1 in the document and on the server,
   where an id outside that range is a 404 rather than a database overflow;
-- installs the ETag hook (``catalog.api.etag``) and the rate limits (``catalog.api.ratelimit``).
+- installs the ETag hook (``catalog.api.etag``) and the rate limits (``catalog.ratelimit``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from http import HTTPStatus
 
 from flask import Flask, request
 
-from catalog.api import etag, ratelimit
+from catalog import ratelimit
+from catalog.api import etag
 from catalog.db import MAX_ID, id_in_range
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")

@@ -11,8 +11,8 @@ from flask.views import MethodView
 
 from catalog.api.auth import SECURITY, current_actor, current_user, policy_required
 from catalog.api.blueprint import ApiBlueprint as Blueprint
-from catalog.api.ratelimit import check_token_creation
 from catalog.db import get_session
+from catalog.ratelimit import check_token_creation
 from catalog.services import tokens as token_service
 from schemas.tokens import TokenCreatedSchema, TokenCreateSchema, TokenListSchema
 

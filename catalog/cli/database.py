@@ -1,4 +1,8 @@
-"""``flask --app app db``: create or migrate the schema, and write new migrations."""
+"""``flask --app app db``: create or migrate the schema, and write new migrations.
+
+``db upgrade`` also creates the audit signing key on first start (``KDC_AUDIT_KEY``) and
+signs the audit chain's head when a checkpoint is due.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +32,30 @@ def db_upgrade(revision: str) -> None:
 
     upgrade(current_app.config["DATABASE_URL"], revision)
     click.echo("database is at revision " + revision, err=True)
+    _first_checkpoint()
+
+
+def _first_checkpoint() -> None:
+    """On a first start, create the audit signing key and sign the chain's head (when there
+    is one and no checkpoint is due yet, nothing happens: ``tick`` signs from then on)."""
+    from catalog.db import get_session
+    from catalog.errors import DomainError
+    from catalog.services import audit_review
+
+    config = current_app.config
+    try:
+        auto = audit_review.auto_checkpoint(
+            get_session(),
+            config["AUDIT_KEY"],
+            every_events=config["AUDIT_CHECKPOINT_EVENTS"],
+            every_hours=config["AUDIT_CHECKPOINT_HOURS"],
+            create_key=True,
+        )
+    except (DomainError, OSError) as exc:
+        click.echo(f"audit checkpoint: not made ({getattr(exc, 'detail', exc)})", err=True)
+        return
+    if auto.created:
+        click.echo(f"audit checkpoint: {auto.note}", err=True)
 
 
 @db_cli.command("revision")

@@ -4,20 +4,25 @@ flask --app app budgets grant naver 5000000000 --memo "2026 H1"
 flask --app app budgets grant naver -1000000000          # claw back unspent budget
 flask --app app budgets show [TEAM]
 flask --app app teams eliminate ncai --phase 1
-flask --app app tick                                      # cron-safe, idempotent; also delivers
+flask --app app tick [--checkpoint-log FILE]              # cron-safe, idempotent; signs the
+                                                          # audit chain when due; also delivers
 """
 
 from __future__ import annotations
 
+import sys
+
 import click
+from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from auditchain import export_line
 from catalog.cli.common import cli_actor, fail
 from catalog.db import get_session
 from catalog.errors import DomainError
 from catalog.models.teams import Team
-from catalog.services import duties, elimination, ledger
+from catalog.services import audit_review, duties, elimination, ledger
 
 budgets_cli = AppGroup("budgets", help="Team data budgets (the double-entry ledger).")
 teams_cli = AppGroup("teams", help="Teams of the programme: elimination.")
@@ -85,23 +90,47 @@ def teams_eliminate(team: str, phase: int) -> None:
 
 
 @click.command("tick")
+@click.option(
+    "--checkpoint-log",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Append each new audit checkpoint (one JSON line) to this file, kept away from the "
+    "database; 'audit verify --checkpoint FILE' reads it.",
+)
 @with_appcontext
-def tick_command() -> None:
+def tick_command(checkpoint_log: str | None) -> None:
     """Close joint purchases past their deadline, expire lapsed licences, announce joint
-    purchases closing within 24 hours, then send the outbox (cron-safe)."""
+    purchases closing within 24 hours, sign the audit chain's head when a checkpoint is due,
+    then send the outbox (cron-safe)."""
     from catalog.cli.notices import report_delivery, run_delivery
 
     session = get_session()
-    result = duties.tick(session, cli_actor())
+    config = current_app.config
+    result = duties.tick(
+        session,
+        cli_actor(),
+        audit_key=config["AUDIT_KEY"],
+        checkpoint_events=config["AUDIT_CHECKPOINT_EVENTS"],
+        checkpoint_hours=config["AUDIT_CHECKPOINT_HOURS"],
+    )
     for pid, status in result.closed:
         click.echo(f"closed purchase {pid}: {status}")
     for lid in result.expired_licenses:
         click.echo(f"expired licence {lid}")
     for pid in result.closing_soon:
         click.echo(f"announced purchase {pid}: closes within 24 hours")
+    if checkpoint_log and result.checkpoint is not None and result.checkpoint.created:
+        cp = result.checkpoint.outcome.checkpoint  # type: ignore[union-attr]
+        with open(checkpoint_log, "a", encoding="utf-8") as fh:
+            fh.write(export_line(audit_review.checkpoint_as_dict(cp)))
+    if result.checkpoint_error is not None:
+        checkpoint = f"REFUSED: {result.checkpoint_error.detail}"
+    else:
+        checkpoint = result.checkpoint.note if result.checkpoint else "not run"
     click.echo(
         f"tick: {len(result.closed)} purchase(s) closed, "
-        f"{len(result.expired_licenses)} licence(s) expired",
+        f"{len(result.expired_licenses)} licence(s) expired; audit checkpoint: {checkpoint}",
         err=True,
     )
     report_delivery(run_delivery())
+    if result.checkpoint_error is not None:
+        sys.exit(1)

@@ -27,7 +27,12 @@ from catalog.models.users import Role, User
 from catalog.services import ledger, purchasing
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
-from catalog.services.users import create_user, hash_password
+from catalog.services.users import (
+    create_user,
+    end_sessions,
+    hash_password,
+    revoke_all_tokens,
+)
 
 INST_CODE_RE = re.compile(r"^[A-Z][A-Z0-9]{1,15}$")
 TEAM_CODE_RE = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
@@ -238,8 +243,14 @@ def update_account(
     institution_code: str | None = None,
     active: bool = True,
     password: str | None = None,
+    revoke_tokens: bool = False,
 ) -> User:
-    """Change a user's role and affiliation, (de)activate them, or set a new password."""
+    """Change a user's role and affiliation, (de)activate them, or set a new password.
+
+    A new password, a new role or deactivation ends every web session of the user; a new
+    role and deactivation also revoke every API token (a token's scopes were granted for
+    the old role), and so does a new password with ``revoke_tokens``.
+    """
     policy.require(actor, "programme.manage")
     try:
         role_value = Role(role)
@@ -283,7 +294,16 @@ def update_account(
             "institution": inst.code if inst else None,
             "active": user.active,
         }
+        role_changed = (before["role"], before["team"], before["institution"]) != (
+            after["role"],
+            after["team"],
+            after["institution"],
+        )
+        deactivated = bool(before["active"]) and not user.active
+        ends_sessions = bool(password) or role_changed or deactivated
         session.flush()
+        if ends_sessions:
+            end_sessions(session, user)
         record_event(
             session,
             actor,
@@ -295,8 +315,36 @@ def update_account(
                 "before": before,
                 "after": after,
                 "password_changed": bool(password),
+                "sessions_ended": ends_sessions,
             },
         )
+        if role_changed:
+            record_event(
+                session,
+                actor,
+                AuditAction.USER_CHANGE_ROLE,
+                "user",
+                user.id,
+                {
+                    "email": user.email,
+                    "before": {k: before[k] for k in ("role", "team", "institution")},
+                    "after": {k: after[k] for k in ("role", "team", "institution")},
+                },
+            )
+        if password:
+            record_event(
+                session,
+                actor,
+                AuditAction.USER_SET_PASSWORD,
+                "user",
+                user.id,
+                {"email": user.email, "revoke_tokens": bool(revoke_tokens)},
+            )
+        if role_changed or deactivated or (password and revoke_tokens):
+            reason = (
+                "role_changed" if role_changed else "deactivated" if deactivated else "password"
+            )
+            revoke_all_tokens(session, actor, user, reason)
     return user
 
 

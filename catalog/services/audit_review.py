@@ -7,14 +7,19 @@
 * ``create_checkpoint`` signs the chain head with an Ed25519 key kept in a file outside the
   database (``AUDIT_KEY``; generated with mode 0600 on first use). Idempotent: no new
   checkpoint while the head is unchanged; safe when several hosts run it from cron.
+* ``auto_checkpoint`` signs when one is due (none yet, ``AUDIT_CHECKPOINT_EVENTS`` events
+  or ``AUDIT_CHECKPOINT_HOURS`` hours since the last): ``flask db upgrade`` and every
+  ``tick`` call it, so a chain rewritten in the database never matches a signature.
 """
 
 from __future__ import annotations
 
 import base64
+import logging
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
 
@@ -42,6 +47,7 @@ from catalog.services.context import Actor
 
 BATCH = 5000
 ALGORITHM = "Ed25519"
+log = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- the key
@@ -450,3 +456,77 @@ def create_checkpoint(session: Session, key: AuditKey) -> CheckpointOutcome:
         other = session.scalar(select(AuditCheckpoint).where(AuditCheckpoint.seq == head_seq))
         return CheckpointOutcome(other, False, f"the head (event {head_seq}) is already signed")
     return CheckpointOutcome(cp, True, f"signed event {head_seq}")
+
+
+@dataclass
+class AutoCheckpoint:
+    """What an automatic checkpoint did: signed, nothing due, or skipped (and why)."""
+
+    outcome: CheckpointOutcome | None
+    note: str
+    key_missing: bool = False
+
+    @property
+    def created(self) -> bool:
+        return self.outcome is not None and self.outcome.created
+
+
+def checkpoint_due(
+    session: Session, *, every_events: int, every_hours: int, now: datetime | None = None
+) -> str | None:
+    """Why the head should be signed now (``None``: not yet). Due when no checkpoint exists
+    yet, or ``every_events`` events or ``every_hours`` hours have passed since the last."""
+    head_seq, _hash = chain_head(session)
+    if head_seq == 0:
+        return None
+    latest = latest_checkpoint(session)
+    if latest is None:
+        return "no checkpoint yet"
+    if latest.seq >= head_seq:
+        return None
+    if head_seq - latest.seq >= every_events:
+        return f"{head_seq - latest.seq} events since the last checkpoint"
+    now = now or utcnow()
+    if now - latest.signed_at >= timedelta(hours=every_hours):
+        return f"more than {every_hours} h since the last checkpoint"
+    return None
+
+
+_told_missing: set[str] = set()
+
+
+def auto_checkpoint(
+    session: Session,
+    key_path: str | os.PathLike[str],
+    *,
+    every_events: int,
+    every_hours: int,
+    create_key: bool = False,
+    now: datetime | None = None,
+) -> AutoCheckpoint:
+    """Sign the chain head when a checkpoint is due (``checkpoint_due``).
+
+    Without a signing key this does nothing (the key is created only with ``create_key``,
+    as ``flask db upgrade`` does on first start); the log says so once per process. A chain
+    that fails verification raises ``Conflict`` (``chain_broken``), as
+    ``create_checkpoint`` does.
+    """
+    try:
+        key = load_key(key_path, create=create_key)
+    except AuditKeyMissing:
+        note = (
+            f"automatic checkpoints are off: no signing key at {key_path} "
+            "(run 'flask --app app audit checkpoint' once to create it)"
+        )
+        if str(key_path) not in _told_missing:
+            _told_missing.add(str(key_path))
+            log.warning("%s", note)
+        return AutoCheckpoint(None, note, key_missing=True)
+    due = checkpoint_due(session, every_events=every_events, every_hours=every_hours, now=now)
+    end_read(session)
+    if due is None:
+        head_seq, _hash = chain_head(session)
+        end_read(session)
+        return AutoCheckpoint(None, f"not due (head at event {head_seq})")
+    outcome = create_checkpoint(session, key)
+    return AutoCheckpoint(outcome, f"{outcome.reason} ({due})")

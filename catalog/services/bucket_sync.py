@@ -1,8 +1,9 @@
 """Registering an existing bucket prefix (or local directory) as a dataset version.
 
-``flask --app app storage sync`` reads every object under the prefix to compute its
-SHA-256 (in parallel), then writes the version and its manifest in one transaction, so a
-failure halfway leaves nothing.
+``flask --app app storage sync`` checks every key under the prefix with the uploads' rule
+(``versions.check_manifest_key``), reads every object to compute its SHA-256 (in parallel),
+then writes the version and its manifest in one transaction, so a failure halfway leaves
+nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from catalog.services.context import Actor
 from catalog.services.versions import (
     KEY_MAX,
     LABEL_RE,
+    check_manifest_key,
     get_dataset,
     get_version,
     require_draft,
@@ -79,6 +81,26 @@ def sync_version(
         listed = list(store.list(prefix + "/"))
     if not listed:
         raise InvalidInput(f"No objects under {prefix}/.", code="prefix_empty")
+    # Every key passes the uploads' rule before any byte is read: a key with '..' or a
+    # control character would be served, signed and logged as something else.
+    for info in listed:
+        rel = info.key[len(prefix) + 1 :]
+        try:
+            check_manifest_key(rel)
+        except InvalidInput as exc:
+            raise InvalidInput(
+                f"Cannot register {info.key!r} under {prefix}/: {exc.detail} "
+                "Rename or remove it; nothing was registered.",
+                code="invalid_key",
+                key=info.key,
+            ) from None
+        if len(info.key) > KEY_MAX or len(info.key.encode()) > KEY_MAX:
+            raise InvalidInput(
+                f"Object key too long ({len(info.key.encode())} bytes, at most {KEY_MAX}): "
+                f"{info.key[:80]!r}…; nothing was registered.",
+                code="invalid_key",
+                key=info.key,
+            )
     done = 0
 
     def digest(info):
@@ -101,9 +123,6 @@ def sync_version(
             done += 1
             if progress:
                 progress(done, len(listed))
-    for row in rows:
-        if len(row["key"]) + len(prefix) + 1 > KEY_MAX:
-            raise InvalidInput(f"Object key too long: {row['key'][:80]}…", code="invalid_key")
     total = sum(r["size"] for r in rows)
     with transaction(session):
         version = _check_sync_target(session, dataset, label, store, prefix, lock=True)

@@ -11,7 +11,8 @@ participation counts only once a **team lead** has confirmed it (a lead's own re
 join is confirmed at once). Closing a joint purchase drops unconfirmed participations; a
 provider cannot approve an individual request its team's lead has not confirmed. Money
 moves only at approval: every participant is charged its share in one ledger transaction,
-all or nothing.
+all or nothing. A withdrawn offer or dataset takes no new team and cannot be approved
+(``offer_withdrawn``, ``dataset_withdrawn``); the provider rejects such a purchase instead.
 
 Who may do what is the rights policy's (``catalog.policy``: ``purchase.*``); the checks
 below (``_CHECKS``, shared with ``available_actions``) add the purchase's state and ask the
@@ -259,10 +260,28 @@ def _require_open(purchase: Purchase, now: datetime) -> None:
         )
 
 
+def _require_on_sale(purchase: Purchase) -> None:
+    """The offer and its dataset are still for sale: a withdrawn one takes no new team and
+    no approval (licences already sold keep their terms)."""
+    if not purchase.offer.active:
+        raise Conflict(
+            f"Offer {purchase.offer_id} was withdrawn by its provider; nobody can join or "
+            f"buy under it any more.",
+            code="offer_withdrawn",
+        )
+    if purchase.dataset.status != DatasetStatus.PUBLISHED:
+        raise Conflict(
+            f"Dataset {purchase.dataset.slug} is {purchase.dataset.status.value}; it is not "
+            "for sale.",
+            code="dataset_withdrawn",
+        )
+
+
 def _check_join(actor: Actor, purchase: Purchase, now: datetime) -> None:
     _require_team_user(actor)
     _require_joint(purchase, "joined")
     _require_open(purchase, now)
+    _require_on_sale(purchase)
     part = participant_of(purchase, actor.team_id)
     if part is not None and part.status == ParticipantStatus.JOINED:
         raise Conflict("Your team already takes part in this purchase.", code="already_participant")
@@ -334,6 +353,7 @@ def _check_decide(actor: Actor, purchase: Purchase, now: datetime) -> None:
 
 def _check_approve(actor: Actor, purchase: Purchase, now: datetime) -> None:
     _check_decide(actor, purchase, now)
+    _require_on_sale(purchase)
     waiting = [p.team.code for p in joined(purchase) if p.confirmed_at is None]
     if waiting:
         raise Conflict(

@@ -5,11 +5,14 @@ multipart upload for big files), uploads the bytes straight to the object store 
 completes the upload. Completion reads the uploaded object back from the store, checks its
 size and SHA-256 against the declared ones and only then adds it to the manifest: a
 mismatch deletes the upload and changes nothing. Uploads land in a staging key
-(``.kdc-uploads/…``) and are moved into the version's prefix under a lock on the version,
-so a still-valid upload URL can never overwrite a verified object.
+(``.kdc-uploads/…``). Completion first moves the bytes to a sealed key (``.kdc-sealed/…``)
+that no upload URL names, hashes that copy, and publishes that same copy into the
+version's prefix under a lock on the version: a still-valid upload URL can neither swap
+the bytes between the check and the publication nor overwrite a verified object.
 
 Upload state lives in the object store and in a signed ticket (the ``upload_id`` handed to
-the client), not in the database: an abandoned upload leaves no row behind.
+the client), not in the database: an abandoned upload leaves no row behind but its audit
+events (``upload:start``, ``upload:abort``; neither carries a URL or the ticket).
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from storage.base import (
     MAX_PARTS,
     MAX_SINGLE_PUT,
     MIN_PART_SIZE,
+    SEALED_PREFIX,
     STAGING_PREFIX,
     ObjectNotFound,
     ObjectStore,
@@ -154,7 +158,8 @@ def request_upload(
     part_size: int | None = None,
     ttl: int = 6 * 3600,
 ) -> UploadPlan:
-    """Presigned URL(s) to upload one file of a draft version; nothing is recorded yet."""
+    """Presigned URL(s) to upload one file of a draft version; only the audit event
+    ``upload:start`` is recorded (the manifest changes at completion)."""
     dataset = get_dataset(session, slug)
     policy.require(actor, "dataset.manage", dataset)
     version = get_version(session, dataset, label)
@@ -194,6 +199,23 @@ def request_upload(
             upload = None
             url = store.presign_put(staging, ttl, content_type=ctype)
             parts = []
+    with transaction(session):
+        record_event(
+            session,
+            actor,
+            AuditAction.UPLOAD_START,
+            "dataset_version",
+            version_id,
+            {
+                "dataset": slug,
+                "version": label,
+                "key": key,
+                "size": size,
+                "sha256": sha,
+                "multipart": bool(multipart),
+                "upload_ref": staging.rsplit("/", 1)[-1],
+            },
+        )
     ticket = tickets.dumps(
         {
             "v": version_id,
@@ -301,13 +323,28 @@ def abort_upload(
     label: str,
     upload_id: str,
 ) -> None:
-    """Discard an upload's bytes (staging object or parts); idempotent."""
-    ticket, _dataset, _version = _ticket_version(session, actor, tickets, slug, label, upload_id)
+    """Discard an upload's bytes (staging object or parts); idempotent, and audited."""
+    ticket, _dataset, version = _ticket_version(session, actor, tickets, slug, label, upload_id)
+    version_id = version.id
     end_read(session)
     with storage_errors():
         if ticket["u"]:
             store.abort_multipart(ticket["st"], ticket["u"])
         store.delete(ticket["st"])
+    with transaction(session):
+        record_event(
+            session,
+            actor,
+            AuditAction.UPLOAD_ABORT,
+            "dataset_version",
+            version_id,
+            {
+                "dataset": slug,
+                "version": label,
+                "key": ticket["k"],
+                "upload_ref": ticket["st"].rsplit("/", 1)[-1],
+            },
+        )
 
 
 def complete_upload(
@@ -375,14 +412,20 @@ def complete_upload(
                     raise refuse(
                         InvalidInput(f"{exc}; the upload was discarded.", code="parts_invalid")
                     ) from None
+        # Seal: from here on the bytes live where no upload URL reaches (a PUT to the
+        # staging key now makes a new object there, which is thrown away).
+        sealed = f"{SEALED_PREFIX}/{uuid.uuid4().hex}"
         try:
-            actual_size, actual_sha = store.hash_object(staging)
+            store.move(staging, sealed, content_type=ctype)
         except ObjectNotFound:
             raise Conflict(
                 "Nothing has been uploaded for this upload yet (or it was already "
                 "completed or aborted).",
                 code="upload_missing",
             ) from None
+    try:
+        with storage_errors():
+            actual_size, actual_sha = store.hash_object(sealed)
         if actual_size != size:
             raise refuse(
                 InvalidInput(
@@ -399,37 +442,43 @@ def complete_upload(
                     code="checksum_mismatch",
                 )
             )
-    with transaction(session):
-        version = get_version(session, dataset, label, for_update=True)
-        require_draft(version)
-        if object_exists(session, version, key):
-            raise Conflict(f"Version {label} already has {key!r}.", code="object_exists")
-        with storage_errors():
-            store.move(staging, target, content_type=ctype)
-        # Should the row not commit, take the bytes back out: nothing half-done remains.
-        after_rollback(session, lambda: _discard(store, target))
-        obj = DatasetObject(
-            version_id=version.id, key=key, size=size, sha256=sha, content_type=ctype
-        )
-        session.add(obj)
-        version.object_count += 1
-        version.total_bytes += size
-        session.flush()
-        record_event(
-            session,
-            actor,
-            AuditAction.VERSION_ADD_OBJECT,
-            "dataset_version",
-            version.id,
-            {
-                "dataset": slug,
-                "version": label,
-                "key": key,
-                "size": size,
-                "sha256": sha,
-                "content_type": ctype,
-            },
-        )
+        with transaction(session):
+            version = get_version(session, dataset, label, for_update=True)
+            require_draft(version)
+            if object_exists(session, version, key):
+                raise Conflict(f"Version {label} already has {key!r}.", code="object_exists")
+            with storage_errors():
+                # The very bytes just hashed: nobody can write to the sealed key.
+                store.move(sealed, target, content_type=ctype)
+            # Should the row not commit, take the bytes back out: nothing half-done remains.
+            after_rollback(session, lambda: _discard(store, target))
+            obj = DatasetObject(
+                version_id=version.id, key=key, size=size, sha256=sha, content_type=ctype
+            )
+            session.add(obj)
+            version.object_count += 1
+            version.total_bytes += size
+            session.flush()
+            record_event(
+                session,
+                actor,
+                AuditAction.VERSION_ADD_OBJECT,
+                "dataset_version",
+                version.id,
+                {
+                    "dataset": slug,
+                    "version": label,
+                    "key": key,
+                    "size": size,
+                    "sha256": sha,
+                    "content_type": ctype,
+                },
+            )
+    finally:
+        # Whatever happened, nothing stays sealed, and bytes PUT to the staging key after
+        # the seal are never published.
+        _discard(store, sealed)
+        _discard(store, staging)
     return obj
 
 

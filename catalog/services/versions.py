@@ -151,8 +151,10 @@ def require_uploadable(store: ObjectStore, version: DatasetVersion) -> None:
         )
 
 
-def check_object_key(key: str, version: DatasetVersion) -> str:
-    """A manifest key: a clean relative path that fits the column with its prefix."""
+def check_manifest_key(key: str) -> str:
+    """A manifest key is a clean relative path: '/'-separated names, none of them empty,
+    '.' or '..', no control characters, not in the internal area (uploads, ``storage sync``
+    and anything else that writes a manifest apply this one rule)."""
     try:
         check_key(key)
     except ValueError:
@@ -160,9 +162,20 @@ def check_object_key(key: str, version: DatasetVersion) -> str:
             f"Invalid object key {key!r}: use a relative path of '/'-separated "
             "names without '.', '..' or empty segments.",
             code="invalid_key",
+            key=key,
         ) from None
-    if is_internal_key(key) or any(ord(c) < 0x20 or c == "\x7f" for c in key):
-        raise InvalidInput(f"Invalid object key {key!r}.", code="invalid_key")
+    if is_internal_key(key) or any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in key):
+        raise InvalidInput(
+            f"Invalid object key {key!r}: no control characters, and not under '.kdc-' (internal).",
+            code="invalid_key",
+            key=key,
+        )
+    return key
+
+
+def check_object_key(key: str, version: DatasetVersion) -> str:
+    """A manifest key: a clean relative path that fits the column with its prefix."""
+    check_manifest_key(key)
     if len(full_key(version, key)) > KEY_MAX or len(full_key(version, key).encode()) > KEY_MAX:
         raise InvalidInput(
             f"Object key too long (at most {KEY_MAX - len(version.prefix) - 1} "

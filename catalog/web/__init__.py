@@ -2,13 +2,20 @@
 
 Pages are thin: they parse a form, call one service, and render. CSRF protects every
 form (Flask-WTF); sessions come from Flask-Login.
+
+A session ends (the user loader refuses it) when the user's ``session_version`` moved on
+(sign-out, a new password, a new role, deactivation), after ``SESSION_IDLE`` seconds
+without a request, or ``SESSION_MAX`` seconds after sign-in, whichever comes first.
 """
 
 from __future__ import annotations
 
-from flask import Flask, request, session
+import time
+
+from flask import Flask, current_app, flash, g, request, session
 from flask_babel import Babel
-from flask_login import LoginManager, current_user
+from flask_babel import gettext as _
+from flask_login import LoginManager, current_user, login_user
 from flask_wtf.csrf import CSRFProtect
 
 from catalog.db import get_session
@@ -28,13 +35,62 @@ def select_locale() -> str:
     return "ko"
 
 
+# Session keys of a signed-in session: the user's session version, and when it began and
+# was last used (whole seconds since the epoch).
+VERSION, SIGNED_IN_AT, SEEN_AT = "_kdc_ver", "_kdc_login_at", "_kdc_seen_at"
+# The last-use time is rewritten at most this often (each rewrite sends a new cookie).
+SEEN_RESOLUTION = 60
+
+
+def clear_session() -> None:
+    """Forget everything in the session but the chosen language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang in LOCALES:
+        session["lang"] = lang
+    g.pop("csrf_token", None)
+
+
+def start_session(user: User) -> None:
+    """Sign ``user`` in on a fresh session: nothing from before survives (a planted session
+    id or CSRF token included; a new CSRF token is made for the next form)."""
+    clear_session()
+    login_user(user)
+    now = int(time.time())
+    session[VERSION] = user.session_version
+    session[SIGNED_IN_AT] = now
+    session[SEEN_AT] = now
+
+
+def renew_session(user: User) -> None:
+    """Keep the current session valid after the user's own session version moved on."""
+    session[VERSION] = user.session_version
+
+
+def _session_is_current(user: User) -> bool:
+    now = int(time.time())
+    started, seen = session.get(SIGNED_IN_AT), session.get(SEEN_AT)
+    if session.get(VERSION) != user.session_version or not started or not seen:
+        return False
+    config = current_app.config
+    if now - int(started) > config["SESSION_MAX"] or now - int(seen) > config["SESSION_IDLE"]:
+        return False
+    if now - int(seen) >= SEEN_RESOLUTION:
+        session[SEEN_AT] = now
+    return True
+
+
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     try:
         user = get_session().get(User, int(user_id))
     except ValueError:
         return None
-    return user if user and user.active else None
+    if user is None or not user.active or not _session_is_current(user):
+        clear_session()
+        flash(_("Your session has ended. Please sign in again."), "info")
+        return None
+    return user
 
 
 def init_web(app: Flask) -> None:
@@ -72,6 +128,15 @@ def init_web(app: Flask) -> None:
             and app.config.get("WTF_CSRF_ENABLED", True)
         ):
             csrf.protect()
+
+    @app.before_request
+    def _check_session():
+        # Judge the session before the page runs (after the CSRF check, which needs the
+        # session's token), so that an ended session says so at once.
+        if "_user_id" in session and not request.path.startswith(
+            (API_PREFIX + "/", "/static/", "/storage/")
+        ):
+            _ = current_user.is_authenticated
 
     @app.after_request
     def _security_headers(resp):

@@ -6,12 +6,14 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from catalog.db import get_session, id_in_range
 from catalog.errors import DomainError
 from catalog.models.users import Role, User
 from catalog.services import administration, elimination, holdings, ledger, myteam
 from catalog.services import catalog as catalog_service
+from catalog.web import renew_session
 from catalog.web.forms import (
     EliminateForm,
     GrantForm,
@@ -274,12 +276,15 @@ def user(user_id: int):
                 institution_code=form.institution.data or None,
                 active=form.active.data,
                 password=form.password.data or None,
+                revoke_tokens=bool(form.revoke_tokens.data),
             )
         except DomainError as exc:
             if not field_errors(exc, form):
                 flash_error(exc)
             status = exc.status
         else:
+            if target.id == current_user.id:
+                renew_session(target)  # a new password of one's own keeps this session
             flash(_("Account %(email)s updated.", email=target.email), "success")
             return redirect(url_for("admin.users"))
     elif form.is_submitted():

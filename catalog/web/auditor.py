@@ -341,6 +341,23 @@ def verify():
     return redirect(url_for("auditor.chain"))
 
 
+@bp.route("/chain/public-key.pem")
+@guard
+def public_key():
+    """The checkpoints' Ed25519 public key as a PEM file, for ``kdc audit verify --public-key``."""
+    key = _key()
+    if key is None:
+        abort(404, description=_("No signing key exists yet: no checkpoint has been made."))
+    return Response(
+        key.public_pem,
+        mimetype="application/x-pem-file",
+        headers={
+            "Content-Disposition": f'attachment; filename="kdc-audit-{key.key_id}.pem"',
+            "Cache-Control": "no-cache",
+        },
+    )
+
+
 @bp.route("/chain/export.jsonl")
 @guard
 def export_chain():

@@ -257,6 +257,13 @@ class UserEditForm(FlaskForm):
     institution = SelectField(_l("Institution"), choices=[], validate_choice=False)
     active = BooleanField(_l("Active (may sign in)"))
     password = PasswordField(_l("New password (optional)"), validators=[Optional(), Length(min=8)])
+    revoke_tokens = BooleanField(
+        _l("With the new password, also revoke all of this user's API tokens"),
+        description=_l(
+            "A new password, a new role or deactivation always ends the user's web sessions; "
+            "a new role and deactivation also revoke every API token."
+        ),
+    )
 
 
 class PhaseForm(FlaskForm):

@@ -25,6 +25,7 @@ from flask_login import current_user
 from catalog.db import get_session, id_in_range
 from catalog.errors import DomainError
 from catalog.objectstore import get_object_store
+from catalog.ratelimit import check_token_creation
 from catalog.services import myteam, terms, tokens
 from catalog.web.forms import AcceptTermsForm, ActionForm, TokenForm, choices
 from catalog.web.guards import (
@@ -161,6 +162,8 @@ def token_list():
         if not form.validate_on_submit():
             return _tokens_page(form, status=400)
         try:
+            # One allowance with the API (the same counter): a page is no way around it.
+            check_token_creation(current_user.id)
             token, raw = tokens.create_token(
                 get_session(),
                 web_actor(),
@@ -172,7 +175,9 @@ def token_list():
         except DomainError as exc:
             if not field_errors(exc, form):
                 form.scopes.errors = list(form.scopes.errors) + [message_for(exc)]
-            return _tokens_page(form, status=exc.status)
+            resp = _tokens_page(form, status=exc.status)
+            resp.headers.update(exc.headers)
+            return resp
         return _tokens_page(_token_form(), raw=raw, created=token, status=201)
     return _tokens_page(form)
 

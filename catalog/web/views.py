@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError
 from wtforms import EmailField, PasswordField
@@ -17,11 +17,11 @@ from catalog import policy
 from catalog.db import get_session
 from catalog.errors import DomainError
 from catalog.models.offers import OfferMode
+from catalog.ratelimit import check_login_attempt
 from catalog.services import catalog as catalog_service
-from catalog.services import myteam, purchasing
+from catalog.services import myteam, purchasing, users
 from catalog.services.search import SearchFilters, search_datasets
-from catalog.services.users import authenticate
-from catalog.web import LOCALES
+from catalog.web import LOCALES, clear_session, start_session
 from catalog.web.forms import PurchaseRequestForm
 from catalog.web.guards import flash_error, policy_required, web_actor
 from schemas.catalog import DatasetSearchArgsSchema
@@ -42,16 +42,31 @@ def _safe_next(target: str | None) -> str:
     return url_for("web.index")
 
 
+# What the sign-in form sends. Anything else (JSON, say) is refused rather than read by
+# one part of the page and not another.
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @policy.public("signing in")
 def login():
+    if request.method == "POST" and request.mimetype not in FORM_TYPES:
+        abort(415, description=_("Sign in with the form on the sign-in page."))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(get_session(), form.email.data, form.password.data)
+        # Counted only now: the CSRF token and the form are valid, and the e-mail counted
+        # is the one checked.
+        check_login_attempt(form.email.data)
+        user = users.sign_in(
+            get_session(),
+            form.email.data,
+            form.password.data,
+            client_addr=request.remote_addr or "",
+        )
         if user is None:
             form.password.errors.append(_("Wrong e-mail or password."))
         else:
-            login_user(user)
+            start_session(user)
             flash(_("Signed in as %(email)s.", email=user.email), "success")
             return redirect(_safe_next(request.args.get("next")))
     return render_template(
@@ -63,7 +78,9 @@ def login():
 @policy.public("signing out needs a session, not a right")
 @login_required
 def logout():
+    users.sign_out(get_session(), web_actor(), current_user.id)
     logout_user()
+    clear_session()
     flash(_("Signed out."), "success")
     return redirect(url_for("web.index"))
 

@@ -228,6 +228,7 @@ def test_chain_status_one_click_verify_and_export(auditor_web, sqlite_demo_app, 
     # Tamper with the database behind the app's back: the one-click verify says so.
     with sqlite_demo_app.app_context():
         s = get_session()
+        s.execute(text("DROP TRIGGER audit_events_no_update"))  # as one with the file could
         s.execute(
             text(
                 "UPDATE audit_events SET data = '{\"price_krw\": 1}' "

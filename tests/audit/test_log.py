@@ -130,6 +130,8 @@ def test_tampering_in_the_database_is_found_and_checkpoint_refuses_to_sign(keyed
             s.execute(
                 text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete")
             )
+        else:  # someone with the database file can drop SQLite's trigger too
+            s.execute(text("DROP TRIGGER audit_events_no_update"))
         s.execute(text("UPDATE audit_events SET actor = 'mallory' WHERE seq = :s"), {"s": seq})
         s.commit()
     res = runner.invoke(args=["audit", "verify", "--no-record"])

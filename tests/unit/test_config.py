@@ -121,3 +121,48 @@ def test_first_start_path_of_make_run(tmp_path):
     assert res.returncode == 0, res.stderr
     status, total = res.stdout.split()
     assert status == "200" and int(total) >= 1
+
+
+def test_security_settings_have_defaults_and_read_the_environment(tmp_path, monkeypatch):
+    for var in (
+        "KDC_TRUSTED_PROXIES",
+        "KDC_SESSION_IDLE",
+        "KDC_SESSION_MAX",
+        "KDC_AUDIT_CHECKPOINT_EVENTS",
+        "KDC_AUDIT_CHECKPOINT_HOURS",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    cfg = load_config(tmp_path, {"SECRET_KEY": "x"})
+    assert (cfg["TRUSTED_PROXIES"], cfg["SESSION_IDLE"], cfg["SESSION_MAX"]) == (0, 1800, 43200)
+    assert (cfg["AUDIT_CHECKPOINT_EVENTS"], cfg["AUDIT_CHECKPOINT_HOURS"]) == (1000, 1)
+    monkeypatch.setenv("KDC_TRUSTED_PROXIES", "2")
+    monkeypatch.setenv("KDC_SESSION_IDLE", "600")
+    monkeypatch.setenv("KDC_SESSION_MAX", "3600")
+    cfg = load_config(tmp_path, {"SECRET_KEY": "x"})
+    assert (cfg["TRUSTED_PROXIES"], cfg["SESSION_IDLE"], cfg["SESSION_MAX"]) == (2, 600, 3600)
+
+
+@pytest.mark.parametrize(
+    "override, words",
+    [
+        ({"TRUSTED_PROXIES": "one"}, "KDC_TRUSTED_PROXIES must be a whole number"),
+        ({"TRUSTED_PROXIES": "9"}, "KDC_TRUSTED_PROXIES must be between 0 and 5"),
+        ({"SESSION_IDLE": "10"}, "KDC_SESSION_IDLE must be between 60"),
+        ({"SESSION_IDLE": "7200", "SESSION_MAX": "3600"}, "must not exceed KDC_SESSION_MAX"),
+        ({"AUDIT_CHECKPOINT_EVENTS": "0"}, "KDC_AUDIT_CHECKPOINT_EVENTS must be between 1"),
+        ({"AUDIT_CHECKPOINT_HOURS": "soon"}, "KDC_AUDIT_CHECKPOINT_HOURS must be a whole number"),
+    ],
+)
+def test_unusable_security_settings_raise_config_error(tmp_path, override, words):
+    with pytest.raises(ConfigError, match=words):
+        load_config(tmp_path, {"SECRET_KEY": "x", **override})
+
+
+def test_a_bad_trusted_proxies_value_at_start_is_one_line(tmp_path):
+    res = _flask(
+        ["db", "upgrade"],
+        {"KDC_TRUSTED_PROXIES": "-1", "KDC_INSTANCE_PATH": str(tmp_path)},
+        ROOT,
+    )
+    assert res.returncode == 2 and "KDC_TRUSTED_PROXIES" in res.stderr
+    assert "Traceback" not in res.stderr
