@@ -29,13 +29,14 @@ def create_app(config: dict | None = None) -> Flask:
             raise
         _die(exc)
 
-    from catalog import db, error_handlers, objectstore
+    from catalog import db, error_handlers, monitoring, objectstore
     from catalog.api import init_api
     from catalog.cli import init_cli
     from catalog.web import init_web
 
     db.init_app(app)
     objectstore.init_app(app)
+    monitoring.init_app(app)
     error_handlers.init_app(app)
     init_api(app)
     init_web(app)

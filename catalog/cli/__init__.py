@@ -9,7 +9,7 @@ from flask import Flask
 
 
 def init_cli(app: Flask) -> None:
-    from catalog.cli import accounts, audit, database, demo, money, storage
+    from catalog.cli import accounts, audit, backup, database, demo, money, storage
 
     for command in (
         database.db_cli,
@@ -21,5 +21,7 @@ def init_cli(app: Flask) -> None:
         money.tick_command,
         audit.audit_cli,
         storage.storage_cli,
+        backup.backup_command,
+        backup.restore_command,
     ):
         app.cli.add_command(command)

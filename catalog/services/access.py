@@ -25,8 +25,9 @@ from sqlalchemy.orm import Session
 
 from catalog import policy
 from catalog.config import MAX_URL_TTL
-from catalog.db import transaction, utcnow
+from catalog.db import is_postgres, transaction, utcnow
 from catalog.errors import Forbidden, InvalidInput, NotFound
+from catalog.faults import pause_point
 from catalog.models.access import AccessGrant
 from catalog.models.audit import AuditAction
 from catalog.models.datasets import (
@@ -71,12 +72,19 @@ def check_license(
     now = now or utcnow()
     policy.require(actor, "dataset.download")
     team = session.get(Team, actor.team_id)
+    mine = select(License).where(License.team_id == actor.team_id, License.dataset_id == dataset.id)
+    if is_postgres(session):
+        # Hold the usable licences (FOR SHARE) until this issuance commits: a revocation or
+        # suspension waits for it, or it waits for the revocation and then reads it below.
+        # Lapsed rows are left alone (an approval expires them while holding the audit
+        # chain, which this transaction takes later: locking them could deadlock).
+        session.execute(
+            mine.where(License.status == LicenseStatus.ACTIVE, License.valid_until > now)
+            .with_for_update(read=True)
+            .with_only_columns(License.id)
+        ).all()
     licences = list(
-        session.scalars(
-            select(License)
-            .where(License.team_id == actor.team_id, License.dataset_id == dataset.id)
-            .order_by(License.id.desc())
-        )
+        session.scalars(mine.order_by(License.id.desc()).execution_options(populate_existing=True))
     )
     active = [
         lic
@@ -240,6 +248,7 @@ def _grant(
             **detail,
         },
     )
+    pause_point("access.issue.granted")
     return grant
 
 
