@@ -23,6 +23,9 @@ bind = "127.0.0.1:8000"
 workers = 2
 worker_class = "sync"  # measured steadier than gthread for database endpoints on small hosts
 timeout = 60
+# One control socket per user ($HOME/.gunicorn/gunicorn.ctl) would be shared by every
+# instance on the host; the service needs none (signals manage workers).
+control_socket_disable = True
 
 
 def on_starting(server) -> None:

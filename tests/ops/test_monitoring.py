@@ -1,0 +1,182 @@
+"""/healthz, /readyz and /metrics in process, on SQLite and PostgreSQL.
+
+Under gunicorn (several workers, multiprocess metrics, JSON logs): tests/ops/test_gunicorn.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import select, text
+
+from app import create_app
+from catalog.db import get_session, transaction
+from catalog.models.audit import AuditChainHead
+from catalog.services import purchasing
+from catalog.services.context import Actor
+from catalog.services.users import find_user
+from tests.conftest import _config
+from tests.live import free_port
+from tests.purchasing.conftest import make_dataset
+from tests.storage.conftest import DATASET, MEMBER, grant_license
+
+METRICS_TOKEN = "metrics-token-for-tests-0123456789"
+
+
+def samples(body: str) -> dict[tuple[str, tuple], float]:
+    """(sample name, sorted labels) → value, parsed by prometheus_client's own parser."""
+    out = {}
+    for family in text_string_to_metric_families(body):
+        for s in family.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+def scrape(client, **kw) -> dict:
+    r = client.get("/metrics", **kw)
+    assert r.status_code == 200, r.text
+    assert r.mimetype == "text/plain"
+    return samples(r.get_data(as_text=True))
+
+
+def test_health_and_readiness_when_all_is_up(demo_app, client):
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.get_json() == {"status": "ok"}
+    r = client.get("/readyz")
+    assert r.status_code == 200
+    assert r.get_json() == {"status": "ready", "checks": {"database": "ok", "storage": "ok"}}
+
+
+def test_healthz_needs_no_database_and_readyz_says_what_is_down(tmp_path):
+    """A database on a closed port and an S3 store on another: alive, not ready."""
+    app = create_app(
+        _config(
+            f"postgresql://postgres@127.0.0.1:{free_port()}/nothing",
+            tmp_path,
+            STORAGE_URL=f"s3://b/p?endpoint_url=http://127.0.0.1:{free_port()}&region=x",
+            CHECK_DB_AT_START=False,
+        )
+    )
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    r = client.get("/readyz")
+    assert r.status_code == 503
+    assert r.mimetype == "application/problem+json"
+    body = r.get_json()
+    assert body["code"] == "not_ready" and body["status"] == 503
+    assert body["checks"] == {"database": "unavailable", "storage": "unavailable"}
+    assert int(r.headers["Retry-After"]) > 0
+    # Metrics still answer, saying the database could not be read.
+    values = scrape(client)
+    assert values[("kdc_database_up", ())] == 0
+    app.extensions["kdc_engine"].dispose()
+
+
+def test_metrics_count_requests_and_read_the_database(demo_app, client, token_for):
+    before = scrape(client)
+    for _ in range(3):
+        client.get("/healthz")
+    client.get("/no/such/page")
+    grant_license(demo_app)
+    manifest = client.get(f"/api/v1/datasets/{DATASET}/manifest", headers=token_for(MEMBER))
+    assert manifest.status_code == 200
+    issued = len(manifest.get_json()["objects"])
+    with demo_app.app_context():
+        session = get_session()
+        lead = Actor.for_user(find_user(session, "naver-lead@kdc.test"))
+        ds = make_dataset(session, joint=None)
+        purchasing.request_purchase(session, lead, dataset=ds["slug"], offer=ds["individual"])
+        head = session.scalar(select(AuditChainHead.seq))
+        requested = session.execute(
+            text("SELECT COUNT(*) FROM purchases WHERE status = 'requested'")
+        ).scalar()
+    after = scrape(client)
+
+    def delta(name, **labels):
+        key = (name, tuple(sorted(labels.items())))
+        return after.get(key, 0) - before.get(key, 0)
+
+    assert delta("kdc_http_requests_total", endpoint="healthz", method="GET", status="200") == 3
+    assert delta("kdc_http_requests_total", endpoint="unmatched", method="GET", status="404") == 1
+    assert delta("kdc_http_request_duration_seconds_count", endpoint="healthz", method="GET") == 3
+    assert (
+        delta(
+            "kdc_http_request_duration_seconds_bucket", endpoint="healthz", method="GET", le="+Inf"
+        )
+        == 3
+    )
+    assert delta("kdc_download_urls_issued_total") == issued > 0
+    assert delta("kdc_access_grants_total") == 1
+    assert after[("kdc_purchases", (("state", "requested"),))] == requested
+    assert after[("kdc_audit_head_seq", ())] == head
+    assert after[("kdc_database_up", ())] == 1
+    # No outbox table in this schema: the backlog reads 0.
+    assert after[("kdc_outbox_backlog", ())] == 0
+
+
+def test_outbox_backlog_counts_waiting_deliveries(app):
+    """With a ``deliveries`` table, rows waiting (pending, retrying) are the backlog."""
+    with app.app_context():
+        session = get_session()
+        with transaction(session):
+            session.execute(text("CREATE TABLE deliveries (id INTEGER PRIMARY KEY, status TEXT)"))
+            for i, status in enumerate(["pending", "pending", "retrying", "sent", "failed"]):
+                session.execute(
+                    text("INSERT INTO deliveries (id, status) VALUES (:i, :s)"),
+                    {"i": i + 1, "s": status},
+                )
+    values = scrape(app.test_client())
+    assert values[("kdc_outbox_backlog", ())] == 3
+    assert values[("kdc_outbox_deliveries", (("status", "sent"),))] == 1
+    assert values[("kdc_outbox_deliveries", (("status", "pending"),))] == 2
+
+
+@pytest.mark.parametrize(
+    "environ, headers",
+    [
+        ({"REMOTE_ADDR": "10.1.2.3"}, {}),
+        ({"REMOTE_ADDR": "192.0.2.7"}, {"Authorization": "Bearer anything"}),
+        # Loopback, but through a reverse proxy on the same host.
+        ({"REMOTE_ADDR": "127.0.0.1"}, {"X-Forwarded-For": "203.0.113.9"}),
+        ({"REMOTE_ADDR": "::1"}, {"Forwarded": "for=203.0.113.9"}),
+    ],
+)
+def test_metrics_refuse_remote_clients_without_the_token(sqlite_demo_app, environ, headers):
+    client = sqlite_demo_app.test_client()
+    r = client.get("/metrics", environ_base=environ, headers=headers)
+    assert r.status_code == 403
+    assert r.get_json()["code"] == "metrics_forbidden"
+    assert "kdc_" not in r.get_data(as_text=True)
+
+
+def test_metrics_token_opens_them_to_any_address(sqlite_demo_app):
+    app = sqlite_demo_app
+    app.config["METRICS_TOKEN"] = METRICS_TOKEN
+    client = app.test_client()
+    remote = {"REMOTE_ADDR": "10.1.2.3"}
+    ok = client.get(
+        "/metrics", environ_base=remote, headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+    )
+    assert ok.status_code == 200 and "kdc_http_requests_total" in ok.get_data(as_text=True)
+    bad = client.get(
+        "/metrics", environ_base=remote, headers={"Authorization": "Bearer wrong-token-0000000"}
+    )
+    assert bad.status_code == 401 and bad.headers["WWW-Authenticate"] == "Bearer"
+    assert client.get("/metrics", environ_base=remote).status_code == 403
+    # Loopback clients still need no token.
+    assert client.get("/metrics").status_code == 200
+
+
+def test_every_response_has_a_request_id(sqlite_demo_app):
+    client = sqlite_demo_app.test_client()
+    ids = {client.get(p).headers["X-Request-Id"] for p in ("/healthz", "/", "/nope", "/healthz")}
+    assert len(ids) == 4 and all(len(i) == 32 for i in ids)
+    # An incoming id is ignored unless a trusted header is configured.
+    r = client.get("/healthz", headers={"X-Request-Id": "from-the-client"})
+    assert r.headers["X-Request-Id"] != "from-the-client"
+    sqlite_demo_app.config["REQUEST_ID_HEADER"] = "X-Request-Id"
+    r = client.get("/healthz", headers={"X-Request-Id": "proxy-1234.abc"})
+    assert r.headers["X-Request-Id"] == "proxy-1234.abc"
+    # A malformed one (a forged log line) is replaced.
+    r = client.get("/healthz", headers={"X-Request-Id": 'x" "status": 200'})
+    assert r.headers["X-Request-Id"] != 'x" "status": 200' and len(r.headers["X-Request-Id"]) == 32
