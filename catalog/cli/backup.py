@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import inspect
 from sqlalchemy.engine import URL, make_url
 
@@ -78,6 +79,7 @@ def _head_line() -> str:
 @click.command("backup")
 @click.argument("dest", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite DEST if it exists.")
+@with_appcontext
 def backup_command(dest: Path, force: bool) -> None:
     """Back up the database to DEST (pg_dump custom format, or a SQLite file).
 
@@ -112,6 +114,7 @@ def backup_command(dest: Path, force: bool) -> None:
 
 @click.command("restore")
 @click.argument("src", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
 def restore_command(src: Path) -> None:
     """Restore a backup made with 'backup' into the configured database, which must be empty.
 
