@@ -1,11 +1,11 @@
 """Fault points: named places inside the money and access paths where a test stops a server.
 
-The crash tests (tests/faults) start gunicorn with ``KDC_FAULT_PAUSE`` naming one or more
-points (comma-separated) and ``KDC_FAULT_DIR`` a directory. The first process to reach a
-named point writes ``<dir>/<point>`` holding its pid and sleeps there, inside the open
-transaction, so that the test can ``kill -9`` it at that very step. Each point pauses once
-per directory (the file is created exclusively): the worker gunicorn starts in place of the
-killed one serves normally. Without both variables a fault point does nothing.
+The crash tests (tests/faults) start gunicorn with ``KDC_FAULT_DIR`` naming a directory and
+arm a point by creating ``<dir>/<point>.armed``. The first process to reach an armed point
+claims it (``<dir>/<point>.pid``, created exclusively, holding its pid), disarms it and
+sleeps there, inside the open transaction, so that the test can ``kill -9`` it at that very
+step; the worker gunicorn starts in its place serves normally. Without ``KDC_FAULT_DIR``
+(always, outside these tests) a fault point costs one dictionary lookup.
 """
 
 from __future__ import annotations
@@ -23,17 +23,18 @@ PAUSE_SECONDS = 120.0
 
 
 def pause_point(name: str) -> None:
-    """Pause here if ``KDC_FAULT_PAUSE`` names this point and it has not paused yet."""
-    wanted = os.environ.get("KDC_FAULT_PAUSE")
-    if not wanted or name not in wanted.split(","):
-        return
+    """Pause here if a test armed this point."""
     folder = os.environ.get("KDC_FAULT_DIR")
     if not folder:
         return
+    armed = os.path.join(folder, name + ".armed")
+    if not os.path.exists(armed):
+        return
     try:
-        fd = os.open(os.path.join(folder, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(os.path.join(folder, name + ".pid"), os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     except FileExistsError:
         return
     with os.fdopen(fd, "w") as fh:
         fh.write(str(os.getpid()))
+    os.remove(armed)
     time.sleep(PAUSE_SECONDS)

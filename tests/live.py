@@ -7,6 +7,7 @@ a template database and storage, on a free loopback port, and stops it by its PI
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -177,7 +178,7 @@ class GunicornServer:
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
+            self.proc.send_signal(signal.SIGQUIT)  # quick shutdown: nothing is left to serve
             try:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
