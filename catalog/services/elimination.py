@@ -3,8 +3,7 @@
 The team's licences are revoked unless their frozen terms survive elimination; its
 undecided purchases are cancelled and its joint participations withdrawn (a joint purchase
 left with too few teams fails); its ledger and history stay. One transaction, locking in
-the purchasing order: purchases by id, then the team, its licences, then the audit chain
-head.
+the purchasing order: purchases by id, then the team, then the audit chain head.
 """
 
 from __future__ import annotations
@@ -65,7 +64,7 @@ def eliminate_team(
                 f"No evaluation phase {phase}; known: {', '.join(map(str, sorted(known)))}.",
                 code="unknown_phase",
             )
-        # Lock order: purchases (by id), then the team, its licences, then the audit chain.
+        # Lock order: purchases (by id), then the team, then the audit chain.
         ids = session.scalars(
             select(Purchase.id)
             .join(PurchaseParticipant, PurchaseParticipant.purchase_id == Purchase.id)
@@ -83,13 +82,6 @@ def eliminate_team(
                 f"Team {team.code} was already eliminated at phase {team.eliminated_phase}.",
                 code="already_eliminated",
             )
-        # The licences before the audit chain: an issuance holds a licence, then the chain.
-        session.scalars(
-            select(License.id)
-            .where(License.team_id == team.id, License.status.in_(licensing.LIVE))
-            .order_by(License.id)
-            .with_for_update()
-        ).all()
         result = EliminationResult(team=team, phase=phase)
         for purchase in purchases:
             part = purchasing.participant_of(purchase, team.id)

@@ -105,7 +105,12 @@ def institution_account(session: Session, institution: Institution) -> LedgerAcc
 
 
 def lock_teams(session: Session, team_ids: Iterable[int]) -> dict[int, Team]:
-    """Lock the teams' rows in id order (no deadlocks) and return them fresh from the database."""
+    """Lock the teams' rows in id order (no deadlocks) and return them fresh from the database.
+
+    ``FOR NO KEY UPDATE``: rows that refer to a team (access grants, participations) take
+    key-share locks on it as they are inserted; a full ``FOR UPDATE`` would wait for every
+    one of them, and under a steady stream of downloads an approval could wait for ever.
+    """
     ids = sorted(set(team_ids))
     if not ids:
         return {}
@@ -113,7 +118,7 @@ def lock_teams(session: Session, team_ids: Iterable[int]) -> dict[int, Team]:
         select(Team)
         .where(Team.id.in_(ids))
         .order_by(Team.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).all()
     return {t.id: t for t in teams}

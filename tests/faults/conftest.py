@@ -100,9 +100,7 @@ def buy_and_accept(app, team: str, dataset: str) -> int:
             .where(Dataset.slug == dataset, Offer.mode == OfferMode.INDIVIDUAL)
         )
         dataset_row = s.scalar(select(Dataset).where(Dataset.slug == dataset))
-        provider = s.scalar(
-            select(User).where(User.institution_id == dataset_row.institution_id)
-        )
+        provider = s.scalar(select(User).where(User.institution_id == dataset_row.institution_id))
         p = purchasing.request_purchase(s, lead, dataset=dataset, offer=offer)
         purchasing.approve_purchase(s, Actor.for_user(provider), p.id)
         lic = s.scalar(select(License.id).where(License.purchase_id == p.id))
