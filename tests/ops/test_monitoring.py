@@ -5,6 +5,9 @@ Under gunicorn (several workers, multiprocess metrics, JSON logs): tests/ops/tes
 
 from __future__ import annotations
 
+import json
+import logging
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select, text
@@ -15,7 +18,7 @@ from catalog.models.audit import AuditChainHead
 from catalog.services import purchasing
 from catalog.services.context import Actor
 from catalog.services.users import find_user
-from tests.conftest import _config
+from tests.conftest import _config, make_token
 from tests.live import free_port
 from tests.purchasing.conftest import make_dataset
 from tests.storage.conftest import DATASET, MEMBER, grant_license
@@ -180,3 +183,51 @@ def test_every_response_has_a_request_id(sqlite_demo_app):
     # A malformed one (a forged log line) is replaced.
     r = client.get("/healthz", headers={"X-Request-Id": 'x" "status": 200'})
     assert r.headers["X-Request-Id"] != 'x" "status": 200' and len(r.headers["X-Request-Id"]) == 32
+
+
+class _Lines(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.records: list[dict] = []
+
+    def emit(self, record):
+        self.records.append(json.loads(record.getMessage()))
+
+
+@pytest.fixture
+def json_log_app(templates, tmp_path):
+    url, storage, _ = templates("sqlite", True).instantiate(tmp_path, None)
+    app = create_app(_config(url, storage, LOG_FORMAT="json"))
+    lines = _Lines()
+    logging.getLogger("kdc.request").addHandler(lines)
+    app.lines = lines.records
+    yield app
+    logging.getLogger("kdc.request").removeHandler(lines)
+    app.extensions["kdc_engine"].dispose()
+
+
+def test_json_request_log_names_the_user_and_keeps_secrets_out(json_log_app):
+    app = json_log_app
+    token = make_token(app, "nikh@kdc.test")
+    client = app.test_client()
+    r = client.post("/login", data={"email": "naver-lead@kdc.test", "password": "kdc-demo"})
+    assert r.status_code in (302, 303)
+    client.get("/")
+    bearer = {"Authorization": f"Bearer {token}"}
+    client.get(
+        f"/api/v1/datasets/{DATASET}/versions/2025.1/uploads/secret-ticket-123", headers=bearer
+    )
+    app.test_client().get("/storage/get/demo/x.txt?expires=1&signature=deadbeefcafe")
+    with app.app_context():
+        s = get_session()
+        lead_id = find_user(s, "naver-lead@kdc.test").id
+        provider_id = find_user(s, "nikh@kdc.test").id
+    page, upload, signed = app.lines[-3:]
+    assert page["path"] == "/" and page["user_id"] == lead_id and page["status"] == 200
+    assert upload["path"].endswith("/uploads/…") and upload["user_id"] == provider_id
+    assert signed["path"] == "/storage/get/demo/x.txt" and signed["user_id"] is None
+    text = json.dumps(app.lines)
+    for secret in (token, "secret-ticket-123", "deadbeefcafe", "kdc-demo", "session="):
+        assert secret not in text
+    for record in app.lines:
+        assert len(record["request_id"]) == 32 and record["duration_ms"] >= 0
