@@ -210,7 +210,7 @@ def _grant(
     count: int,
     ttl: int,
     now: datetime,
-    detail: dict,
+    detail: dict[str, object],
 ) -> AccessGrant:
     grant = AccessGrant(
         created_at=now,
@@ -253,8 +253,9 @@ def _still_usable(session: Session, lic: License) -> None:
 
     Every change of a licence's status writes its audit event, so it holds the chain head
     until it commits, as this issuance now does until it commits: a revocation or
-    suspension committed before is seen by this fresh read (and refuses the issuance,
-    rolling it back), one not yet committed waits for this issuance to commit first. No URL
+    suspension committed before is seen by this fresh read (each statement reads what is
+    committed when it starts, under READ COMMITTED) and refuses the issuance, rolling
+    it back; one not yet committed waits for this issuance to commit first. No URL
     is issued after a revocation commits, and issuances never hold up a revocation.
     """
     status = session.scalar(select(License.status).where(License.id == lic.id))
