@@ -29,7 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
             raise
         _die(exc)
 
-    from catalog import db, error_handlers, objectstore, proxies
+    from catalog import db, error_handlers, monitoring, objectstore, proxies
     from catalog.api import init_api
     from catalog.cli import init_cli
     from catalog.web import init_web
@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     proxies.init_app(app)
     db.init_app(app)
     objectstore.init_app(app)
+    monitoring.init_app(app)
     error_handlers.init_app(app)
     init_api(app)
     init_web(app)

@@ -7,6 +7,7 @@ not a traceback from deep inside a request.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,6 +22,10 @@ DEFAULT_SESSION_IDLE = 30 * 60
 DEFAULT_SESSION_MAX = 12 * 3600
 DEFAULT_CHECKPOINT_EVENTS = 1000
 DEFAULT_CHECKPOINT_HOURS = 1
+LOG_FORMATS = ("text", "json")
+# A request id taken from a trusted proxy's header: short, and nothing a log line could
+# be forged with.
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 class ConfigError(click.ClickException):
@@ -160,6 +165,46 @@ def _setting(
     return _whole_number(env_name, raw, low, high, unit, default)
 
 
+def _number(
+    name: str, raw: object, default: float, low: float, high: float, *, whole: bool = False
+) -> float:
+    """``raw`` (an environment string or an override) as a number within ``low … high``."""
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(str(raw)) if whole else float(str(raw))
+    except ValueError as exc:
+        kind = "a whole number" if whole else "a number"
+        raise ConfigError(f"{name} must be {kind}, got {raw!r}") from exc
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
+    return value
+
+
+def _operations_config(env: os._Environ[str] | dict, overrides: dict) -> dict:
+    """Settings of the running service: object-store timeouts, metrics, request logs."""
+
+    def pick(key: str) -> object:
+        return overrides.pop(key) if key in overrides else env.get("KDC_" + key)
+
+    log_format = str(pick("LOG_FORMAT") or "text").strip().lower()
+    if log_format not in LOG_FORMATS:
+        raise ConfigError(f"KDC_LOG_FORMAT must be text or json, got {log_format!r}")
+    header = str(pick("REQUEST_ID_HEADER") or "").strip()
+    if header and not re.fullmatch(r"[A-Za-z0-9-]{1,64}", header):
+        raise ConfigError(f"KDC_REQUEST_ID_HEADER must be an HTTP header name, got {header!r}")
+    token = str(pick("METRICS_TOKEN") or "")
+    if token and len(token) < 16:
+        raise ConfigError("KDC_METRICS_TOKEN must be at least 16 characters long")
+    return {
+        "S3_TIMEOUT": _number("KDC_S3_TIMEOUT", pick("S3_TIMEOUT"), 2.0, 0.1, 30),
+        "S3_READ_TIMEOUT": _number("KDC_S3_READ_TIMEOUT", pick("S3_READ_TIMEOUT"), 60.0, 1, 3600),
+        "METRICS_TOKEN": token,
+        "LOG_FORMAT": log_format,
+        "REQUEST_ID_HEADER": header,
+    }
+
+
 def load_config(instance_path: str | os.PathLike, overrides: dict | None = None) -> dict:
     """Return the app configuration: defaults, then the environment, then ``overrides``."""
     instance = Path(instance_path)
@@ -235,6 +280,7 @@ def load_config(instance_path: str | os.PathLike, overrides: dict | None = None)
         # The address people reach the service at: links in e-mails and webhooks.
         "BASE_URL": env.get("KDC_BASE_URL") or DEFAULT_BASE_URL,
     }
+    config.update(_operations_config(env, overrides))
     config.update(overrides)
     config["DATABASE_URL"] = normalise_database_url(config["DATABASE_URL"])
     config["STORAGE_URL"] = check_storage_url(config["STORAGE_URL"])

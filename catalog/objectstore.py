@@ -25,6 +25,8 @@ def init_app(app: Flask) -> None:
         app.config["STORAGE_URL"],
         secret_key=app.config["SECRET_KEY"],
         public_base=app.config.get("PUBLIC_BASE_URL", ""),
+        short_timeout=app.config.get("S3_TIMEOUT"),
+        transfer_timeout=app.config.get("S3_READ_TIMEOUT"),
     )
     app.add_url_rule("/storage/get/<path:key>", "storage_get", serve_local_object)
     app.add_url_rule(

@@ -16,6 +16,7 @@ import io
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, BinaryIO, Literal
 from urllib.parse import parse_qs, urlsplit
@@ -60,6 +61,23 @@ _DENIED = {
     "AccountProblem",
 }
 _PROBE_CACHE_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How long the store may keep a request waiting, in seconds.
+
+    ``short`` bounds every connection attempt, and the reading of the answer to the short
+    calls a request waits on (the availability probe, HEAD, starting, listing and aborting
+    uploads, deletes); those get one attempt, so an unreachable or silent store costs a
+    request at most ``2 × short`` before it becomes a 503. ``transfer`` bounds each read of
+    the data calls (GET, PUT, copy, completing an upload), which get three attempts.
+    """
+
+    short: float = 2.0
+    transfer: float = 60.0
+
+
 _URL_OPTIONS = ("endpoint_url", "region", "addressing_style", "profile")
 
 
@@ -139,6 +157,7 @@ class S3Store(ObjectStore):
         addressing_style: AddressingStyle | None = None,
         profile: str | None = None,
         session: boto3.session.Session | None = None,
+        timeouts: Timeouts | None = None,
     ) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
@@ -153,21 +172,41 @@ class S3Store(ObjectStore):
         self.session = session or boto3.session.Session(profile_name=profile)
         region = region or self.session.region_name or "us-east-1"
         self.region = region
-        config = Config(
+        self.timeouts = timeouts = timeouts or Timeouts()
+        common = Config(
             signature_version="s3v4",
             s3={"addressing_style": addressing_style or "auto"},
-            connect_timeout=3,
-            read_timeout=60,
-            retries={"mode": "standard", "max_attempts": 2},
+            connect_timeout=timeouts.short,
         )
+        # Data transfers: patient reads, retried.
         self.client = self.session.client(
-            "s3", endpoint_url=endpoint_url, region_name=region, config=config
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            config=common.merge(
+                Config(
+                    read_timeout=timeouts.transfer,
+                    retries={"mode": "standard", "total_max_attempts": 3},
+                )
+            ),
+        )
+        # Short calls a request waits on: one bounded attempt, then a 503 with Retry-After.
+        self.control = self.session.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            config=common.merge(
+                Config(
+                    read_timeout=timeouts.short,
+                    retries={"mode": "standard", "total_max_attempts": 1},
+                )
+            ),
         )
         self._presigner: SigV4Presigner | None = None
         self._probe_ok_until = 0.0
 
     @classmethod
-    def from_url(cls, url: str) -> S3Store:
+    def from_url(cls, url: str, timeouts: Timeouts | None = None) -> S3Store:
         parts = urlsplit(url)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         unknown = sorted(set(query) - set(_URL_OPTIONS))
@@ -185,6 +224,7 @@ class S3Store(ObjectStore):
             region=query.get("region"),
             addressing_style=_ADDRESSING_STYLES[style] if style is not None else None,
             profile=query.get("profile"),
+            timeouts=timeouts,
         )
 
     def for_bucket(self, bucket: str) -> S3Store:
@@ -198,6 +238,7 @@ class S3Store(ObjectStore):
             region=self.options["region"],
             addressing_style=self.addressing_style,
             session=self.session,
+            timeouts=self.timeouts,
         )
 
     @property
@@ -237,7 +278,7 @@ class S3Store(ObjectStore):
     def stat(self, key: str) -> ObjectInfo:
         full = self._key(key)
         with _mapped_errors(f"reading {key}"):
-            head = self.client.head_object(Bucket=self.bucket, Key=full)
+            head = self.control.head_object(Bucket=self.bucket, Key=full)
         return ObjectInfo(
             key=key,
             size=head["ContentLength"],
@@ -248,7 +289,7 @@ class S3Store(ObjectStore):
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         full_prefix = f"{self.prefix}/{prefix}" if self.prefix else prefix
-        paginator = self.client.get_paginator("list_objects_v2")
+        paginator = self.control.get_paginator("list_objects_v2")
         with _mapped_errors(f"listing {prefix or '/'}"):
             for page in paginator.paginate(Bucket=self.bucket, Prefix=full_prefix):
                 for obj in page.get("Contents", []):
@@ -265,7 +306,7 @@ class S3Store(ObjectStore):
     def delete(self, key: str) -> None:
         full = self._key(key)
         with _mapped_errors(f"deleting {key}"):
-            self.client.delete_object(Bucket=self.bucket, Key=full)
+            self.control.delete_object(Bucket=self.bucket, Key=full)
 
     def move(self, src: str, dst: str, content_type: str | None = None) -> ObjectInfo:
         extra = (
@@ -291,7 +332,7 @@ class S3Store(ObjectStore):
             return
         with _mapped_errors("checking the bucket"):
             try:
-                self.client.head_bucket(Bucket=self.bucket)
+                self.control.head_bucket(Bucket=self.bucket)
             except botocore.exceptions.ClientError as exc:
                 code = str(exc.response.get("Error", {}).get("Code", ""))
                 if code in ("404", "NoSuchBucket", "NotFound"):
@@ -385,11 +426,11 @@ class S3Store(ObjectStore):
     def create_multipart(self, key: str, content_type: str | None = None) -> str:
         with _mapped_errors(f"starting an upload of {key}"):
             if content_type:
-                resp = self.client.create_multipart_upload(
+                resp = self.control.create_multipart_upload(
                     Bucket=self.bucket, Key=self._key(key), ContentType=content_type
                 )
             else:
-                resp = self.client.create_multipart_upload(Bucket=self.bucket, Key=self._key(key))
+                resp = self.control.create_multipart_upload(Bucket=self.bucket, Key=self._key(key))
         return resp["UploadId"]
 
     def presign_upload_parts(
@@ -407,7 +448,7 @@ class S3Store(ObjectStore):
 
     def list_parts(self, key: str, upload_id: str) -> builtins.list[UploadedPart]:
         parts: builtins.list[UploadedPart] = []
-        paginator = self.client.get_paginator("list_parts")
+        paginator = self.control.get_paginator("list_parts")
         with _mapped_errors(f"listing the parts of {key}"):
             for page in paginator.paginate(
                 Bucket=self.bucket, Key=self._key(key), UploadId=upload_id
@@ -445,7 +486,7 @@ class S3Store(ObjectStore):
     def abort_multipart(self, key: str, upload_id: str) -> None:
         try:
             with _mapped_errors(f"aborting the upload of {key}"):
-                self.client.abort_multipart_upload(
+                self.control.abort_multipart_upload(
                     Bucket=self.bucket, Key=self._key(key), UploadId=upload_id
                 )
         except ObjectNotFound:

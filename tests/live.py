@@ -8,6 +8,7 @@ a template database and storage, on a free loopback port, and stops it by its PI
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -97,7 +98,7 @@ class LiveServer:
                 fh.close()
 
 
-class GunicornServer(LiveServer):
+class LoggingGunicornServer(LiveServer):
     """The production command, ``gunicorn … 'app:create_app()'``, with access and error logs
     in files and its standard output and error kept apart (``stdout_path``, ``stderr_path``).
     """
@@ -144,3 +145,104 @@ class GunicornServer(LiveServer):
             for p in (self.stdout_path, self.stderr_path, self.access_log, self.error_log)
             if p.exists()
         }
+
+        if getattr(self, "_log", None):
+            self._log.close()
+
+
+class GunicornServer:
+    """gunicorn with the project's config (``catalog/gunicorn_conf.py``: multiprocess
+    metrics) and sync workers on a free loopback port; stdout and stderr kept in files."""
+
+    def __init__(
+        self, database_url: str, storage_url: str, instance: Path, workers: int = 2, **env
+    ):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.workers = workers
+        self.instance = instance
+        self.metrics_dir = instance / "metrics"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("KDC_", "PROMETHEUS"))},
+            "KDC_DATABASE_URL": database_url,
+            "KDC_STORAGE_URL": storage_url,
+            "KDC_SECRET_KEY": "live-test-secret",
+            "KDC_INSTANCE_PATH": str(instance),
+            "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
+            "PYTHONPATH": str(ROOT),
+            **env,
+        }
+        self.stdout_path = instance / "gunicorn.out"
+        self.stderr_path = instance / "gunicorn.err"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60) -> GunicornServer:
+        self.instance.mkdir(parents=True, exist_ok=True)
+        self._out = self.stdout_path.open("wb")
+        self._err = self.stderr_path.open("wb")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(ROOT / "catalog" / "gunicorn_conf.py"),
+                "-w",
+                str(self.workers),
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--graceful-timeout",
+                "5",
+                "app:create_app()",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._out,
+            stderr=self._err,
+        )
+        self.wait_healthy(timeout)
+        return self
+
+    def wait_healthy(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self.stop()
+                raise RuntimeError(f"gunicorn exited: {self.stderr_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(
+            "gunicorn did not answer in time: " + self.stderr_path.read_text()[-3000:]
+        )
+
+    def worker_pids(self) -> list[int]:
+        """The master's current children (its workers)."""
+        path = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        return [int(p) for p in path.read_text().split()]
+
+    def wait_for_workers(self, exclude: set[int] = frozenset(), timeout: float = 30) -> list[int]:
+        """Wait until ``workers`` workers run, none of them in ``exclude`` (killed ones)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pids = self.worker_pids()
+            if len(pids) == self.workers and not set(pids) & set(exclude):
+                return pids
+            time.sleep(0.05)
+        raise RuntimeError(f"gunicorn did not replace its workers: {self.worker_pids()}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGQUIT)  # quick shutdown: nothing is left to serve
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for fh in (getattr(self, "_out", None), getattr(self, "_err", None)):
+            if fh:
+                fh.close()

@@ -9,7 +9,7 @@ from flask import Flask
 
 
 def init_cli(app: Flask) -> None:
-    from catalog.cli import accounts, audit, database, demo, money, notices, storage
+    from catalog.cli import accounts, audit, backup, database, demo, money, notices, storage
 
     for command in (
         database.db_cli,
@@ -22,5 +22,7 @@ def init_cli(app: Flask) -> None:
         notices.deliver_command,
         audit.audit_cli,
         storage.storage_cli,
+        backup.backup_command,
+        backup.restore_command,
     ):
         app.cli.add_command(command)

@@ -5,7 +5,9 @@ download URLs. Every issuance (a manifest page or one file) writes an ``AccessGr
 and an ``access:issue_urls`` audit event in the same transaction; neither ever holds
 a URL or a signature. A URL lives ``URL_TTL`` seconds (900 by default), never more
 than 3,600 and never past the licence's ``valid_until``; revoking or suspending a
-licence stops new URLs at once (URLs already issued die at their expiry).
+licence stops new URLs at once (URLs already issued die at their expiry): an issuance reads
+the licence again once it holds the audit chain head (``_still_usable``), so none commits
+after a revocation it did not see.
 
 Admins, auditors and providers hold no licence and get ``license_required``: the access
 grant records the licence that justified each URL, and they have none. Providers verify
@@ -27,6 +29,7 @@ from catalog import policy
 from catalog.config import MAX_URL_TTL
 from catalog.db import transaction, utcnow
 from catalog.errors import Forbidden, InvalidInput, NotFound
+from catalog.faults import pause_point
 from catalog.models.access import AccessGrant
 from catalog.models.audit import AuditAction
 from catalog.models.datasets import (
@@ -207,7 +210,7 @@ def _grant(
     count: int,
     ttl: int,
     now: datetime,
-    detail: dict,
+    detail: dict[str, object],
 ) -> AccessGrant:
     grant = AccessGrant(
         created_at=now,
@@ -240,7 +243,27 @@ def _grant(
             **detail,
         },
     )
+    _still_usable(session, lic)
+    pause_point("access.issue.granted")
     return grant
+
+
+def _still_usable(session: Session, lic: License) -> None:
+    """Read the licence's status again now that this transaction holds the audit chain head.
+
+    Every change of a licence's status writes its audit event, so it holds the chain head
+    until it commits, as this issuance now does until it commits: a revocation or
+    suspension committed before is seen by this fresh read (each statement reads what is
+    committed when it starts, under READ COMMITTED) and refuses the issuance, rolling
+    it back; one not yet committed waits for this issuance to commit first. No URL
+    is issued after a revocation commits, and issuances never hold up a revocation.
+    """
+    status = session.scalar(select(License.status).where(License.id == lic.id))
+    if status != LicenseStatus.ACTIVE:
+        detail, code = _REFUSALS.get(
+            status or LicenseStatus.REVOKED, _REFUSALS[LicenseStatus.REVOKED]
+        )
+        raise Forbidden(detail, code=code)
 
 
 def issue_download_urls(

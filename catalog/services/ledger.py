@@ -109,9 +109,11 @@ def lock_teams(session: Session, team_ids: Iterable[int]) -> dict[int, Team]:
     """Lock the teams' rows in id order (no deadlocks) and return them fresh from the database.
 
     ``FOR NO KEY UPDATE`` (what PostgreSQL's own UPDATE of a balance takes): it excludes
-    every other writer of the team, but not a row elsewhere that merely references the
-    team (a notice addressed to it), which would otherwise wait on the team while holding
-    the audit chain head and deadlock against this lock's holder.
+    every other writer of the team, but not rows that merely refer to the team. Those take
+    key-share locks on it as they are inserted (access grants, participations, notices
+    addressed to it); a full ``FOR UPDATE`` would wait for every one of them, so under a
+    steady stream of downloads an approval could wait for ever, and a notice written while
+    the audit chain head is held could deadlock against this lock's holder.
     """
     ids = sorted(set(team_ids))
     if not ids:

@@ -6,6 +6,11 @@ check at the moment of use never honours a lapsed licence. Admins may suspend (a
 reinstate) or revoke a licence; eliminating a team revokes those whose frozen terms do not
 survive elimination. At most one live (active or suspended) licence exists per team and
 dataset; a partial unique index backs that up.
+
+Changes lock licence rows ``FOR NO KEY UPDATE``: every issuance of download URLs inserts an
+access grant referring to the licence, which takes a key-share lock on it until it commits;
+a full ``FOR UPDATE`` would wait for all of them, so a revocation during a steady stream of
+downloads could be held off indefinitely.
 """
 
 from __future__ import annotations
@@ -78,7 +83,7 @@ def expire_stale(
                 License.status.in_(LIVE),
                 License.valid_until <= now,
             )
-            .with_for_update()
+            .with_for_update(key_share=True)
         ).all()
         for lic in stale:
             _set_status(
@@ -160,7 +165,7 @@ def _lock_license(session: Session, license_id: int) -> License:
     lic = session.scalar(
         select(License)
         .where(License.id == license_id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
     if lic is None:
@@ -243,7 +248,7 @@ def revoke_for_elimination(
             select(License)
             .where(License.team_id == team.id, License.status.in_(LIVE))
             .order_by(License.id)
-            .with_for_update()
+            .with_for_update(key_share=True)
             .options(selectinload(License.dataset))
         ).all()
         for lic in lics:
@@ -270,7 +275,7 @@ def expire_licenses(session: Session, actor: Actor, now: datetime | None = None)
             select(License)
             .where(License.status.in_(LIVE), License.valid_until <= now)
             .order_by(License.id)
-            .with_for_update()
+            .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         ).all()
         for lic in lics:

@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session, selectinload
 from catalog import policy
 from catalog.db import end_read, id_in_range, transaction, utcnow
 from catalog.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from catalog.faults import pause_point
 from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset, DatasetStatus
 from catalog.models.ledger import TransactionKind
@@ -775,6 +776,7 @@ def approve_purchase(
             purchase_id=purchase.id,
             memo=f"purchase {purchase.id}: {dataset.slug}",
         )
+        pause_point("purchase.approve.charged")
         for p, s in zip(parts, shares, strict=True):
             p.share_krw = s
         purchase.status = PurchaseStatus.APPROVED
@@ -812,6 +814,7 @@ def approve_purchase(
                 now=now,
             )
         _refresh(session, purchase)
+        pause_point("purchase.approve.licensed")
         notices.purchase_decided(session, actor, purchase)
     return purchase
 

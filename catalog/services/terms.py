@@ -32,7 +32,7 @@ def _team_license(
         raise NotFound(f"No licence {license_id}.")
     stmt = select(License).where(License.id == license_id)
     if for_update:
-        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        stmt = stmt.with_for_update(key_share=True).execution_options(populate_existing=True)
     lic = session.scalar(stmt)
     # Another team's licence does not exist for you.
     if lic is None or not policy.can(actor, "licence.accept_terms", lic):

@@ -14,7 +14,7 @@ import pytest
 from app import create_app
 from catalog.logs import RedactSignatures
 from tests.conftest import _config, make_token
-from tests.live import GunicornServer
+from tests.live import LoggingGunicornServer as GunicornServer
 from tests.storage.conftest import DATASET, MEMBER, grant_license
 
 
