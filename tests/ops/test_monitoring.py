@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select, text
 
 from app import create_app
-from catalog.db import get_session, transaction
+from catalog.db import get_session
 from catalog.models.audit import AuditChainHead
 from catalog.services import purchasing
 from catalog.services.context import Actor
