@@ -87,8 +87,10 @@ def teams_eliminate(team: str, phase: int) -> None:
 @click.command("tick")
 @with_appcontext
 def tick_command() -> None:
-    """Close joint purchases past their deadline, expire lapsed licences, announce joint
-    purchases closing within 24 hours, then send the outbox (cron-safe)."""
+    """Close joint purchases past their deadline, lapse undecided renewals, expire lapsed
+    licences, announce joint purchases closing within 24 hours and licences ending within
+    30/7/1 days, remind leads of overdue destruction attestations, then send the outbox
+    (cron-safe)."""
     from catalog.cli.notices import report_delivery, run_delivery
 
     session = get_session()
@@ -99,6 +101,12 @@ def tick_command() -> None:
         click.echo(f"expired licence {lid}")
     for pid in result.closing_soon:
         click.echo(f"announced purchase {pid}: closes within 24 hours")
+    for rid in result.lapsed_renewals:
+        click.echo(f"renewal {rid} lapsed")
+    for lid in result.expiring_soon:
+        click.echo(f"announced licence {lid}: ends soon")
+    for lid in result.attestation_reminders:
+        click.echo(f"reminded licence {lid}: destruction attestation outstanding")
     click.echo(
         f"tick: {len(result.closed)} purchase(s) closed, "
         f"{len(result.expired_licenses)} licence(s) expired",

@@ -48,6 +48,7 @@ USE_LABELS = {
     "redistribution": _l("Redistribution"),
     "derivative_datasets": _l("Derivative datasets"),
     "publish_excerpts": _l("Publish excerpts"),
+    "release_weights": _l("Release model weights"),
 }
 ROLE_LABELS = {
     "admin": _l("Programme office (admin)"),
