@@ -152,7 +152,8 @@ class AccessLogFilterSchema(_ConsoleFilterSchema):
 class LedgerFilterSchema(_ConsoleFilterSchema):
     account = ma.fields.String(load_default=None, validate=validate.Length(max=64))
     kind = ma.fields.String(
-        load_default=None, validate=validate.OneOf(["grant", "clawback", "purchase", "renewal", "reversal"])
+        load_default=None,
+        validate=validate.OneOf(["grant", "clawback", "purchase", "renewal", "reversal"]),
     )
 
 
