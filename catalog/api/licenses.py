@@ -12,6 +12,8 @@ from flask.views import MethodView
 from catalog.api.auth import SECURITY, current_actor, policy_required
 from catalog.api.blueprint import ApiBlueprint as Blueprint
 from catalog.api.datasets import page_links
+from catalog.api.idempotency import DOC as IDEMPOTENCY_DOC
+from catalog.api.idempotency import idempotent
 from catalog.db import get_session
 from catalog.odrl import MEDIA_TYPE
 from catalog.services import attestations, licence_detail, licensing, renewals, usage
@@ -227,7 +229,7 @@ class LicenseQuota(MethodView):
 
 @blp.route("/<int:license_id>/renewals")
 class LicenseRenewals(MethodView):
-    @blp.doc(security=SECURITY)
+    @blp.doc(security=SECURITY, **IDEMPOTENCY_DOC)
     @blp.response(201, RenewalSchema)
     @blp.alt_response(403, schema=None, description="Not a team lead (`lead_required`)")
     @blp.alt_response(404, schema=None, description="No such licence of your team")
@@ -238,6 +240,7 @@ class LicenseRenewals(MethodView):
         "(`already_renewed`), a renewal waiting (`renewal_pending`), `team_eliminated`",
     )
     @policy_required("licence.renew")
+    @idempotent(RenewalSchema, 201)
     def post(self, license_id):
         """Ask to renew a licence for another term at its terms (a team lead)
 

@@ -6,6 +6,8 @@ from flask.views import MethodView
 
 from catalog.api.auth import SECURITY, current_actor, policy_required
 from catalog.api.blueprint import ApiBlueprint as Blueprint
+from catalog.api.idempotency import DOC as IDEMPOTENCY_DOC
+from catalog.api.idempotency import idempotent
 from catalog.db import get_session
 from catalog.services import renewals
 from schemas.licenses import RenewalActionSchema, RenewalSchema
@@ -35,7 +37,9 @@ def _action(name: str, action: str, service, doc: str, with_note: bool) -> None:
         return service(get_session(), current_actor(), renewal_id, **kwargs)
 
     post.__doc__ = doc
-    view = policy_required(action, gate=name != "cancel")(post)
+    post.__name__ = "post"
+    view = idempotent(RenewalSchema, 200)(post)
+    view = policy_required(action, gate=name != "cancel")(view)
     view = blp.alt_response(
         409,
         schema=None,
@@ -46,7 +50,7 @@ def _action(name: str, action: str, service, doc: str, with_note: bool) -> None:
     view = blp.alt_response(403, schema=None, description="Not your role")(view)
     view = blp.response(200, RenewalSchema)(view)
     view = blp.arguments(RenewalActionSchema)(view)
-    view = blp.doc(security=SECURITY)(view)
+    view = blp.doc(security=SECURITY, **IDEMPOTENCY_DOC)(view)
     cls = type(f"Renewal{name.title()}", (MethodView,), {"post": view})
     blp.route(f"/<int:renewal_id>/{name}")(cls)
 

@@ -27,6 +27,7 @@ from catalog.models.users import User
 from catalog.services import attestations, licence_texts, renewals, usage
 from catalog.services.context import Actor
 from catalog.services.licensing import effective_status
+from catalog.services.usage import Usage, UsageLine
 
 
 def base_url(session: Session) -> str:
@@ -86,8 +87,8 @@ class LicenceDetail:
     license: License
     status: str
     terms: licence_terms.Terms
-    usage: usage.Usage
-    by_user: list[usage.UsageLine]
+    usage: Usage
+    by_user: list[UsageLine]
     permissions: dict[str, licence_terms.Decision]
     text: licence_texts.LicenceText
     accepted_by: str | None

@@ -274,7 +274,9 @@ def request_renewal(
         teams = lock_teams(session, [g.team_id for g in group])
         lics = _lock_licences(session, [g.id for g in group])
         lic = lics.get(lic.id) or lic
-        _check_renewable(lic, teams.get(lic.team_id) or session.get(Team, lic.team_id), now)
+        team = teams.get(lic.team_id) or session.get(Team, lic.team_id)
+        assert team is not None
+        _check_renewable(lic, team, now)
         pending = session.scalar(
             select(LicenseRenewal.id).where(
                 LicenseRenewal.purchase_id == lic.purchase_id,
