@@ -146,7 +146,8 @@ class UsageLine:
 
 def usage_by_user(session: Session, lic: License, since: datetime | None = None) -> list[UsageLine]:
     """The licence's issuances in its current term (or since ``since``), per user and token."""
-    since = since or current_usage(lic).since
+    # Grants are dated to the whole second of their URLs; a term starts mid-second.
+    since = (since or current_usage(lic).since).replace(microsecond=0)
     rows = session.execute(
         select(
             User.email,
