@@ -5,7 +5,7 @@ An offer's policy is an ``Offer`` (the term as a duration, no assignee); a licen
 dataset's published versions (target). Both state:
 
 - one permission per action the terms allow, each valid only in the licence's term
-  (``dateTime`` ≥ start and < end, or ``elapsedTime`` ≤ the term for an offer); the
+  (``dateTime`` ≥ start and < end, or ``elapsedTime`` < the term for an offer); the
   ``download`` permission also carries the assignee as ``recipient`` and the quotas as
   ``count`` (objects) and ``kdc:bytes`` ≤ the cap, counted per term including the request;
 - one prohibition per action they do not allow (redistribution unless permitted …);
@@ -165,7 +165,7 @@ def term_constraints(terms: Terms, facts: PolicyFacts) -> list[dict[str, Any]]:
     return [
         {
             "leftOperand": "elapsedTime",
-            "operator": "lteq",
+            "operator": "lt",
             "rightOperand": {"@value": f"P{terms.term_months}M", "@type": "xsd:duration"},
         }
     ]
@@ -286,11 +286,17 @@ def vocabulary(base_url: str) -> dict[str, Any]:
         )
     for name, label, comment in DUTIES:
         terms.append({"@id": ns + name, "rdfs:label": label, "rdfs:comment": comment})
+    ontology = {
+        "@id": base_url.rstrip("/") + VOCAB_PATH,
+        "@type": "owl:Ontology",
+        "rdfs:label": "K-Data Catalog licence vocabulary",
+        "rdfs:comment": "Actions, duties and operands of the catalogue's ODRL 2.2 policies.",
+    }
     return {
         "@context": {
             "odrl": ODRL,
+            "owl": "http://www.w3.org/2002/07/owl#",
             "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
         },
-        "@id": base_url.rstrip("/") + VOCAB_PATH,
-        "@graph": terms,
+        "@graph": [ontology, *terms],
     }

@@ -57,7 +57,11 @@ def publish_dataset(
     slug = f"lic-test-{n}"
     provider = actor(session, f"{institution.lower()}@kdc.test")
     publishing.create_dataset(
-        session, provider, slug=slug, title_ko=f"시험 데이터 {n}", title_en=f"Test data {n}",
+        session,
+        provider,
+        slug=slug,
+        title_ko=f"시험 데이터 {n}",
+        title_en=f"Test data {n}",
         modality="text",
     )
     fields = {

@@ -47,9 +47,7 @@ def test_issued_objects_and_bytes_are_counted_per_user_and_token(
     assert mine["usage"]["objects_issued"] == 9
 
 
-def test_a_page_that_would_cross_the_quota_is_refused_whole(
-    demo_app, client, token_for, licensed
-):
+def test_a_page_that_would_cross_the_quota_is_refused_whole(demo_app, client, token_for, licensed):
     lic = licensed(download_quota=8)
     member = token_for(MEMBER)
     assert _manifest(client, member, lic.slug).status_code == 200  # 6 of 8
@@ -76,21 +74,24 @@ def test_a_byte_quota_caps_single_files_too(demo_app, client, token_for, license
     files = {"big.bin": b"x" * 700, "small.bin": b"y" * 200}
     lic = licensed(files=files, download_quota_bytes=1000)
     member = token_for(MEMBER)
-    assert client.get(f"/api/v1/datasets/{lic.slug}/files/big.bin", headers=member).status_code == 302
+    assert (
+        client.get(f"/api/v1/datasets/{lic.slug}/files/big.bin", headers=member).status_code == 302
+    )
     r = client.get(f"/api/v1/datasets/{lic.slug}/files/big.bin", headers=member)
     assert r.status_code == 403
     problem = r.get_json()
     assert problem["code"] == "quota_exhausted"
     assert problem["used_bytes"] == 700 and problem["allowed_bytes"] == 1000
     assert problem["requested_bytes"] == 700 and "allowed_objects" not in problem
-    assert client.get(f"/api/v1/datasets/{lic.slug}/files/small.bin", headers=member).status_code == 302
+    assert (
+        client.get(f"/api/v1/datasets/{lic.slug}/files/small.bin", headers=member).status_code
+        == 302
+    )
     usage = client.get(f"/api/v1/licenses/{lic.license_id}", headers=member).get_json()["usage"]
     assert usage["bytes_issued"] == 900 and usage["bytes_left"] == 100
 
 
-def test_a_browser_download_past_the_quota_gets_a_page_that_says_why(
-    demo_app, licensed
-):
+def test_a_browser_download_past_the_quota_gets_a_page_that_says_why(demo_app, licensed):
     from tests.web.conftest import login
 
     lic = licensed(files={"a.txt": b"a\n", "b.txt": b"b\n"}, download_quota=1)
@@ -144,9 +145,7 @@ def test_the_team_page_and_the_licence_page_show_the_usage(demo_app, licensed, t
     assert MEMBER in page
 
 
-def test_provider_staff_see_usage_per_team_of_their_datasets_only(
-    demo_app, licensed, token_for
-):
+def test_provider_staff_see_usage_per_team_of_their_datasets_only(demo_app, licensed, token_for):
     from tests.web.conftest import login
 
     lic = licensed(download_quota=10)  # a NIKH dataset
@@ -230,11 +229,7 @@ def test_quota_changes_are_checked_audited_and_announced(demo_app, licensed, tok
     assert licence_row(demo_app, lic.license_id).terms["download_quota_bytes"] == 10**6
     with demo_app.app_context():
         s = get_session()
-        ev = s.scalars(
-            select(AuditEvent).where(AuditEvent.action == "license:set_quota")
-        ).all()[-1]
+        ev = s.scalars(select(AuditEvent).where(AuditEvent.action == "license:set_quota")).all()[-1]
         assert ev.data["from"]["objects"] == 10 and ev.data["to"]["objects"] == 20
-        kinds = s.scalars(
-            select(Notice.kind).where(Notice.subject_id == str(lic.license_id))
-        ).all()
+        kinds = s.scalars(select(Notice.kind).where(Notice.subject_id == str(lic.license_id))).all()
         assert "license.quota_changed" in kinds

@@ -41,9 +41,7 @@ def test_fifty_parallel_manifest_requests_never_exceed_the_quota(pg_live_server)
     def ask(_n: int) -> tuple[int, str]:
         with httpx.Client(timeout=60) as http:
             start.wait()
-            r = http.get(
-                url, params={"limit": PAGE}, headers={"Authorization": f"Bearer {token}"}
-            )
+            r = http.get(url, params={"limit": PAGE}, headers={"Authorization": f"Bearer {token}"})
         body = r.json()
         return r.status_code, str(body.get("code") or len(body.get("objects", [])))
 
