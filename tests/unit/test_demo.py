@@ -343,9 +343,7 @@ def test_the_demo_licences_show_a_quota_in_use_an_ending_one_and_an_attestation_
 
     with licensed_demo_app.app_context():
         session = get_session()
-        lics = {
-            (lic.team.code, lic.dataset.slug): lic for lic in session.scalars(select(License))
-        }
+        lics = {(lic.team.code, lic.dataset.slug): lic for lic in session.scalars(select(License))}
         now = utcnow()
         quota = lics[("naver", "historical-manuscripts-ocr")]
         usage = current_usage(quota, now)
