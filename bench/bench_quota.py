@@ -80,13 +80,14 @@ def _median_ms(fn, rounds: int) -> float:
 
 
 def _measure(app, capped: str, uncapped: str, rounds: int) -> dict[str, float]:
+    from sqlalchemy import select
+
     from catalog.db import get_session, transaction, utcnow
     from catalog.models.datasets import Dataset
     from catalog.models.licenses import License
     from catalog.services import access
     from catalog.services.context import Actor
     from catalog.services.users import find_user
-    from sqlalchemy import select
 
     out = {}
     with app.app_context():
