@@ -180,16 +180,23 @@ def _ensure_dataset(
     version.status = VersionStatus.PUBLISHED
     version.published_at = utcnow()
     session.flush()
+    documents = [
+        licence_texts.add_document(session, actor, offer, "", "", record=False)
+        for offer in offers
+    ]
     record_event(
         session,
         actor,
         AuditAction.DATASET_CREATE,
         "dataset",
         ds.slug,
-        {"institution": spec["institution"], "demo": True},
+        {
+            "institution": spec["institution"],
+            "demo": True,
+            # Each offer's licence text, generated from its terms, as the chain's witness.
+            "licence_texts": [{"offer_id": d.offer_id, "sha256": d.sha256} for d in documents],
+        },
     )
-    for offer in offers:
-        licence_texts.add_document(session, actor, offer, "", "")
     record_event(
         session,
         actor,

@@ -1529,7 +1529,7 @@ def _build_datasets() -> list[dict]:
                     "uses": ["ai_training", "commercial_model"],
                     "attribution": "KBS 한국방송공사",
                     "survives_elimination": False,
-                    "download_quota": 20,
+                    "download_quota": 200,
                 },
                 {
                     "mode": "individual",
@@ -1538,7 +1538,7 @@ def _build_datasets() -> list[dict]:
                     "uses": ["ai_training", "commercial_model"],
                     "attribution": "KBS 한국방송공사",
                     "survives_elimination": False,
-                    "download_quota": 20,
+                    "download_quota": 200,
                 },
             ],
             "files": {

@@ -72,8 +72,12 @@ def add_document(
     text_en: str,
     *,
     now: datetime | None = None,
+    record: bool = True,
 ) -> LicenseDocument:
-    """Write the next version of the offer's licence text (caller checked the rights)."""
+    """Write the next version of the offer's licence text (caller checked the rights).
+
+    ``record=False``: the caller's own audit event names the document (the demo loader's
+    ``dataset:create``)."""
     generated = not text_ko
     with transaction(session):
         if generated:
@@ -98,6 +102,8 @@ def add_document(
         session.add(doc)
         session.flush()
         session.expire(offer, ["documents"])
+        if not record:
+            return doc
         record_event(
             session,
             actor,

@@ -90,7 +90,7 @@ class NoteForm(FlaskForm):
 
 class AcceptTermsForm(FlaskForm):
     accept = BooleanField(
-        _l("I have read these terms and the licence text and accept them for my team."),
+        _l("I have read these terms and accept them for my team."),
         validators=[DataRequired(message=_l("Tick the box to accept."))],
     )
     # The SHA-256 of the text shown: if the licence's text is another, nothing is accepted.
@@ -247,6 +247,7 @@ class OfferForm(FlaskForm):
     )
     kogl_type = SelectField(
         _l("KOGL (공공누리) type"),
+        default="",
         choices=choices(
             [
                 ("", _l("None")),

@@ -58,7 +58,6 @@ def licence_text_form(offer, formdata=None) -> LicenceTextForm:
     doc = offer.current_document
     return LicenceTextForm(
         formdata=formdata,
-        prefix=f"o{offer.id}",
         data={
             "licence_text_ko": doc.text_ko if doc else "",
             "licence_text_en": doc.text_en if doc else "",
