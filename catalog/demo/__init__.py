@@ -181,8 +181,7 @@ def _ensure_dataset(
     version.published_at = utcnow()
     session.flush()
     documents = [
-        licence_texts.add_document(session, actor, offer, "", "", record=False)
-        for offer in offers
+        licence_texts.add_document(session, actor, offer, "", "", record=False) for offer in offers
     ]
     record_event(
         session,

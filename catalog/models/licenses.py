@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -174,7 +175,7 @@ class DestructionAttestation(Base):
     method: Mapped[str] = mapped_column(String(16))
     host: Mapped[str] = mapped_column(String(255), default="")
     dest: Mapped[str] = mapped_column(String(1000), default="")
-    objects: Mapped[list] = mapped_column(JSONType, default=list)
+    objects: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     object_count: Mapped[int] = mapped_column(Integer, default=0)
     byte_count: Mapped[int] = mapped_column(BigInteger, default=0)
     complete: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -24,6 +24,7 @@ import binascii
 import posixpath
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -211,11 +212,12 @@ def within_quota(
         ),
     )
     if not decision.permitted:
+        figures: dict[str, Any] = dict(decision.figures or {})
         raise Forbidden(
             decision.detail,
             code=decision.code or "quota_exhausted",
             license_id=locked.id,
-            **dict(decision.figures or {}),
+            **figures,
         )
     return locked
 

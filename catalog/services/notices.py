@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -491,9 +492,10 @@ def license_changed(
         )
 
 
-def _license_data(session: Session, lic: License, **extra) -> dict:
+def _license_data(session: Session, lic: License, **extra: Any) -> dict[str, Any]:
     ds = session.get(Dataset, lic.dataset_id)
-    data = {
+    assert ds is not None
+    data: dict[str, Any] = {
         "license_id": lic.id,
         "dataset": ds.slug,
         "dataset_title_ko": ds.title_ko,
@@ -512,7 +514,7 @@ def _to_license_team(
     kind: NoticeKind,
     lic: License,
     now: datetime | None = None,
-    **extra,
+    **extra: Any,
 ) -> Notice:
     return notify(
         session,
@@ -569,9 +571,9 @@ def attestation_due(
         )
 
 
-def _renewal_data(renewal: LicenseRenewal, **extra) -> dict:
+def _renewal_data(renewal: LicenseRenewal, **extra: Any) -> dict[str, Any]:
     ds = renewal.dataset
-    data = {
+    data: dict[str, Any] = {
         "renewal_id": renewal.id,
         "purchase_id": renewal.purchase_id,
         "dataset": ds.slug,
@@ -589,7 +591,12 @@ def _renewal_data(renewal: LicenseRenewal, **extra) -> dict:
 
 
 def _renewal_to_team(
-    session: Session, actor: Actor, kind: NoticeKind, renewal: LicenseRenewal, team_id: int, **extra
+    session: Session,
+    actor: Actor,
+    kind: NoticeKind,
+    renewal: LicenseRenewal,
+    team_id: int,
+    **extra: Any,
 ) -> Notice:
     share = next((p.share_krw for p in renewal.parts if p.team_id == team_id), None)
     return notify(

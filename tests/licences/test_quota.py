@@ -233,3 +233,23 @@ def test_quota_changes_are_checked_audited_and_announced(demo_app, licensed, tok
         assert ev.data["from"]["objects"] == 10 and ev.data["to"]["objects"] == 20
         kinds = s.scalars(select(Notice.kind).where(Notice.subject_id == str(lic.license_id))).all()
         assert "license.quota_changed" in kinds
+
+
+def test_the_provider_console_refuses_a_bad_quota_with_the_reason_and_keeps_the_old(
+    demo_app, licensed, token_for
+):
+    from tests.web.conftest import login
+
+    lic = licensed(download_quota=10)
+    assert _manifest(demo_app.test_client(), token_for(MEMBER), lic.slug).status_code == 200
+    nikh = login(demo_app.test_client(), "nikh@kdc.test")
+    path = f"/provider/licences/{lic.license_id}/quota"
+    before = counts(demo_app)
+    for bad in ({"objects": "0"}, {"objects": "-1"}, {"objects": "3"}, {"bytes": "10"}):
+        page = nikh.post(path, data=bad, follow_redirects=True).get_data(as_text=True)
+        assert 'class="flash flash-error"' in page, bad
+    assert counts(demo_app) == before
+    assert licence_row(demo_app, lic.license_id).terms["download_quota"] == 10
+    page = nikh.post(path, data={"objects": "12", "reason": "추가 제공"}, follow_redirects=True)
+    assert "flash-success" in page.get_data(as_text=True)
+    assert licence_row(demo_app, lic.license_id).terms["download_quota"] == 12
