@@ -22,6 +22,28 @@ MESSAGES = {
         "buy data, and only licences that survive elimination give access."
     ),
     "terms_not_accepted": _l("Accept the licence's terms before the first download."),
+    "quota_exhausted": _l(
+        "This download would exceed your licence's download quota for its term; nothing was "
+        "issued. The licence page shows what was used."
+    ),
+    "licence_text_mismatch": _l(
+        "The licence text changed since you opened the page; read it again before accepting."
+    ),
+    "license_not_renewable": _l("Only an active licence can be renewed, before it ends."),
+    "already_renewed": _l("This licence is already renewed; its next term has not begun yet."),
+    "renewal_pending": _l("A renewal of this licence already waits for a decision."),
+    "renewal_decided": _l("This renewal has already been decided."),
+    "renewal_lapsed": _l("A licence of this renewal has ended; it can no longer be approved."),
+    "license_not_ended": _l("Destruction is attested once the licence has ended."),
+    "quota_below_usage": _l("A quota cannot go below what the current term already used."),
+    "invalid_quota": _l("A quota is a whole number of at least 1, or empty for no cap."),
+    "invalid_attestation": _l(
+        "The attestation is incomplete: say why when only part of the copies was deleted."
+    ),
+    "attestation_mismatch": _l(
+        "The listed files are not this dataset's files; nothing was recorded."
+    ),
+    "kogl_conflict": _l("The chosen KOGL type forbids a use the offer permits."),
     "budget_exceeded": _l(
         "Not enough budget: a team's balance does not cover its share. Nobody was charged."
     ),

@@ -15,7 +15,8 @@ Relations say how a resource stands to the actor:
 =====================  ============================================================
 ``any``                whatever the resource
 ``own_team``           it is the actor's team, or belongs to it (a licence; a
-                       purchase the team requested or opened)
+                       purchase the team requested or opened; a renewal the team
+                       takes part in)
 ``own_institution``    it is (or concerns) a dataset of the actor's institution
 ``joint``              a joint purchase: the public board every team reads
 ``participant``        the actor's team takes part (has joined) in the purchase
@@ -62,7 +63,7 @@ from typing import Any
 
 from catalog.errors import DomainError, Forbidden, NotFound
 from catalog.models.datasets import Dataset, DatasetVersion
-from catalog.models.licenses import License
+from catalog.models.licenses import License, LicenseRenewal
 from catalog.models.notifications import NoticeKind, WebhookEndpoint
 from catalog.models.offers import Offer, OfferMode
 from catalog.models.purchases import ParticipantStatus, Purchase
@@ -238,6 +239,44 @@ POLICY: dict[str, Rule] = {
     "licence.change_status": Rule(
         "suspend, reinstate or revoke licences", _OFFICE, default="admin_required"
     ),
+    "licence.set_quota": Rule(
+        "change a licence's download quotas",
+        {**_OFFICE, PROVIDER: (OWN_INSTITUTION,)},
+        default="provider_required",
+        refuse=_WRITE,
+        otherwise="not_dataset_provider",
+    ),
+    "licence.renew": Rule(
+        "request, confirm or withdraw a licence's renewal for the team (commits its money)",
+        {TEAM_LEAD: (OWN_TEAM,)},
+        default="team_role_required",
+        refuse={**_WRITE, TEAM_MEMBER: "lead_required"},
+        otherwise="not_found",
+        hidden=True,
+    ),
+    "licence.decide_renewal": Rule(
+        "approve or reject licence renewals",
+        {**_OFFICE, PROVIDER: (OWN_INSTITUTION,)},
+        default="provider_required",
+        refuse=_WRITE,
+        otherwise="wrong_institution",
+    ),
+    "licence.attest": Rule(
+        "attest with `kdc purge` that the team's copies were deleted",
+        _all(TEAM, OWN_TEAM),
+        default="team_role_required",
+        refuse=_WRITE,
+        otherwise="not_found",
+        hidden=True,
+    ),
+    "licence.declare_destruction": Rule(
+        "declare for the team that its copies were deleted",
+        {TEAM_LEAD: (OWN_TEAM,)},
+        default="team_role_required",
+        refuse={**_WRITE, TEAM_MEMBER: "lead_required"},
+        otherwise="not_found",
+        hidden=True,
+    ),
     "programme.manage": Rule(
         "manage institutions, teams, users and evaluation phases", _OFFICE, default="admin_required"
     ),
@@ -284,13 +323,28 @@ POLICY: dict[str, Rule] = {
 # preferences page). Another team's private business is never among them: notices are
 # addressed to the team or institution concerned (catalog/services/notices.py).
 NOTICE_KINDS: dict[str, tuple[NoticeKind, ...]] = {
-    TEAM_LEAD: tuple(k for k in NoticeKind if k != NoticeKind.PURCHASE_AWAITING_APPROVAL),
+    TEAM_LEAD: tuple(
+        k
+        for k in NoticeKind
+        if k not in (NoticeKind.PURCHASE_AWAITING_APPROVAL, NoticeKind.RENEWAL_AWAITING_APPROVAL)
+    ),
     TEAM_MEMBER: tuple(
         k
         for k in NoticeKind
-        if k not in (NoticeKind.PURCHASE_AWAITING_APPROVAL, NoticeKind.PURCHASE_REQUESTED)
+        if k
+        not in (
+            NoticeKind.PURCHASE_AWAITING_APPROVAL,
+            NoticeKind.PURCHASE_REQUESTED,
+            NoticeKind.RENEWAL_AWAITING_APPROVAL,
+            NoticeKind.RENEWAL_REQUESTED,
+            NoticeKind.LICENSE_ATTESTATION_DUE,
+        )
     ),
-    PROVIDER: (NoticeKind.PURCHASE_AWAITING_APPROVAL, NoticeKind.PURCHASE_CANCELLED),
+    PROVIDER: (
+        NoticeKind.PURCHASE_AWAITING_APPROVAL,
+        NoticeKind.PURCHASE_CANCELLED,
+        NoticeKind.RENEWAL_AWAITING_APPROVAL,
+    ),
     ADMIN: (),
     AUDITOR: (),
 }
@@ -332,9 +386,20 @@ SCOPES: dict[str | None, tuple[str, ...]] = {
         "purchase.confirm",
         "purchase.close",
         "purchase.cancel",
+        "licence.renew",
     ),
-    "data:read": ("dataset.download", "licence.accept_terms"),
-    "provider:write": ("purchase.decide", "dataset.manage"),
+    "data:read": (
+        "dataset.download",
+        "licence.accept_terms",
+        "licence.attest",
+        "licence.declare_destruction",
+    ),
+    "provider:write": (
+        "purchase.decide",
+        "dataset.manage",
+        "licence.set_quota",
+        "licence.decide_renewal",
+    ),
     "audit:read": ("audit.read",),
     "webhook:manage": ("webhook.manage",),
     "admin:write": (
@@ -540,6 +605,13 @@ def _license_relations(actor: Any, lic: License) -> Iterable[str]:
     yield from _institution_relation(actor, lic.dataset.institution_id)
 
 
+def _renewal_relations(actor: Any, renewal: LicenseRenewal) -> Iterable[str]:
+    team_id = _team_of(actor)
+    if team_id is not None and any(p.team_id == team_id for p in renewal.parts):
+        yield OWN_TEAM
+    yield from _institution_relation(actor, renewal.dataset.institution_id)
+
+
 def _webhook_relations(actor: Any, hook: WebhookEndpoint) -> Iterable[str]:
     if _team_of(actor) is not None and hook.team_id == actor.team_id:
         yield OWN_TEAM
@@ -555,6 +627,7 @@ _RELATION_JUDGES: tuple[tuple[type, Callable[[Any, Any], Iterable[str]]], ...] =
     (Purchase, _purchase_relations),
     (Team, _team_relations),
     (License, _license_relations),
+    (LicenseRenewal, _renewal_relations),
     (Dataset, lambda a, d: _institution_relation(a, d.institution_id)),
     (Offer, lambda a, o: _institution_relation(a, o.dataset.institution_id)),
     (DatasetVersion, lambda a, v: _institution_relation(a, v.dataset.institution_id)),

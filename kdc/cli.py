@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -413,29 +414,91 @@ def licenses(
         emit_json({"items": items, "total": len(items)})
         return
     table = Table(box=None, header_style="bold", show_edge=False, pad_edge=False)
-    for col in ("id", "team", "dataset", "status", "valid until", "uses"):
+    for col in ("id", "team", "dataset", "status", "valid until", "objects", "bytes", "uses"):
         table.add_column(col, overflow="fold")
     for lic in items:
         uses = ", ".join((lic.get("terms") or {}).get("uses", []))
+        status = lic["status"]
+        if lic.get("attestation") == "due":
+            status += " (attestation due)"
         table.add_row(
             str(lic["id"]),
             lic["team"],
             lic["dataset"],
-            lic["status"],
+            status,
             str(lic.get("valid_until", ""))[:10],
+            _used(lic, "objects", str),
+            _used(lic, "bytes", human_bytes),
             uses,
         )
     out.print(table)
-    err.print(f"[dim]{len(items)} licences[/dim]")
+    err.print(f"[dim]{len(items)} licences; objects and bytes issued this term / quota[/dim]")
+
+
+def _used(lic: ApiObject, what: str, fmt: Callable[[int], str]) -> str:
+    usage = lic.get("usage") or {}
+    used, allowed = usage.get(f"{what}_issued"), usage.get(f"{what}_allowed")
+    if used is None:
+        return "—"
+    return f"{fmt(used)} / {fmt(allowed)}" if allowed is not None else f"{fmt(used)} / no cap"
+
+
+@cli.command("license")
+@click.argument("license_id", type=click.IntRange(1))
+@json_option
+@pass_ctx
+def license_show(c: Context, license_id: int, as_json: bool) -> None:
+    """One licence: terms, usage by user and token, what it allows, attestation."""
+    lic = c.client.get(f"/api/v1/licenses/{license_id}")
+    if as_json:
+        emit_json(lic)
+        return
+    usage = lic.get("usage") or {}
+    out.print(
+        f"licence {lic['id']}: {lic['team']} · {lic['dataset']} · {lic['status']} · valid "
+        f"{str(lic.get('valid_from', ''))[:10]} – {str(lic.get('valid_until', ''))[:10]}"
+    )
+    out.print(
+        f"this term (since {str(usage.get('term_started_at', ''))[:10]}): "
+        f"{_used(lic, 'objects', str)} objects, {_used(lic, 'bytes', human_bytes)}"
+    )
+    for line in lic.get("usage_by_user") or []:
+        token = (line.get("token") or "web") + ("…" if line.get("token") else "")
+        out.print(
+            f"  {line['user']} ({token}): {line['objects']} objects, "
+            f"{human_bytes(line['bytes'])} in {line['grants']} issuance(s)"
+        )
+    allowed = [a for a, d in (lic.get("permissions") or {}).items() if d.get("permitted")]
+    out.print(f"allows now: {', '.join(allowed) or 'nothing'}")
+    acceptance = lic.get("acceptance") or {}
+    if acceptance.get("accepted_at"):
+        out.print(
+            f"terms accepted {str(acceptance['accepted_at'])[:10]} by "
+            f"{acceptance.get('accepted_by')} (text SHA-256 {acceptance.get('text_sha256')})"
+        )
+    if lic.get("attestation") == "due":
+        out.print(
+            f"destruction attestation due ({lic.get('days_overdue', 0)} day(s) overdue): "
+            f"kdc purge {lic['dataset']} --dest DIR"
+        )
 
 
 @cli.command("accept-terms")
 @click.argument("license_id", type=int)
+@click.option("--show-text", is_flag=True, help="Print the full licence text first.")
 @json_option
 @pass_ctx
-def accept_terms(c: Context, license_id: int, as_json: bool) -> None:
-    """Accept licence LICENSE_ID's terms for your team (once, before the first download)."""
-    lic = c.client.post(f"/api/v1/licenses/{license_id}/accept-terms")
+def accept_terms(c: Context, license_id: int, show_text: bool, as_json: bool) -> None:
+    """Accept licence LICENSE_ID's terms and full text for your team (once, before the
+    first download). The SHA-256 of the text read from the server is sent with it."""
+    import hashlib
+
+    resp = c.client.request("GET", f"/api/v1/licenses/{license_id}/text")
+    text = resp.content
+    if show_text and not as_json:
+        out.print(text.decode("utf-8"), markup=False, highlight=False)
+    digest = hashlib.sha256(text).hexdigest()
+    lic = c.client.post(f"/api/v1/licenses/{license_id}/accept-terms", {"text_sha256": digest})
     if as_json:
         emit_json(lic)
         return
@@ -446,6 +509,77 @@ def accept_terms(c: Context, license_id: int, as_json: bool) -> None:
     )
     if terms.get("attribution"):
         out.print(f"attribution: {terms['attribution']}")
+    out.print(f"licence text SHA-256: {digest}")
+
+
+@cli.command()
+@click.argument("slug")
+@click.option(
+    "--dest",
+    required=True,
+    type=click.Path(file_okay=False, exists=True),
+    help="The directory kdc fetch downloaded into.",
+)
+@click.option(
+    "--license",
+    "license_id",
+    type=click.IntRange(1),
+    help="The ended licence (default: the one owing an attestation).",
+)
+@click.option("--host", default=None, help="Host name to report (default: this machine's).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before deleting.")
+@json_option
+@pass_ctx
+def purge(
+    c: Context,
+    slug: str,
+    dest: str,
+    license_id: int | None,
+    host: str | None,
+    yes: bool,
+    as_json: bool,
+) -> None:
+    """Delete what `kdc fetch` wrote into --dest and attest it (when a licence has ended).
+
+    \b
+    The state file of kdc fetch says what was written; each file must still be what it
+    verified, and the server checks the listing before anything is deleted. Files, partial
+    downloads and the state file go; the attestation lists each deleted object's SHA-256
+    and this host. Exit codes: 0 attested, 2 something could not be deleted (attested as
+    partial), 1 refused (nothing deleted), 3 refused by the server.
+    """
+    from kdc.purge import Plan, PurgeRefused
+    from kdc.purge import purge as run_purge
+
+    def ask(checked: Plan, lic: ApiObject) -> bool:
+        if yes or as_json:
+            return True
+        size = human_bytes(sum(o["size"] for o in checked.present))
+        return click.confirm(
+            f"delete {len(checked.present)} file(s) ({size}) of {slug} from {dest} and attest it "
+            f"for licence {lic['id']}?",
+            default=False,
+            err=True,
+        )
+
+    try:
+        report = run_purge(c.client, slug, dest, license_id=license_id, host=host, confirm=ask)
+    except PurgeRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        emit_json(report)
+    else:
+        err.print(
+            f"{report['status']}: {report['deleted']} file(s), {human_bytes(report['bytes_deleted'])} "
+            f"deleted from {report['dest']} on {report['host']}; attestation "
+            f"{report['attestation']} for licence {report['license']}"
+        )
+        for key in report["left"]:
+            err.print(f"  [red]left[/red] {key}")
+        if report["missing"]:
+            err.print(f"  [dim]{len(report['missing'])} recorded file(s) were already gone[/dim]")
+    if report["left"]:
+        raise click.exceptions.Exit(EXIT_PARTIAL)
 
 
 # --- data ------------------------------------------------------------------------------

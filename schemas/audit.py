@@ -152,7 +152,8 @@ class AccessLogFilterSchema(_ConsoleFilterSchema):
 class LedgerFilterSchema(_ConsoleFilterSchema):
     account = ma.fields.String(load_default=None, validate=validate.Length(max=64))
     kind = ma.fields.String(
-        load_default=None, validate=validate.OneOf(["grant", "clawback", "purchase", "reversal"])
+        load_default=None,
+        validate=validate.OneOf(["grant", "clawback", "purchase", "renewal", "reversal"]),
     )
 
 
@@ -165,3 +166,30 @@ class EventLogFilterSchema(_ConsoleFilterSchema):
     actor = ma.fields.String(load_default=None, validate=validate.Length(max=254))
     subject_type = ma.fields.String(load_default=None, validate=validate.Length(max=32))
     subject_id = ma.fields.String(load_default=None, validate=validate.Length(max=64))
+
+
+class _PlainFilterSchema(ma.Schema):
+    """Filters of the licence reports (no dates, no paging: every licence is one row)."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+    team = ma.fields.String(load_default=None, validate=validate.Length(max=32))
+    institution = ma.fields.String(load_default=None, validate=validate.Length(max=16))
+    dataset = ma.fields.String(load_default=None, validate=validate.Length(max=100))
+
+    @ma.pre_load
+    def _drop_blank(self, data, **_kw):
+        return _blank_to_none(dict(data))
+
+
+class UsageFilterSchema(_PlainFilterSchema):
+    over_quota = ma.fields.Boolean(
+        load_default=False, metadata={"description": "Only licences whose quota is used up"}
+    )
+
+
+class AttestationFilterSchema(_PlainFilterSchema):
+    state = ma.fields.String(
+        load_default=None, validate=validate.OneOf(["outstanding", "attested", "partial"])
+    )

@@ -90,7 +90,9 @@ def _config(db_url: str, storage: Path, **extra) -> dict:
 class Template:
     """A migrated database (and its storage directory) to copy for each test."""
 
-    def __init__(self, backend: str, root: Path, pg: PgDatabases | None, demo: bool):
+    def __init__(
+        self, backend: str, root: Path, pg: PgDatabases | None, demo: bool, licences: bool = False
+    ):
         self.backend = backend
         self.storage = root / "storage"
         self.storage.mkdir(parents=True)
@@ -107,7 +109,7 @@ class Template:
 
             app = create_app(_config(self.url, self.storage))
             with app.app_context():
-                load_demo(get_session(), app.extensions["kdc_store"])
+                load_demo(get_session(), app.extensions["kdc_store"], licences=licences)
             app.extensions["kdc_engine"].dispose()
         if backend == "sqlite":
             import sqlite3
@@ -131,22 +133,25 @@ class Template:
 
 @pytest.fixture(scope="session")
 def templates(tmp_path_factory, request):
-    cache: dict[tuple[str, bool], Template] = {}
+    cache: dict[tuple[str, bool, bool], Template] = {}
 
-    def get(backend: str, demo: bool) -> Template:
-        key = (backend, demo)
+    def get(backend: str, demo: bool, licences: bool = False) -> Template:
+        key = (backend, demo, licences)
         if key not in cache:
             pg = request.getfixturevalue("pg") if backend == "postgresql" else None
-            root = tmp_path_factory.mktemp(f"tmpl-{backend}-{'demo' if demo else 'empty'}")
-            cache[key] = Template(backend, root, pg, demo)
+            kind = ("demo-licences" if licences else "demo") if demo else "empty"
+            root = tmp_path_factory.mktemp(f"tmpl-{backend}-{kind}")
+            cache[key] = Template(backend, root, pg, demo, licences)
         return cache[key]
 
     return get
 
 
-def _make_app(request, templates, tmp_path, backend: str, demo: bool, **extra):
+def _make_app(
+    request, templates, tmp_path, backend: str, demo: bool, licences: bool = False, **extra
+):
     pg = request.getfixturevalue("pg") if backend == "postgresql" else None
-    url, storage, pg_name = templates(backend, demo).instantiate(tmp_path, pg)
+    url, storage, pg_name = templates(backend, demo, licences).instantiate(tmp_path, pg)
     app = create_app(_config(url, storage, **extra))
     app.config["KDC_BACKEND"] = backend
     yield app
@@ -170,6 +175,12 @@ def app(request, templates, tmp_path, backend):
 def demo_app(request, templates, tmp_path, backend):
     """An app with the demo catalogue loaded (each backend in turn)."""
     yield from _make_app(request, templates, tmp_path, backend, demo=True)
+
+
+@pytest.fixture
+def licensed_demo_app(request, templates, tmp_path, backend):
+    """The demo catalogue with the demo licences of ``flask demo`` (each backend in turn)."""
+    yield from _make_app(request, templates, tmp_path, backend, demo=True, licences=True)
 
 
 @pytest.fixture

@@ -13,8 +13,9 @@ from catalog.demo import DEMO_PASSWORD, load_demo
 @click.command("demo")
 @with_appcontext
 def demo_command() -> None:
-    """Load the demo catalogue (idempotent): teams, institutions, datasets, demo accounts."""
-    added = load_demo(get_session(), current_app.extensions["kdc_store"])
+    """Load the demo catalogue (idempotent): teams, institutions, datasets, demo accounts,
+    and a few demo licences (one with a quota in use, one ending soon, one ended)."""
+    added = load_demo(get_session(), current_app.extensions["kdc_store"], licences=True)
     click.echo(
         f"demo catalogue loaded ({added} datasets added; accounts use password {DEMO_PASSWORD!r})",
         err=True,

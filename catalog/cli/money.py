@@ -98,9 +98,10 @@ def teams_eliminate(team: str, phase: int) -> None:
 )
 @with_appcontext
 def tick_command(checkpoint_log: str | None) -> None:
-    """Close joint purchases past their deadline, expire lapsed licences, announce joint
-    purchases closing within 24 hours, sign the audit chain's head when a checkpoint is due,
-    then send the outbox (cron-safe)."""
+    """Close joint purchases past their deadline, lapse undecided renewals, expire lapsed
+    licences, announce joint purchases closing within 24 hours and licences ending within
+    30/7/1 days, remind leads of overdue destruction attestations, sign the audit chain's
+    head when a checkpoint is due, then send the outbox (cron-safe)."""
     from catalog.cli.notices import report_delivery, run_delivery
 
     session = get_session()
@@ -118,6 +119,12 @@ def tick_command(checkpoint_log: str | None) -> None:
         click.echo(f"expired licence {lid}")
     for pid in result.closing_soon:
         click.echo(f"announced purchase {pid}: closes within 24 hours")
+    for rid in result.lapsed_renewals:
+        click.echo(f"renewal {rid} lapsed")
+    for lid in result.expiring_soon:
+        click.echo(f"announced licence {lid}: ends soon")
+    for lid in result.attestation_reminders:
+        click.echo(f"reminded licence {lid}: destruction attestation outstanding")
     if checkpoint_log and result.checkpoint is not None and result.checkpoint.created:
         cp = result.checkpoint.outcome.checkpoint  # type: ignore[union-attr]
         with open(checkpoint_log, "a", encoding="utf-8") as fh:

@@ -1,8 +1,11 @@
 """``flask --app app demo``: load the demo catalogue (idempotent).
 
 Creates what is missing and leaves what exists: institutions, teams with their initial
-budget grant, demo accounts (password ``kdc-demo``), datasets with offers and one
-published version each whose sample files are written to the configured store.
+budget grant, demo accounts (password ``kdc-demo``), datasets with offers (each with its
+licence text) and one published version each whose sample files are written to the
+configured store; with ``licences=True`` (the ``demo`` command) also a few demo licences
+(``catalog.demo.licences``: one with a quota in use, one ending soon, one ended with a
+destruction attestation due).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from catalog.models.institutions import Institution, InstitutionKind
 from catalog.models.offers import Offer, OfferMode
 from catalog.models.teams import EvaluationPhase, Team
 from catalog.models.users import Role
+from catalog.services import licence_texts
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
 from catalog.services.ledger import grant_budget
@@ -138,9 +142,11 @@ def _ensure_dataset(
     reindex_dataset(ds)
     session.add(ds)
     session.flush()
+    offers = []
     for offer_spec in spec["offers"]:
         offer = Offer(dataset_id=ds.id, **{**offer_spec, "mode": OfferMode(offer_spec["mode"])})
         session.add(offer)
+        offers.append(offer)
     prefix = f"demo/{ds.slug}/{DEMO_VERSION}"
     version = DatasetVersion(
         dataset_id=ds.id,
@@ -174,13 +180,21 @@ def _ensure_dataset(
     version.status = VersionStatus.PUBLISHED
     version.published_at = utcnow()
     session.flush()
+    documents = [
+        licence_texts.add_document(session, actor, offer, "", "", record=False) for offer in offers
+    ]
     record_event(
         session,
         actor,
         AuditAction.DATASET_CREATE,
         "dataset",
         ds.slug,
-        {"institution": spec["institution"], "demo": True},
+        {
+            "institution": spec["institution"],
+            "demo": True,
+            # Each offer's licence text, generated from its terms, as the chain's witness.
+            "licence_texts": [{"offer_id": d.offer_id, "sha256": d.sha256} for d in documents],
+        },
     )
     record_event(
         session,
@@ -198,8 +212,12 @@ def _ensure_dataset(
     return True
 
 
-def load_demo(session: Session, store: ObjectStore) -> int:
-    """Load whatever of the demo catalogue is missing; return the number of datasets added."""
+def load_demo(session: Session, store: ObjectStore, *, licences: bool = False) -> int:
+    """Load whatever of the demo catalogue is missing; return the number of datasets added.
+
+    ``licences``: also the demo licences (the ``demo`` command loads them; the test
+    suites' shared demo database does not, so that their figures start from nothing).
+    """
     actor = Actor.system("demo")
     with transaction(session):
         institutions = _ensure_institutions(session, actor)
@@ -208,4 +226,8 @@ def load_demo(session: Session, store: ObjectStore) -> int:
         added = 0
         for spec in demo_data.DATASETS:
             added += _ensure_dataset(session, actor, store, institutions, spec)
+    if licences:
+        from catalog.demo.licences import load_demo_licences
+
+        load_demo_licences(session, store)
     return added

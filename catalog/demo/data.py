@@ -63,6 +63,7 @@ ALL_USES = [
     "redistribution",
     "derivative_datasets",
     "publish_excerpts",
+    "release_weights",
 ]
 
 
@@ -651,6 +652,7 @@ def _build_datasets() -> list[dict]:
                     "attribution": "대통령기록관",
                     "survives_elimination": False,
                     "download_quota": 20,
+                    "kogl_type": 3,
                 },
             ],
             "files": {
@@ -1149,6 +1151,7 @@ def _build_datasets() -> list[dict]:
                     "uses": list(ALL_USES),
                     "attribution": "통계청 국가통계포털(KOSIS)",
                     "survives_elimination": True,
+                    "kogl_type": 1,
                 },
             ],
             "files": {
@@ -1526,7 +1529,7 @@ def _build_datasets() -> list[dict]:
                     "uses": ["ai_training", "commercial_model"],
                     "attribution": "KBS 한국방송공사",
                     "survives_elimination": False,
-                    "download_quota": 20,
+                    "download_quota": 200,
                 },
                 {
                     "mode": "individual",
@@ -1535,7 +1538,7 @@ def _build_datasets() -> list[dict]:
                     "uses": ["ai_training", "commercial_model"],
                     "attribution": "KBS 한국방송공사",
                     "survives_elimination": False,
-                    "download_quota": 20,
+                    "download_quota": 200,
                 },
             ],
             "files": {
@@ -2002,6 +2005,8 @@ def _build_datasets() -> list[dict]:
                     "attribution": "EBS 한국교육방송공사",
                     "survives_elimination": False,
                     "download_quota": 10,
+                    "download_quota_bytes": 50_000,
+                    "kogl_type": 4,
                 },
             ],
             "files": {

@@ -7,7 +7,12 @@ from catalog.models.datasets import Dataset, DatasetObject, DatasetVersion
 from catalog.models.idempotency import IdempotencyRecord
 from catalog.models.institutions import Institution
 from catalog.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
-from catalog.models.licenses import License
+from catalog.models.licenses import (
+    DestructionAttestation,
+    License,
+    LicenseRenewal,
+    LicenseRenewalPart,
+)
 from catalog.models.notifications import (
     Delivery,
     Notice,
@@ -15,7 +20,7 @@ from catalog.models.notifications import (
     NotificationPreference,
     WebhookEndpoint,
 )
-from catalog.models.offers import Offer
+from catalog.models.offers import LicenseDocument, Offer
 from catalog.models.purchases import Purchase, PurchaseParticipant
 from catalog.models.ratelimit import RateLimitCounter
 from catalog.models.teams import EvaluationPhase, Team
@@ -32,6 +37,7 @@ __all__ = [
     "DatasetObject",
     "DatasetVersion",
     "Delivery",
+    "DestructionAttestation",
     "EvaluationPhase",
     "IdempotencyRecord",
     "Institution",
@@ -39,6 +45,9 @@ __all__ = [
     "LedgerEntry",
     "LedgerTransaction",
     "License",
+    "LicenseDocument",
+    "LicenseRenewal",
+    "LicenseRenewalPart",
     "Notice",
     "Notification",
     "NotificationPreference",

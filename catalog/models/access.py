@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from catalog.db import Base, utcnow
@@ -19,9 +19,11 @@ class AccessGrant(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"))
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
-    license_id: Mapped[int] = mapped_column(ForeignKey("licenses.id"))
+    license_id: Mapped[int] = mapped_column(ForeignKey("licenses.id"), index=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"))
     version_id: Mapped[int] = mapped_column(ForeignKey("dataset_versions.id"))
     object_count: Mapped[int] = mapped_column(Integer)
+    # Bytes of the objects whose URLs were issued (a URL issued is a download permitted).
+    byte_count: Mapped[int] = mapped_column(BigInteger, default=0)
     ttl_seconds: Mapped[int] = mapped_column(Integer)
     client_addr: Mapped[str] = mapped_column(String(64), default="")

@@ -28,6 +28,7 @@ class TransactionKind(enum.StrEnum):
     GRANT = "grant"
     CLAWBACK = "clawback"
     PURCHASE = "purchase"
+    RENEWAL = "renewal"
     REVERSAL = "reversal"
 
 

@@ -48,6 +48,13 @@ class NoticeKind(enum.StrEnum):
     LICENSE_SUSPENDED = "license.suspended"
     LICENSE_REINSTATED = "license.reinstated"
     LICENSE_REVOKED = "license.revoked"
+    LICENSE_EXPIRING = "license.expiring"  # 30, 7 and 1 days before the end (``tick``)
+    LICENSE_QUOTA_CHANGED = "license.quota_changed"
+    LICENSE_ATTESTATION_DUE = "license.attestation_due"  # when due, then every 7 days
+    RENEWAL_REQUESTED = "renewal.requested"  # a lead asked; the other leads confirm
+    RENEWAL_AWAITING_APPROVAL = "renewal.awaiting_approval"  # the provider decides
+    RENEWAL_APPROVED = "renewal.approved"
+    RENEWAL_DECLINED = "renewal.declined"  # rejected, cancelled or lapsed
     TEAM_ELIMINATED = "team.eliminated"
     BUDGET_GRANTED = "budget.granted"
     BUDGET_CLAWED_BACK = "budget.clawed_back"

@@ -5,7 +5,16 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.db import Base, utcnow
@@ -25,6 +34,7 @@ class Use(enum.StrEnum):
     REDISTRIBUTION = "redistribution"
     DERIVATIVE_DATASETS = "derivative_datasets"
     PUBLISH_EXCERPTS = "publish_excerpts"
+    RELEASE_WEIGHTS = "release_weights"
 
 
 class Offer(Base):
@@ -39,6 +49,10 @@ class Offer(Base):
             name="joint_bounds",
         ),
         CheckConstraint("download_quota IS NULL OR download_quota > 0", name="quota_positive"),
+        CheckConstraint(
+            "download_quota_bytes IS NULL OR download_quota_bytes > 0", name="quota_bytes_positive"
+        ),
+        CheckConstraint("kogl_type IS NULL OR kogl_type BETWEEN 1 AND 4", name="kogl_type_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,14 +67,27 @@ class Offer(Base):
     uses: Mapped[list[str]] = mapped_column(JSONType, default=list)
     attribution: Mapped[str] = mapped_column(Text, default="")
     survives_elimination: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Caps per licence term: objects and bytes of download URLs issued (None: no cap).
     download_quota: Mapped[int | None] = mapped_column(Integer)
+    download_quota_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    # 공공누리 (Korea Open Government Licence) type 1–4, or None.
+    kogl_type: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     dataset: Mapped[Dataset] = relationship(back_populates="offers")  # noqa: F821
+    documents: Mapped[list[LicenseDocument]] = relationship(
+        back_populates="offer", order_by="LicenseDocument.version"
+    )
+
+    @property
+    def current_document(self) -> LicenseDocument | None:
+        """The newest version of the licence text (what a licence sold now refers to)."""
+        return self.documents[-1] if self.documents else None
 
     def terms(self) -> dict:
         """The frozen copy of these terms that a licence keeps."""
+        doc = self.current_document
         return {
             "offer_id": self.id,
             "mode": self.mode.value,
@@ -70,6 +97,49 @@ class Offer(Base):
             "attribution": self.attribution,
             "survives_elimination": self.survives_elimination,
             "download_quota": self.download_quota,
+            "download_quota_bytes": self.download_quota_bytes,
+            "kogl_type": self.kogl_type,
             "min_teams": self.min_teams,
             "max_teams": self.max_teams,
+            "licence_document": (
+                {"id": doc.id, "version": doc.version, "sha256": doc.sha256} if doc else None
+            ),
         }
+
+
+class LicenseDocument(Base):
+    """One version of an offer's full licence text: Korean first, an English translation.
+
+    ``sha256`` is the digest of ``LicenseDocument.text`` (the exact text a team accepts,
+    as served at ``/datasets/<slug>/offers/<id>/licence.txt``). A new version never
+    replaces an old one: licences refer to the version they were sold under.
+    """
+
+    __tablename__ = "license_documents"
+    __table_args__ = (
+        UniqueConstraint("offer_id", "version"),
+        CheckConstraint("version > 0", name="version_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    text_ko: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column(Text, default="")
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    offer: Mapped[Offer] = relationship(back_populates="documents")
+
+    @property
+    def text(self) -> str:
+        return document_text(self.text_ko, self.text_en)
+
+
+def document_text(text_ko: str, text_en: str) -> str:
+    """The exact text of a licence document: the Korean text, then the English translation."""
+    body = text_ko.strip() + "\n"
+    if text_en.strip():
+        body += "\n---\n\n" + text_en.strip() + "\n"
+    return body

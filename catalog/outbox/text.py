@@ -32,6 +32,13 @@ KIND_LABELS = {
     NoticeKind.LICENSE_SUSPENDED: _l("Licence suspended"),
     NoticeKind.LICENSE_REINSTATED: _l("Licence reinstated"),
     NoticeKind.LICENSE_REVOKED: _l("Licence revoked"),
+    NoticeKind.LICENSE_EXPIRING: _l("Licence ending in 30, 7 and 1 days"),
+    NoticeKind.LICENSE_QUOTA_CHANGED: _l("Licence download quota changed"),
+    NoticeKind.LICENSE_ATTESTATION_DUE: _l("Destruction attestation due"),
+    NoticeKind.RENEWAL_REQUESTED: _l("Renewals waiting for your confirmation"),
+    NoticeKind.RENEWAL_AWAITING_APPROVAL: _l("Renewals waiting for your decision"),
+    NoticeKind.RENEWAL_APPROVED: _l("Renewal approved"),
+    NoticeKind.RENEWAL_DECLINED: _l("Renewal rejected, withdrawn or lapsed"),
     NoticeKind.TEAM_ELIMINATED: _l("Team eliminated"),
     NoticeKind.BUDGET_GRANTED: _l("Budget granted"),
     NoticeKind.BUDGET_CLAWED_BACK: _l("Budget clawed back"),
@@ -79,7 +86,7 @@ def _join(*sentences: str) -> str:
 def render(kind: str, data: dict) -> NoticeText:
     """Title and body of a notice in the locale in force."""
     d = {
-        "id": data.get("purchase_id") or data.get("license_id") or "",
+        "id": data.get("renewal_id") or data.get("purchase_id") or data.get("license_id") or "",
         "dataset": _dataset(data),
         "price": _won(data.get("price_krw")),
         "team": data.get("team", ""),
@@ -196,6 +203,83 @@ def _texts(kind: str, data: dict, d: dict, note_line: str) -> tuple[str, str]:
                 _("No new download links until it is reinstated."), reason_line
             )
         return _("Your team's licence for “%(dataset)s” was revoked", **d), reason_line
+    if k == NoticeKind.LICENSE_EXPIRING:
+        days = int(data.get("days") or 0)
+        return _(
+            "Your team's licence for “%(dataset)s” ends in %(days)s day(s)", days=days, **d
+        ), _join(
+            _("It ends at %(date)s.", date=_when(data.get("valid_until"))),
+            _(
+                "A team lead can ask for a renewal on the licence's page before then; when it "
+                "ends, delete the team's copies and attest it (kdc purge)."
+            ),
+        )
+    if k == NoticeKind.LICENSE_QUOTA_CHANGED:
+        objects, nbytes = data.get("quota_objects"), data.get("quota_bytes")
+        caps = _join(
+            _("Objects per term: %(n)s.", n=_won(objects)) if objects else _("No cap on objects."),
+            _("Bytes per term: %(n)s.", n=_won(nbytes)) if nbytes else _("No cap on bytes."),
+        )
+        reason = data.get("reason") or ""
+        return _("The download quota of your licence for “%(dataset)s” changed", **d), _join(
+            caps, _("Reason: %(reason)s", reason=reason) if reason else ""
+        )
+    if k == NoticeKind.LICENSE_ATTESTATION_DUE:
+        overdue = int(data.get("days_overdue") or 0)
+        title = (
+            _("Your team owes a destruction attestation for “%(dataset)s”", **d)
+            if not data.get("reminder")
+            else _(
+                "Reminder: the destruction attestation for “%(dataset)s” is %(days)s day(s) "
+                "overdue",
+                days=overdue,
+                **d,
+            )
+        )
+        return title, _(
+            "The licence has ended. Delete the team's copies with `kdc purge %(slug)s --dest "
+            "DIR` on each machine that fetched it, or attest on the licence's page (a team lead).",
+            slug=data.get("dataset", ""),
+        )
+    if k in (
+        NoticeKind.RENEWAL_REQUESTED,
+        NoticeKind.RENEWAL_AWAITING_APPROVAL,
+        NoticeKind.RENEWAL_APPROVED,
+        NoticeKind.RENEWAL_DECLINED,
+    ):
+        teams = ", ".join(data.get("teams") or [])
+        if k == NoticeKind.RENEWAL_REQUESTED:
+            return _(
+                "%(by)s asked to renew the licences for “%(dataset)s” (renewal #%(id)s)", **d
+            ), _(
+                "Teams: %(teams)s. Price: ₩%(price)s, split between them. A lead of your team "
+                "confirms on the renewal's page.",
+                teams=teams,
+                price=d["price"],
+            )
+        if k == NoticeKind.RENEWAL_AWAITING_APPROVAL:
+            return _("Renewal #%(id)s of “%(dataset)s” waits for your decision", **d), _(
+                "Teams: %(teams)s. Price: ₩%(price)s. Approve or reject it on its page.",
+                teams=teams,
+                price=d["price"],
+            )
+        if k == NoticeKind.RENEWAL_APPROVED:
+            return _("Renewal #%(id)s of “%(dataset)s” is approved", **d), _join(
+                _(
+                    "Your team was charged ₩%(share)s; the licence now ends at %(date)s.",
+                    share=_won(data.get("share_krw")),
+                    date=_when(data.get("new_valid_until")),
+                ),
+                note_line,
+            )
+        status = {
+            "rejected": _("rejected"),
+            "cancelled": _("withdrawn"),
+            "lapsed": _("lapsed: the licence ended before a decision"),
+        }.get(str(data.get("status")), str(data.get("status")))
+        return _("Renewal #%(id)s of “%(dataset)s”: %(status)s", **{**d, "status": status}), _join(
+            _("Nobody was charged."), note_line
+        )
     if k == NoticeKind.TEAM_ELIMINATED:
         return _(
             "Your team was eliminated at evaluation phase %(phase)s", phase=data.get("phase")

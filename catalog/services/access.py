@@ -9,6 +9,11 @@ licence stops new URLs at once (URLs already issued die at their expiry): an iss
 the licence again once it holds the audit chain head (``_still_usable``), so none commits
 after a revocation it did not see.
 
+Quotas (``catalog.licence_terms``): an offer may cap the objects and bytes issued per licence
+term. The licence's row is locked, the usage checked and counted, the grant and its event
+written, all in the issuance's transaction, so parallel requests can never exceed the cap;
+a page that would cross it is refused whole (403 ``quota_exhausted`` with the figures).
+
 Admins, auditors and providers hold no licence and get ``license_required``: the access
 grant records the licence that justified each URL, and they have none. Providers verify
 their own files when they upload them (the server checks size and SHA-256).
@@ -21,11 +26,12 @@ import binascii
 import posixpath
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from catalog import policy
+from catalog import licence_terms, policy
 from catalog.config import MAX_URL_TTL
 from catalog.db import transaction, utcnow
 from catalog.errors import Forbidden, InvalidInput, NotFound
@@ -41,6 +47,7 @@ from catalog.models.datasets import (
 )
 from catalog.models.licenses import License, LicenseStatus
 from catalog.models.teams import Team, TeamStatus
+from catalog.services import usage
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
 from catalog.services.versions import full_key, storage_errors, store_for_version
@@ -188,6 +195,36 @@ def decode_cursor(cursor: str) -> str:
 # --- issuing -------------------------------------------------------------------------------
 
 
+def within_quota(
+    session: Session, lic: License, objects: int, byte_count: int, now: datetime
+) -> License:
+    """Lock the licence's usage and check that ``objects``/``byte_count`` more stay within
+    its quotas (``licence_terms.decide``); 403 ``quota_exhausted`` with the figures if not."""
+    locked = usage.lock_usage(session, lic.id, now)
+    decision = licence_terms.decide(
+        licence_terms.Terms.from_frozen(locked.terms),
+        "download",
+        licence_terms.Situation(
+            now=now,
+            valid_from=min(locked.valid_from, now),
+            valid_until=locked.valid_until,
+            used_objects=locked.used_objects,
+            used_bytes=locked.used_bytes,
+            objects=objects,
+            bytes=byte_count,
+        ),
+    )
+    if not decision.permitted:
+        figures: dict[str, Any] = dict(decision.figures or {})
+        raise Forbidden(
+            decision.detail,
+            code=decision.code or "quota_exhausted",
+            license_id=locked.id,
+            **figures,
+        )
+    return locked
+
+
 @dataclass
 class ManifestPage:
     dataset: str
@@ -211,7 +248,9 @@ def _grant(
     ttl: int,
     now: datetime,
     detail: dict[str, object],
+    byte_count: int = 0,
 ) -> AccessGrant:
+    usage.count_issued(lic, count, byte_count)
     grant = AccessGrant(
         created_at=now,
         user_id=actor.user_id,
@@ -221,6 +260,7 @@ def _grant(
         dataset_id=dataset.id,
         version_id=version.id,
         object_count=count,
+        byte_count=byte_count,
         ttl_seconds=ttl,
         client_addr=(actor.client_addr or "")[:64],
     )
@@ -238,6 +278,7 @@ def _grant(
             "dataset": dataset.slug,
             "version": version.label,
             "object_count": count,
+            "byte_count": byte_count,
             "ttl_seconds": ttl,
             "expires_at": (now + timedelta(seconds=ttl)).isoformat(),
             **detail,
@@ -306,6 +347,8 @@ def issue_download_urls(
         rows = session.execute(stmt).all()
         more = len(rows) > limit
         rows = rows[:limit]
+        page_bytes = sum(int(s) for _k, s, _h in rows)
+        lic = within_quota(session, lic, len(rows), page_bytes, now)
         ver_store = store_for_version(store, ver)
         prefix = ver.prefix
         with storage_errors():
@@ -328,6 +371,7 @@ def issue_download_urls(
                 "first_key": rows[0][0] if rows else None,
                 "last_key": rows[-1][0] if rows else None,
             },
+            byte_count=page_bytes,
         )
         page = ManifestPage(
             dataset=dataset.slug,
@@ -374,7 +418,7 @@ def issue_file_url(
         seconds = url_ttl(ttl, default_ttl, lic, now)
         found = (
             session.scalar(
-                select(DatasetObject.id).where(
+                select(DatasetObject.size).where(
                     DatasetObject.version_id == ver.id, DatasetObject.key == key
                 )
             )
@@ -385,13 +429,16 @@ def issue_file_url(
             raise NotFound(
                 f"Version {ver.label} of {slug!r} has no file {key!r}.", code="object_not_found"
             )
+        lic = within_quota(session, lic, 1, int(found), now)
         ver_store = store_for_version(store, ver)
         with storage_errors():
             ver_store.check_available()
             url = ver_store.presign_get_many(
                 [(full_key(ver, key), posixpath.basename(key))], seconds, issued_at=now
             )[0]
-        grant = _grant(session, actor, lic, dataset, ver, 1, seconds, now, {"key": key})
+        grant = _grant(
+            session, actor, lic, dataset, ver, 1, seconds, now, {"key": key}, byte_count=int(found)
+        )
         result = FileUrl(
             url=url, expires_at=now + timedelta(seconds=seconds), ttl=seconds, grant_id=grant.id
         )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from catalog.db import utcnow
 from catalog.errors import DomainError
-from catalog.services import audit_review, licensing, notices, purchasing
+from catalog.services import attestations, audit_review, licensing, notices, purchasing, renewals
 from catalog.services.context import Actor
 
 
@@ -25,6 +25,9 @@ class TickResult:
     closed: list[tuple[int, str]]  # (purchase id, new status)
     expired_licenses: list[int]
     closing_soon: list[int] = field(default_factory=list)  # announced as closing within 24 h
+    expiring_soon: list[int] = field(default_factory=list)  # licences told 30/7/1 days ahead
+    lapsed_renewals: list[int] = field(default_factory=list)
+    attestation_reminders: list[int] = field(default_factory=list)  # licences reminded
     checkpoint: audit_review.AutoCheckpoint | None = None
     checkpoint_error: DomainError | None = None
 
@@ -38,19 +41,31 @@ def tick(
     checkpoint_events: int = 1000,
     checkpoint_hours: int = 1,
 ) -> TickResult:
-    """The periodic duties: close joint purchases past their deadline, expire lapsed licences,
-    announce joint purchases that close within 24 hours, and (given the ``audit_key`` path)
-    sign the audit chain's head when a checkpoint is due. Sending the outbox is the CLI's
-    ``deliver``, which ``tick`` also runs.
+    """The periodic duties: close joint purchases past their deadline, lapse renewals left
+    undecided, expire lapsed licences (their teams then owe destruction attestations),
+    announce joint purchases that close within 24 hours and licences that end within 30, 7
+    and 1 days, remind leads of overdue attestations every 7 days, and (given the
+    ``audit_key`` path) sign the audit chain's head when a checkpoint is due. Sending the
+    outbox is the CLI's ``deliver``, which ``tick`` also runs.
 
     Idempotent and safe to run from cron on several hosts at once. A chain that fails
     verification is not signed: ``checkpoint_error`` says why (the other duties are done).
     """
     now = now or utcnow()
     closed = purchasing.close_expired_purchases(session, actor, now)
+    lapsed = renewals.lapse_renewals(session, actor, now)
     expired = licensing.expire_licenses(session, actor, now)
     closing = notices.announce_closing_soon(session, actor, now)
-    result = TickResult(closed=closed, expired_licenses=expired, closing_soon=closing)
+    expiring = licensing.announce_expiring(session, actor, now)
+    reminded = attestations.remind(session, actor, now)
+    result = TickResult(
+        closed=closed,
+        expired_licenses=expired,
+        closing_soon=closing,
+        expiring_soon=expiring,
+        lapsed_renewals=lapsed,
+        attestation_reminders=reminded,
+    )
     if audit_key is not None:
         try:
             result.checkpoint = audit_review.auto_checkpoint(

@@ -315,7 +315,7 @@ def team_money(session: Session, team: Team) -> dict:
         "balance_krw": account_balance(session, acct) if acct is not None else 0,
         "granted_krw": totals["grant"],
         "clawed_back_krw": -totals["clawback"],
-        "spent_krw": -totals["purchase"],
+        "spent_krw": -(totals["purchase"] + totals["renewal"]),
         "reversed_krw": totals["reversal"],
     }
 

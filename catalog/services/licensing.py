@@ -7,6 +7,9 @@ reinstate) or revoke a licence; eliminating a team revokes those whose frozen te
 survive elimination. At most one live (active or suspended) licence exists per team and
 dataset; a partial unique index backs that up.
 
+A licence that ends (expires or is revoked) may owe a destruction attestation
+(``attestations.mark_ended``); a renewal (``renewals``) moves ``valid_until``.
+
 Changes lock licence rows ``FOR NO KEY UPDATE``: every issuance of download URLs inserts an
 access grant referring to the licence, which takes a key-share lock on it until it commits;
 a full ``FOR UPDATE`` would wait for all of them, so a revocation during a steady stream of
@@ -18,13 +21,13 @@ from __future__ import annotations
 import calendar
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from catalog import policy
-from catalog.db import id_in_range, transaction, utcnow
+from catalog.db import end_read, id_in_range, transaction, utcnow
 from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset
@@ -87,7 +90,13 @@ def expire_stale(
         ).all()
         for lic in stale:
             _set_status(
-                session, actor, lic, LicenseStatus.EXPIRED, "term ended", AuditAction.LICENSE_EXPIRE
+                session,
+                actor,
+                lic,
+                LicenseStatus.EXPIRED,
+                "term ended",
+                AuditAction.LICENSE_EXPIRE,
+                now,
             )
 
 
@@ -136,8 +145,16 @@ def issue_license(
 
 
 def _set_status(
-    session: Session, actor: Actor, lic: License, status: LicenseStatus, reason: str, action: str
+    session: Session,
+    actor: Actor,
+    lic: License,
+    status: LicenseStatus,
+    reason: str,
+    action: str,
+    now: datetime | None = None,
 ) -> None:
+    from catalog.services import attestations
+
     before = lic.status
     lic.status = status
     lic.status_reason = reason[:500]
@@ -157,6 +174,8 @@ def _set_status(
         },
     )
     notices.license_changed(session, actor, lic, reinstated=action == AuditAction.LICENSE_REINSTATE)
+    if status in (LicenseStatus.EXPIRED, LicenseStatus.REVOKED):
+        attestations.mark_ended(session, actor, lic, now or utcnow())
 
 
 def _lock_license(session: Session, license_id: int) -> License:
@@ -280,7 +299,13 @@ def expire_licenses(session: Session, actor: Actor, now: datetime | None = None)
         ).all()
         for lic in lics:
             _set_status(
-                session, actor, lic, LicenseStatus.EXPIRED, "term ended", AuditAction.LICENSE_EXPIRE
+                session,
+                actor,
+                lic,
+                LicenseStatus.EXPIRED,
+                "term ended",
+                AuditAction.LICENSE_EXPIRE,
+                now,
             )
         return [lic.id for lic in lics]
 
@@ -363,3 +388,48 @@ def list_licenses(
         .options(selectinload(License.team), selectinload(License.dataset))
     ).all()
     return LicensePage(list(items), total, page, limit)
+
+
+EXPIRY_NOTICE_DAYS = (30, 7, 1)
+
+
+def expiry_stage(lic: License, now: datetime) -> int | None:
+    """The tightest of 30, 7 and 1 days within which the licence ends (None: further off)."""
+    left = lic.valid_until - now
+    stages = [d for d in EXPIRY_NOTICE_DAYS if left <= timedelta(days=d)]
+    return min(stages) if stages and left > timedelta(0) else None
+
+
+def announce_expiring(session: Session, actor: Actor, now: datetime | None = None) -> list[int]:
+    """Tell each team 30, 7 and 1 days before a live licence ends, once each (for ``tick``).
+
+    A stage ``tick`` missed is not sent late: the next one reached is. Each licence is locked
+    and its last stage re-read in its own transaction, so hosts running ``tick`` together
+    announce it once. A renewal moves the end and re-arms the notices.
+    """
+    now = now or utcnow()
+    horizon = now + timedelta(days=max(EXPIRY_NOTICE_DAYS))
+    ids = session.scalars(
+        select(License.id)
+        .where(
+            License.status.in_(LIVE),
+            License.valid_until > now,
+            License.valid_until <= horizon,
+        )
+        .order_by(License.id)
+    ).all()
+    end_read(session)
+    announced = []
+    for lic_id in ids:
+        with transaction(session):
+            lic = _lock_license(session, lic_id)
+            stage = expiry_stage(lic, now) if lic.status in LIVE else None
+            if stage is None:
+                continue
+            if lic.expiry_notice_days is not None and lic.expiry_notice_days <= stage:
+                continue
+            lic.expiry_notice_days = stage
+            session.flush()
+            notices.license_expiring(session, actor, lic, stage, now)
+            announced.append(lic_id)
+    return announced

@@ -21,6 +21,7 @@ from catalog.models.teams import Team
 from catalog.services import ledger, purchasing
 from catalog.services.context import Actor
 from catalog.services.licensing import effective_status
+from catalog.services.usage import Usage, current_usage
 
 EXPIRING_SOON = timedelta(days=30)
 
@@ -42,6 +43,7 @@ class TeamOverview:
     licenses: list[tuple[License, str]]
     purchases: list[Purchase]
     counts: dict[str, int] = field(default_factory=dict)
+    usage: dict[int, Usage] = field(default_factory=dict)  # licence id → current term
 
 
 def _require_team(actor: Actor) -> None:
@@ -71,6 +73,7 @@ def team_overview(session: Session, actor: Actor, now: datetime | None = None) -
         licenses=licenses,
         purchases=purchases,
         counts=counts,
+        usage={lic.id: current_usage(lic, now) for lic in lics},
     )
 
 

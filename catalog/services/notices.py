@@ -21,7 +21,12 @@ joint.opened                   the people of every other active team (joint purc
 joint.joined / left            the people of the other participating teams
 joint.closing_soon             the people of every active team (once per purchase, by ``tick``)
 joint.closed                   the people of the teams that took part
-license.*                      the licensed team's people
+license.*                      the licensed team's people (license.expiring 30, 7 and 1 days
+                               before the end, once each, by ``tick``)
+license.attestation_due        the team's leads, when it becomes due, then every 7 days
+renewal.requested              the leads of the other teams holding the licences to renew
+renewal.awaiting_approval      the institution's provider staff, once every lead confirmed
+renewal.approved / declined    every team in the renewal
 team.eliminated, budget.*      the team's people
 =============================  ===============================================================
 
@@ -33,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -42,7 +48,7 @@ from catalog.db import end_read, id_in_range, session_settings, transaction, utc
 from catalog.errors import InvalidInput, NotFound
 from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset
-from catalog.models.licenses import License, LicenseStatus
+from catalog.models.licenses import License, LicenseRenewal, LicenseStatus, RenewalStatus
 from catalog.models.notifications import (
     Channel,
     Delivery,
@@ -484,6 +490,182 @@ def license_changed(
             recipients=_team_people(session, lic.team_id, kind),
             team_id=lic.team_id,
         )
+
+
+def _license_data(session: Session, lic: License, **extra: Any) -> dict[str, Any]:
+    ds = session.get(Dataset, lic.dataset_id)
+    assert ds is not None
+    data: dict[str, Any] = {
+        "license_id": lic.id,
+        "dataset": ds.slug,
+        "dataset_title_ko": ds.title_ko,
+        "dataset_title_en": ds.title_en,
+        "status": lic.status.value,
+        "valid_until": lic.valid_until.isoformat(),
+        "path": f"/team/licenses/{lic.id}",
+    }
+    data.update(extra)
+    return data
+
+
+def _to_license_team(
+    session: Session,
+    actor: Actor,
+    kind: NoticeKind,
+    lic: License,
+    now: datetime | None = None,
+    **extra: Any,
+) -> Notice:
+    return notify(
+        session,
+        actor,
+        kind,
+        "license",
+        lic.id,
+        _license_data(session, lic, **extra),
+        recipients=_team_people(session, lic.team_id, kind),
+        team_id=lic.team_id,
+        now=now,
+    )
+
+
+def license_quota_changed(session: Session, actor: Actor, lic: License, reason: str) -> None:
+    """A provider (or the programme office) changed the licence's download quotas."""
+    terms = lic.terms or {}
+    with transaction(session):
+        _to_license_team(
+            session,
+            actor,
+            NoticeKind.LICENSE_QUOTA_CHANGED,
+            lic,
+            quota_objects=terms.get("download_quota"),
+            quota_bytes=terms.get("download_quota_bytes"),
+            reason=reason,
+        )
+
+
+def license_expiring(
+    session: Session, actor: Actor, lic: License, days: int, now: datetime | None = None
+) -> None:
+    """The licence ends within ``days`` days (30, 7 or 1)."""
+    with transaction(session):
+        _to_license_team(session, actor, NoticeKind.LICENSE_EXPIRING, lic, now=now, days=days)
+
+
+def attestation_due(
+    session: Session, actor: Actor, lic: License, reminder: int, now: datetime | None = None
+) -> None:
+    """The team owes a destruction attestation (``reminder`` 0: it just became due)."""
+    now = now or utcnow()
+    due = lic.attestation_due_at or now
+    with transaction(session):
+        _to_license_team(
+            session,
+            actor,
+            NoticeKind.LICENSE_ATTESTATION_DUE,
+            lic,
+            now=now,
+            reminder=reminder,
+            due_at=due.isoformat(),
+            days_overdue=max(0, (now - due).days),
+        )
+
+
+def _renewal_data(renewal: LicenseRenewal, **extra: Any) -> dict[str, Any]:
+    ds = renewal.dataset
+    data: dict[str, Any] = {
+        "renewal_id": renewal.id,
+        "purchase_id": renewal.purchase_id,
+        "dataset": ds.slug,
+        "dataset_title_ko": ds.title_ko,
+        "dataset_title_en": ds.title_en,
+        "status": renewal.status.value,
+        "price_krw": renewal.price_krw,
+        "term_months": renewal.term_months,
+        "teams": [p.team.code for p in renewal.parts],
+        "requester_team": renewal.requester_team.code,
+        "path": f"/renewals/{renewal.id}",
+    }
+    data.update(extra)
+    return data
+
+
+def _renewal_to_team(
+    session: Session,
+    actor: Actor,
+    kind: NoticeKind,
+    renewal: LicenseRenewal,
+    team_id: int,
+    **extra: Any,
+) -> Notice:
+    share = next((p.share_krw for p in renewal.parts if p.team_id == team_id), None)
+    return notify(
+        session,
+        actor,
+        kind,
+        "renewal",
+        renewal.id,
+        _renewal_data(renewal, share_krw=share, **extra),
+        recipients=_team_people(session, team_id, kind),
+        team_id=team_id,
+    )
+
+
+def renewal_requested(session: Session, actor: Actor, renewal: LicenseRenewal) -> None:
+    """A lead asked to renew: the other teams' leads confirm; the provider decides once all did."""
+    with transaction(session):
+        for part in renewal.parts:
+            if part.confirmed_at is None:
+                _renewal_to_team(
+                    session,
+                    actor,
+                    NoticeKind.RENEWAL_REQUESTED,
+                    renewal,
+                    part.team_id,
+                    by=actor.label,
+                )
+        renewal_confirmed(session, actor, renewal)
+
+
+def renewal_confirmed(session: Session, actor: Actor, renewal: LicenseRenewal) -> None:
+    """Once every lead confirmed, the renewal waits for the provider's decision."""
+    if renewal.status != RenewalStatus.REQUESTED or any(
+        p.confirmed_at is None for p in renewal.parts
+    ):
+        return
+    institution_id = renewal.dataset.institution_id
+    kind = NoticeKind.RENEWAL_AWAITING_APPROVAL
+    with transaction(session):
+        notify(
+            session,
+            actor,
+            kind,
+            "renewal",
+            renewal.id,
+            _renewal_data(renewal),
+            recipients=_providers(session, institution_id, kind),
+            institution_id=institution_id,
+        )
+
+
+def renewal_decided(session: Session, actor: Actor, renewal: LicenseRenewal) -> None:
+    """Approved (each team with its share), or rejected, cancelled or lapsed."""
+    kind = (
+        NoticeKind.RENEWAL_APPROVED
+        if renewal.status == RenewalStatus.APPROVED
+        else NoticeKind.RENEWAL_DECLINED
+    )
+    with transaction(session):
+        for part in renewal.parts:
+            _renewal_to_team(
+                session,
+                actor,
+                kind,
+                renewal,
+                part.team_id,
+                note=renewal.decision_note,
+                new_valid_until=part.new_valid_until.isoformat() if part.new_valid_until else None,
+            )
 
 
 def team_eliminated(

@@ -12,13 +12,14 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from catalog import policy
+from catalog import licence_terms, policy
 from catalog.db import id_in_range, transaction
 from catalog.errors import Conflict, InvalidInput, NotFound
 from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset, DatasetStatus, Modality, Sensitivity
 from catalog.models.institutions import Institution
 from catalog.models.offers import Offer, OfferMode, Use
+from catalog.services import licence_texts
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
 from catalog.services.search import reindex_dataset
@@ -254,10 +255,28 @@ def create_offer(session: Session, actor: Actor, slug: str, **fields) -> Offer:
     price = _int(fields, "price_krw", 1, MAX_PRICE)
     term = _int(fields, "term_months", 1, 120)
     quota = _int(fields, "download_quota", 1, 10**9, optional=True)
+    quota_bytes = _int(fields, "download_quota_bytes", 1, 2**53 - 1, optional=True)
+    kogl = fields.get("kogl_type")
+    if kogl in ("", 0, "0"):
+        kogl = None
+    if isinstance(kogl, str) and kogl.isdigit():
+        kogl = int(kogl)
+    if kogl is not None and kogl not in licence_terms.KOGL:
+        raise _invalid("kogl_type", "공공누리 type 1, 2, 3 or 4, or none.", "invalid_kogl_type")
     uses = sorted(set(fields.get("uses") or []))
     bad = [u for u in uses if u not in {x.value for x in Use}]
     if bad:
         raise _invalid("uses", f"Unknown use(s): {', '.join(bad)}.", "invalid_use")
+    clash = [u for u in uses if u in licence_terms.kogl_forbidden_uses(kogl)]
+    if clash:
+        raise _invalid(
+            "uses",
+            f"KOGL type {kogl} forbids {', '.join(clash)}; untick it or choose another type.",
+            "kogl_conflict",
+        )
+    text_ko, text_en = licence_texts.clean_texts(
+        fields.get("licence_text_ko"), fields.get("licence_text_en")
+    )
     min_teams = max_teams = window = None
     if mode == OfferMode.JOINT:
         min_teams = _int(fields, "min_teams", 2, 100)
@@ -282,6 +301,8 @@ def create_offer(session: Session, actor: Actor, slug: str, **fields) -> Offer:
             attribution=attribution,
             survives_elimination=bool(fields.get("survives_elimination")),
             download_quota=quota,
+            download_quota_bytes=quota_bytes,
+            kogl_type=kogl,
             active=True,
         )
         session.add(offer)
@@ -294,6 +315,7 @@ def create_offer(session: Session, actor: Actor, slug: str, **fields) -> Offer:
             offer.id,
             {"dataset": slug, **offer.terms()},
         )
+        licence_texts.add_document(session, actor, offer, text_ko, text_en)
     return offer
 
 

@@ -284,7 +284,7 @@ def team_summary(session: Session, actor: Actor) -> dict:
                 "paid_joint_krw": paid[t.id]["joint"],
                 "paid_individual_krw": paid[t.id]["individual"],
                 "granted_krw": s.get("grant", 0) + s.get("clawback", 0),
-                "spent_krw": -(s.get("purchase", 0) + s.get("reversal", 0)),
+                "spent_krw": -(s.get("purchase", 0) + s.get("renewal", 0) + s.get("reversal", 0)),
                 "remaining_krw": sum(s.values()),
             }
         )

@@ -107,6 +107,7 @@ def init_web(app: Flask) -> None:
         admin,
         auditor,
         filters,
+        licences,
         notifications,
         provider,
         purchases,
@@ -115,7 +116,7 @@ def init_web(app: Flask) -> None:
     )
 
     filters.register(app)
-    for module in (views, purchases, team, provider, admin, auditor, notifications):
+    for module in (views, purchases, team, provider, admin, auditor, notifications, licences):
         app.register_blueprint(module.bp)
     # The API authenticates with bearer tokens only, so cookies cannot forge its POSTs.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False

@@ -1,6 +1,7 @@
 """The auditor's console (read-only): purchase ledger, joint vs individual by team with
-charts, access log, budget ledger, event log, chain status with one-click verification,
-and CSV / JSON Lines export of every filtered view and of the chain itself.
+charts, access log, licence usage against quotas, outstanding destruction attestations with
+days overdue, budget ledger, event log, chain status with one-click verification, and CSV /
+JSON Lines export of every filtered view and of the chain itself.
 
 Auditors and admins only; everyone else gets 403. Charts are SVG drawn on the server with
 attributes and CSS classes (the CSP forbids inline styles and scripts).
@@ -33,9 +34,11 @@ from catalog.services.context import Actor
 from catalog.web.guards import policy_required, web_actor
 from schemas.audit import (
     AccessLogFilterSchema,
+    AttestationFilterSchema,
     EventLogFilterSchema,
     LedgerFilterSchema,
     PurchaseLedgerFilterSchema,
+    UsageFilterSchema,
 )
 
 bp = Blueprint("auditor", __name__, url_prefix="/auditor")
@@ -245,6 +248,72 @@ def access(fmt: str | None):
         export_args=_export_args(),
         **_choices(session),
     ), 400 if errors else 200
+
+
+@bp.route("/usage", defaults={"fmt": None})
+@bp.route("/usage.<fmt>")
+@guard
+def usage(fmt: str | None):
+    from catalog.services import usage as usage_service
+
+    filters, errors = _filters(UsageFilterSchema)
+    if errors:
+        return _bad_filters(errors)
+    session = get_session()
+    rows = usage_service.usage_report(
+        session,
+        _actor(),
+        team=filters.get("team"),
+        institution=filters.get("institution"),
+        dataset=filters.get("dataset"),
+        over_quota_only=filters.get("over_quota", False),
+    )
+    if fmt:
+        return _export("licence-usage", fmt, [r.as_dict() for r in rows], usage_service.USAGE_CSV)
+    return render_template(
+        "auditor/usage.html",
+        rows=rows,
+        args=request.args,
+        export_args=_export_args(),
+        **_choices(session),
+    )
+
+
+@bp.route("/attestations", defaults={"fmt": None})
+@bp.route("/attestations.<fmt>")
+@guard
+def attestations(fmt: str | None):
+    from catalog.services import attestations as attestation_service
+
+    filters, errors = _filters(AttestationFilterSchema)
+    if errors:
+        return _bad_filters(errors)
+    session = get_session()
+    rows = attestation_service.attestation_report(
+        session,
+        _actor(),
+        state=filters.get("state"),
+        team=filters.get("team"),
+        dataset=filters.get("dataset"),
+    )
+    if filters.get("institution"):
+        rows = [
+            r for r in rows if r.license.dataset.institution.code == filters["institution"].upper()
+        ]
+    if fmt:
+        return _export(
+            "attestations",
+            fmt,
+            [r.as_dict() for r in rows],
+            attestation_service.ATTESTATION_CSV,
+        )
+    return render_template(
+        "auditor/attestations.html",
+        rows=rows,
+        args=request.args,
+        export_args=_export_args(),
+        **_choices(session),
+    )
 
 
 @bp.route("/ledger", defaults={"fmt": None})

@@ -48,6 +48,7 @@ USE_LABELS = {
     "redistribution": _l("Redistribution"),
     "derivative_datasets": _l("Derivative datasets"),
     "publish_excerpts": _l("Publish excerpts"),
+    "release_weights": _l("Release model weights"),
 }
 ROLE_LABELS = {
     "admin": _l("Programme office (admin)"),
@@ -91,6 +92,57 @@ class AcceptTermsForm(FlaskForm):
     accept = BooleanField(
         _l("I have read these terms and accept them for my team."),
         validators=[DataRequired(message=_l("Tick the box to accept."))],
+    )
+    # The SHA-256 of the text shown: if the licence's text is another, nothing is accepted.
+    text_sha256 = HiddenField(validators=[Optional(), Length(min=64, max=64)])
+
+
+class QuotaForm(FlaskForm):
+    objects = IntegerField(
+        _l("Objects per term"),
+        validators=[Optional(), NumberRange(min=1, max=10**12)],
+        description=_l("Empty: no cap. Not below what this term already used."),
+    )
+    bytes = IntegerField(
+        _l("Bytes per term"),
+        validators=[Optional(), NumberRange(min=1, max=2**53 - 1)],
+        description=_l("Empty: no cap."),
+    )
+    reason = StringField(_l("Reason (shown to the team)"), validators=[Optional(), Length(max=500)])
+
+
+class AttestForm(FlaskForm):
+    complete = SelectField(
+        _l("What was deleted"),
+        choices=choices(
+            [
+                ("yes", _l("Every copy the team held")),
+                ("no", _l("Only part of the copies (say why)")),
+            ]
+        ),
+    )
+    host = StringField(
+        _l("Machines (optional)"),
+        validators=[Optional(), Length(max=255)],
+        description=_l("Where the copies were deleted, e.g. gpu-cluster-01."),
+    )
+    reason = TextAreaField(
+        _l("Reason or remarks"),
+        validators=[Optional(), Length(max=2000)],
+        description=_l("Required when only part of the copies was deleted."),
+    )
+    confirm = BooleanField(
+        _l("I declare for my team that these copies were deleted."),
+        validators=[DataRequired(message=_l("Tick the box to declare."))],
+    )
+
+
+class LicenceTextForm(FlaskForm):
+    licence_text_ko = TextAreaField(
+        _l("Licence text (Korean)"), validators=[DataRequired(), Length(max=100_000)]
+    )
+    licence_text_en = TextAreaField(
+        _l("Licence text (English translation)"), validators=[Optional(), Length(max=100_000)]
     )
 
 
@@ -186,7 +238,35 @@ class OfferForm(FlaskForm):
     attribution = StringField(_l("Attribution"), validators=[Optional(), Length(max=2000)])
     survives_elimination = BooleanField(_l("The licence survives the team's elimination"))
     download_quota = IntegerField(
-        _l("Download quota (optional)"), validators=[Optional(), NumberRange(min=1)]
+        _l("Download quota: objects per term (optional)"),
+        validators=[Optional(), NumberRange(min=1, max=10**9)],
+    )
+    download_quota_bytes = IntegerField(
+        _l("Download quota: bytes per term (optional)"),
+        validators=[Optional(), NumberRange(min=1, max=2**53 - 1)],
+    )
+    kogl_type = SelectField(
+        _l("KOGL (공공누리) type"),
+        default="",
+        choices=choices(
+            [
+                ("", _l("None")),
+                ("1", _l("Type 1: attribution")),
+                ("2", _l("Type 2: attribution, no commercial use")),
+                ("3", _l("Type 3: attribution, no modification")),
+                ("4", _l("Type 4: attribution, no commercial use, no modification")),
+            ]
+        ),
+        description=_l("The prescribed attribution sentence is generated from it."),
+    )
+    licence_text_ko = TextAreaField(
+        _l("Licence text (Korean, optional)"),
+        validators=[Optional(), Length(max=100_000)],
+        description=_l("Empty: a standard text is generated from these terms."),
+    )
+    licence_text_en = TextAreaField(
+        _l("Licence text (English translation, optional)"),
+        validators=[Optional(), Length(max=100_000)],
     )
 
 

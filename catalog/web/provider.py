@@ -38,6 +38,7 @@ from catalog.web.forms import (
     ActionForm,
     DatasetForm,
     DeleteObjectForm,
+    LicenceTextForm,
     NoteForm,
     OfferForm,
     VersionForm,
@@ -50,6 +51,18 @@ guard = policy_required(
     "dataset.manage", message=_l("The provider console is for the institutions' staff.")
 )
 UPLOAD_TTL = 6 * 3600
+
+
+def licence_text_form(offer, formdata=None) -> LicenceTextForm:
+    """The form for a new version of an offer's licence text (one per offer on the page)."""
+    doc = offer.current_document
+    return LicenceTextForm(
+        formdata=formdata,
+        data={
+            "licence_text_ko": doc.text_ko if doc else "",
+            "licence_text_en": doc.text_en if doc else "",
+        },
+    )
 
 
 def _dataset_fields(form: DatasetForm) -> dict:
@@ -166,6 +179,7 @@ def dataset(slug: str):
         offer_form=OfferForm(),
         version_form=VersionForm(),
         action_form=ActionForm(),
+        text_form_for=licence_text_form,
     ), status
 
 
@@ -212,6 +226,10 @@ def offer_create(slug: str):
                         "attribution",
                         "survives_elimination",
                         "download_quota",
+                        "download_quota_bytes",
+                        "kogl_type",
+                        "licence_text_ko",
+                        "licence_text_en",
                     )
                 },
             )
@@ -232,6 +250,7 @@ def offer_create(slug: str):
         version_form=VersionForm(),
         action_form=ActionForm(),
         open_offer_form=True,
+        text_form_for=licence_text_form,
     ), 400
 
 

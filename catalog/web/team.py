@@ -22,12 +22,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from catalog.db import get_session, id_in_range
+from catalog import licence_terms
+from catalog.db import get_session, id_in_range, utcnow
 from catalog.errors import DomainError
 from catalog.objectstore import get_object_store
 from catalog.ratelimit import check_token_creation
-from catalog.services import myteam, terms, tokens
-from catalog.web.forms import AcceptTermsForm, ActionForm, TokenForm, choices
+from catalog.services import licence_detail, myteam, terms, tokens
+from catalog.web.forms import AcceptTermsForm, ActionForm, AttestForm, TokenForm, choices
 from catalog.web.guards import (
     field_errors,
     flash_error,
@@ -49,19 +50,40 @@ def overview():
     return render_template("team/overview.html", data=data)
 
 
-@bp.route("/team/licenses/<int:license_id>")
-@policy_required("myteam.view", message=TEAM_ONLY)
-def license_page(license_id: int):
-    data = myteam.license_files(get_session(), web_actor(), license_id)
-    resp = make_response(
+def render_license_page(
+    license_id: int,
+    *,
+    form: AcceptTermsForm | None = None,
+    attest_form: AttestForm | None = None,
+    status: int = 200,
+):
+    """The team's licence page: terms and full text, usage, renewals, attestation, files."""
+    session = get_session()
+    actor = web_actor()
+    data = myteam.license_files(session, actor, license_id)
+    detail = licence_detail.licence_detail(session, actor, license_id)
+    if form is None:
+        form = AcceptTermsForm(formdata=None, data={"text_sha256": detail.text.sha256})
+    return make_response(
         render_template(
             "team/license.html",
             data=data,
-            form=AcceptTermsForm(),
+            detail=detail,
+            form=form,
+            attest_form=attest_form or AttestForm(formdata=None),
             server_url=request.host_url.rstrip("/"),
-        )
+            actions=licence_terms.ACTION_BY_NAME,
+            already_renewed=detail.license.next_term_starts_at is not None
+            and detail.license.next_term_starts_at > utcnow(),
+        ),
+        status,
     )
-    return resp
+
+
+@bp.route("/team/licenses/<int:license_id>")
+@policy_required("myteam.view", message=TEAM_ONLY)
+def license_page(license_id: int):
+    return render_license_page(license_id)
 
 
 @bp.route("/team/licenses/<int:license_id>/accept", methods=["POST"])
@@ -70,12 +92,11 @@ def accept(license_id: int):
     form = AcceptTermsForm()
     session = get_session()
     if not form.validate_on_submit():
-        data = myteam.license_files(session, web_actor(), license_id)
-        return render_template(
-            "team/license.html", data=data, form=form, server_url=request.host_url.rstrip("/")
-        ), 400
+        return render_license_page(license_id, form=form, status=400)
     try:
-        terms.accept_terms(session, web_actor(), license_id)
+        terms.accept_terms(
+            session, web_actor(), license_id, text_sha256=form.text_sha256.data or None
+        )
     except DomainError as exc:
         flash_error(exc)
     else:

@@ -148,8 +148,15 @@ def dataset(slug: str):
                 ),
                 None,
             )
+    from catalog import licence_terms
+    from catalog.services.licence_detail import offer_attribution
+
     return render_template(
         "dataset.html",
+        attributions={
+            o.id: offer_attribution(session_, o) for o in ds.offers if o.active and o.kogl_type
+        },
+        kogl_urls={t: k.url for t, k in licence_terms.KOGL.items()},
         ds=ds,
         licensed_by=licensed_by,
         state=state,

@@ -16,7 +16,7 @@ import pytest
 from catalog import policy
 from catalog.errors import Forbidden, NotFound
 from catalog.models.datasets import Dataset, DatasetVersion
-from catalog.models.licenses import License
+from catalog.models.licenses import License, LicenseRenewal, LicenseRenewalPart
 from catalog.models.notifications import WebhookEndpoint
 from catalog.models.offers import Offer, OfferMode
 from catalog.models.purchases import ParticipantStatus, Purchase, PurchaseParticipant
@@ -75,6 +75,14 @@ def _licence(team: int, institution: int) -> License:
     return License(id=1, team_id=team, dataset=Dataset(id=1, institution_id=institution))
 
 
+def _renewal(teams: tuple[int, ...], institution: int) -> LicenseRenewal:
+    return LicenseRenewal(
+        id=1,
+        dataset=Dataset(id=1, institution_id=institution),
+        parts=[LicenseRenewalPart(team_id=t) for t in teams],
+    )
+
+
 SITUATIONS = {
     # purchases
     "others_request": lambda a: _purchase(
@@ -123,6 +131,9 @@ SITUATIONS = {
     "our_licence": lambda a: _licence(OURS, THEIR_INST),
     "licence_of_our_dataset": lambda a: _licence(THEIRS, OUR_INST),
     "their_licence": lambda a: _licence(THEIRS, THEIR_INST),
+    "our_renewal": lambda a: _renewal((THEIRS, OURS), THEIR_INST),
+    "renewal_of_our_dataset": lambda a: _renewal((THEIRS,), OUR_INST),
+    "their_renewal": lambda a: _renewal((THEIRS,), THEIR_INST),
     "our_dataset": lambda a: Dataset(id=1, institution_id=OUR_INST),
     "their_dataset": lambda a: Dataset(id=1, institution_id=THEIR_INST),
     "our_offer": lambda a: Offer(id=1, dataset=Dataset(id=1, institution_id=OUR_INST)),
@@ -205,6 +216,24 @@ licence.view                        -                                ok     ok  
 licence.view                        our_licence                      ok     404:not_found ok     ok           ok       ok
 licence.view                        licence_of_our_dataset           ok     ok        404:not_found 404:not_found ok ok
 licence.view                        their_licence                    ok     404:not_found 404:not_found 404:not_found ok ok
+licence.view                        our_renewal                      ok     404:not_found ok     ok           ok       ok
+licence.view                        renewal_of_our_dataset           ok     ok        404:not_found 404:not_found ok ok
+licence.view                        their_renewal                    ok     404:not_found 404:not_found 404:not_found ok ok
+
+licence.set_quota                   -,licence_of_our_dataset         ok     ok        provider_required provider_required read_only ok
+licence.set_quota                   our_licence,their_licence        ok     not_dataset_provider provider_required provider_required read_only ok
+
+licence.renew                       -,our_licence,our_renewal        team_role_required team_role_required ok lead_required read_only team_role_required
+licence.renew                       licence_of_our_dataset,their_licence,renewal_of_our_dataset,their_renewal team_role_required team_role_required 404:not_found lead_required read_only team_role_required
+
+licence.decide_renewal              -,renewal_of_our_dataset,licence_of_our_dataset ok ok provider_required provider_required read_only ok
+licence.decide_renewal              our_renewal,their_renewal,our_licence,their_licence ok wrong_institution provider_required provider_required read_only ok
+
+licence.attest                      -,our_licence                    team_role_required team_role_required ok ok read_only team_role_required
+licence.attest                      licence_of_our_dataset,their_licence team_role_required team_role_required 404:not_found 404:not_found read_only team_role_required
+
+licence.declare_destruction         -,our_licence                    team_role_required team_role_required ok lead_required read_only team_role_required
+licence.declare_destruction         licence_of_our_dataset,their_licence team_role_required team_role_required 404:not_found lead_required read_only team_role_required
 
 licence.accept_terms                -                                team_role_required team_role_required ok ok team_role_required team_role_required
 licence.accept_terms                our_licence                      team_role_required team_role_required ok ok team_role_required team_role_required

@@ -314,3 +314,59 @@ def test_korean_two_syllable_search_finds_the_right_datasets(client, q, must_inc
     assert must_include <= {d["slug"] for d in items}, q
     assert all(all_match(d) for d in items), (q, [d["slug"] for d in items])
     assert resp.json["total"] == len(items)
+
+
+# --- demo licences (``flask demo``) -----------------------------------------------------------
+
+
+def test_every_demo_offer_has_its_licence_text(demo_session):
+    from catalog.services.licence_texts import sha256_text
+
+    offers = demo_session.scalars(select(Offer)).all()
+    for offer in offers:
+        doc = offer.current_document
+        assert doc is not None and doc.version == 1, offer.id
+        assert HANGUL.search(doc.text_ko) and doc.text_en
+        assert doc.sha256 == sha256_text(doc.text)
+    assert {o.kogl_type for o in offers} >= {None, 1, 3, 4}
+
+
+def test_the_demo_licences_show_a_quota_in_use_an_ending_one_and_an_attestation_due(
+    licensed_demo_app,
+):
+    from datetime import timedelta
+
+    from catalog.db import get_session, utcnow
+    from catalog.models.licenses import License
+    from catalog.services.myteam import license_state
+    from catalog.services.usage import current_usage
+
+    with licensed_demo_app.app_context():
+        session = get_session()
+        lics = {(lic.team.code, lic.dataset.slug): lic for lic in session.scalars(select(License))}
+        now = utcnow()
+        quota = lics[("naver", "historical-manuscripts-ocr")]
+        usage = current_usage(quota, now)
+        assert license_state(quota, now) == "active" and quota.terms_accepted_sha256
+        assert usage.allowed_objects == 50 and 0 < usage.objects < 50 and usage.bytes > 0
+        ending = lics[("upstage", "census-microdata")]
+        assert license_state(ending, now) == "expiring"
+        assert ending.valid_until - now < timedelta(days=7)
+        ended = lics[("skt", "nak-photo-archive")]
+        assert ended.status.value == "expired" and ended.attested_at is None
+        assert ended.attestation_due_at is not None
+        assert (now - ended.attestation_due_at).days >= 9
+        assert current_usage(ended, now).objects > 0
+
+
+def test_loading_the_demo_licences_again_adds_nothing(licensed_demo_app):
+    from catalog.db import get_session
+    from catalog.demo import load_demo
+
+    with licensed_demo_app.app_context():
+        session = get_session()
+        before = _row_counts(session)
+        assert before["licenses"] == 3 and before["destruction_attestations"] == 0
+        assert load_demo(session, licensed_demo_app.extensions["kdc_store"], licences=True) == 0
+        session.expire_all()
+        assert _row_counts(session) == before
