@@ -22,6 +22,7 @@ from catalog.db import after_commit, transaction, utcnow
 from catalog.errors import Conflict, InvalidInput, NotFound, Unavailable
 from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset, DatasetObject, DatasetVersion, VersionStatus
+from catalog.services import notices
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
 from storage.base import (
@@ -268,6 +269,7 @@ def publish_version(session: Session, actor: Actor, slug: str, label: str) -> Da
                 "total_bytes": version.total_bytes,
             },
         )
+        notices.version_published(session, actor, dataset, version)
     return version
 
 
