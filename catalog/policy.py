@@ -314,7 +314,12 @@ POLICY: dict[str, Rule] = {
     "event.read": Rule(
         "follow the feed of the events they may see (their team's or institution's notices; "
         "everything for the programme office and auditors)",
-        _all(USER_ROLES, ANY),
+        {
+            ADMIN: (ANY,),
+            AUDITOR: (ANY,),
+            PROVIDER: (OWN_INSTITUTION,),
+            **_all(TEAM, OWN_TEAM),
+        },
     ),
     # --- API tokens ------------------------------------------------------------------------
     "token.list": Rule("list API tokens", _all(USER_ROLES, OWN_ACCOUNT)),

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from catalog import policy
@@ -34,7 +34,6 @@ from catalog.errors import InvalidInput
 from catalog.models.institutions import Institution
 from catalog.models.notifications import Notice, NoticeKind
 from catalog.models.teams import Team
-from catalog.models.users import Role
 from catalog.services.context import Actor
 
 MAX_WAIT = 30.0
@@ -54,23 +53,25 @@ class EventPage:
 
 def kinds_visible(actor: Actor) -> tuple[NoticeKind, ...] | None:
     """The notice kinds the actor's feed carries (``None``: every kind)."""
-    role = actor.role
-    if role is None or role in (Role.ADMIN, Role.AUDITOR):
+    if policy.ANY in policy.relations_for(actor, "event.read"):
         return None
-    return policy.notice_kinds(role)
+    return policy.notice_kinds(actor.role)
 
 
 def _visible(actor: Actor) -> Select[Any]:
     q = select(Notice)
-    role = actor.role
-    if role in (Role.TEAM_LEAD, Role.TEAM_MEMBER):
-        q = q.where(Notice.team_id == actor.team_id)
-    elif role == Role.PROVIDER:
-        q = q.where(Notice.institution_id == actor.institution_id)
-    kinds = kinds_visible(actor)
-    if kinds is not None:
-        q = q.where(Notice.kind.in_([k.value for k in kinds]))
-    return q
+    allowed = policy.relations_for(actor, "event.read")
+    if policy.ANY in allowed:
+        return q
+    audiences = []
+    if policy.OWN_TEAM in allowed and actor.team_id is not None:
+        audiences.append(Notice.team_id == actor.team_id)
+    if policy.OWN_INSTITUTION in allowed and actor.institution_id is not None:
+        audiences.append(Notice.institution_id == actor.institution_id)
+    if not audiences:
+        return q.where(Notice.id.is_(None))
+    kinds = [k.value for k in policy.notice_kinds(actor.role)]
+    return q.where(or_(*audiences), Notice.kind.in_(kinds))
 
 
 def _check(after: int, limit: int, wait: float, kinds: Iterable[str]) -> list[str]:
