@@ -860,6 +860,16 @@ def _mount_audit() -> None:
 _mount_audit()
 
 
+def _mount_events() -> None:
+    from kdc.events_cmd import events, whoami  # `kdc whoami`, `kdc events --follow`
+
+    cli.add_command(whoami)
+    cli.add_command(events)
+
+
+_mount_events()
+
+
 def _seg(value: str) -> str:
     from urllib.parse import quote
 
