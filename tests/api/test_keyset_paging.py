@@ -159,3 +159,25 @@ def test_cursors_from_elsewhere_are_refused(api):
         assert r.status_code == 422, (path, query, r.json)
         assert r.json["code"] == "invalid_cursor"
         assert r.headers["Content-Type"] == "application/problem+json"
+
+
+def test_tokens_page_by_cursor(api):
+    from tests.conftest import make_token
+
+    for _ in range(4):
+        make_token(api.app, "naver-member@kdc.test")
+    everyone = api.get("naver-member", "/api/v1/tokens").json
+    assert everyone["next"] is None and len(everyone["items"]) >= 5
+    ids = [t["id"] for t in everyone["items"]]
+    seen = follow_while_inserting(
+        api,
+        "naver-member",
+        "/api/v1/tokens",
+        "id",
+        {},
+        2,
+        [1],
+        lambda: make_token(api.app, "naver-member@kdc.test"),
+    )
+    assert len(seen) == len(set(seen)) and set(ids) <= set(seen)
+    assert seen == sorted(seen, reverse=True)
