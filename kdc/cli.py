@@ -795,7 +795,7 @@ def tokens() -> None:
 @pass_ctx
 def tokens_list(c: Context, as_json: bool) -> None:
     """Your tokens, newest first."""
-    result = c.client.get("/api/v1/tokens")
+    result = {"items": list(c.client.items("/api/v1/tokens"))}
     if as_json:
         emit_json(result)
         return
