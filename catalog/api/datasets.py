@@ -11,7 +11,7 @@ from catalog.api.blueprint import ApiBlueprint as Blueprint
 from catalog.db import get_session
 from catalog.services import catalog as catalog_service
 from catalog.services.search import SearchFilters, search_datasets
-from schemas.catalog import DatasetPageSchema, DatasetSchema, DatasetSearchArgsSchema
+from schemas.catalog import DatasetListArgsSchema, DatasetPageSchema, DatasetSchema
 
 blp = Blueprint(
     "datasets",
@@ -31,7 +31,7 @@ def page_links(endpoint: str, page: int, pages: int, **params) -> tuple[str | No
 
 @blp.route("")
 class DatasetList(MethodView):
-    @blp.arguments(DatasetSearchArgsSchema, location="query", as_kwargs=True)
+    @blp.arguments(DatasetListArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, DatasetPageSchema)
     @policy.public("the catalogue is public")
     def get(self, page, limit, cursor, **filters):
