@@ -3,7 +3,7 @@ first, after a cursor, with an optional long poll (``catalog.services.events``).
 
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import current_app, request, url_for
 from flask.views import MethodView
 
 from catalog.api.auth import SECURITY, current_actor, policy_required
@@ -42,6 +42,8 @@ class EventFeed(MethodView):
         by reading `next` (it carries `after=last_id` and your filters) again and again.
         """
         session = get_session()
+        # The operator's cap (KDC_EVENTS_MAX_WAIT) bounds how long a request holds a worker.
+        wait = min(wait, current_app.config.get("EVENTS_MAX_WAIT", event_service.MAX_WAIT))
         page = event_service.events(
             session, current_actor(), after=after, limit=limit, kinds=kind, wait=wait
         )
