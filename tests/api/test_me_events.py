@@ -19,14 +19,15 @@ EVENTS = "/api/v1/events"
 
 
 @pytest.fixture
-def api(sqlite_demo_app):
+def api(demo_app):
+    """On SQLite and PostgreSQL."""
     from tests.conftest import make_token
 
     def token_for(email, scopes=None):
-        return {"Authorization": f"Bearer {make_token(sqlite_demo_app, email, scopes)}"}
+        return {"Authorization": f"Bearer {make_token(demo_app, email, scopes)}"}
 
-    api = Api(sqlite_demo_app.test_client(), token_for)
-    api.app = sqlite_demo_app
+    api = Api(demo_app.test_client(), token_for)
+    api.app = demo_app
     return api
 
 
