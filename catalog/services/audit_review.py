@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -82,7 +83,7 @@ class AuditKey:
             .decode()
         )
 
-    def info(self) -> dict:
+    def info(self) -> dict[str, Any]:
         return {
             "key_id": self.key_id,
             "algorithm": ALGORITHM,
@@ -161,7 +162,7 @@ def chain_head(session: Session) -> tuple[int, str]:
     return (row[0], row[1]) if row is not None else (0, GENESIS_HASH)
 
 
-def checkpoint_as_dict(cp: AuditCheckpoint) -> dict:
+def checkpoint_as_dict(cp: AuditCheckpoint) -> dict[str, Any]:
     return {
         "type": "checkpoint",
         "seq": cp.seq,
@@ -203,7 +204,7 @@ _COLUMNS = (
 )
 
 
-def _row_dict(row) -> dict:
+def _row_dict(row) -> dict[str, Any]:
     # == strftime(TS_FORMAT) for UTC datetimes, at a fraction of the cost.
     return {
         "seq": row[0],
@@ -223,7 +224,7 @@ def _row_dict(row) -> dict:
 
 def iter_events(
     session: Session, *, after: int = 0, upto: int | None = None, batch: int = BATCH
-) -> Iterator[dict]:
+) -> Iterator[dict[str, Any]]:
     """Events with ``after < seq <= upto`` in order, fetched ``batch`` at a time by key.
 
     Ends the session's transaction after each batch (callers hold no ORM state across it).
@@ -244,7 +245,9 @@ def iter_events(
         last = rows[-1][0]
 
 
-def list_events(session: Session, actor: Actor, *, after: int = 0, limit: int = 100) -> list[dict]:
+def list_events(
+    session: Session, actor: Actor, *, after: int = 0, limit: int = 100
+) -> list[dict[str, Any]]:
     policy.require(actor, "audit.read")
     return list(islice(iter_events(session, after=after, batch=limit), limit))
 
@@ -256,10 +259,10 @@ def verify_chain(
     session: Session,
     *,
     key: AuditKey | None = None,
-    extra_checkpoints: Iterable[dict] = (),
+    extra_checkpoints: Iterable[dict[str, Any]] = (),
     after: int = 0,
     upto: int | None = None,
-    checkpoints: list[dict] | None = None,
+    checkpoints: list[dict[str, Any]] | None = None,
 ) -> VerifyResult:
     """Verify the chain in the database (from ``after``, anchored on a checkpoint there)
     against its stored checkpoints (or just ``checkpoints``) and any ``extra_checkpoints``
@@ -283,7 +286,7 @@ def verify_chain(
     return result
 
 
-def summary_of(result: VerifyResult) -> dict:
+def summary_of(result: VerifyResult) -> dict[str, Any]:
     """What an ``audit:verify`` event records of a verification."""
     return {
         "ok": result.ok,
@@ -303,7 +306,7 @@ def verify_and_record(
     *,
     key: AuditKey | None,
     via: str,
-    extra_checkpoints: list[dict] | None = None,
+    extra_checkpoints: list[dict[str, Any]] | None = None,
 ) -> VerifyResult:
     """A person's verification: run it, then append an ``audit:verify`` event saying who
     verified what with which outcome (the console shows the last one)."""
@@ -328,7 +331,7 @@ def last_verification(session: Session) -> AuditEvent | None:
     )
 
 
-def chain_status(session: Session, actor: Actor, key: AuditKey | None) -> dict:
+def chain_status(session: Session, actor: Actor, key: AuditKey | None) -> dict[str, Any]:
     policy.require(actor, "audit.read")
     seq, head_hash = chain_head(session)
     cp = latest_checkpoint(session)
@@ -352,7 +355,7 @@ def chain_status(session: Session, actor: Actor, key: AuditKey | None) -> dict:
 
 def export_header(
     session: Session, *, after: int, head_seq: int, head_hash: str, key: AuditKey | None
-) -> dict:
+) -> dict[str, Any]:
     header = {
         "type": "header",
         "format": EXPORT_FORMAT,

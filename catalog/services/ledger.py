@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -32,6 +33,10 @@ from catalog.models.teams import Team, TeamStatus
 from catalog.services import notices
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PgInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
 PROGRAM_ACCOUNT = "program"
 MAX_AMOUNT = 10**15  # a quadrillion won: far beyond any budget, far inside BIGINT
@@ -68,16 +73,21 @@ def _ensure_account(
     if acct is not None:
         return acct
     dialect = session.get_bind().dialect.name
+    stmt: PgInsert | SqliteInsert
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(LedgerAccount)
     else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(LedgerAccount)
     session.execute(
-        insert(LedgerAccount)
-        .values(code=code, kind=kind, team_id=team_id, institution_id=institution_id)
-        .on_conflict_do_nothing()
+        stmt.values(
+            code=code, kind=kind, team_id=team_id, institution_id=institution_id
+        ).on_conflict_do_nothing()
     )
-    return session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
+    return session.scalars(select(LedgerAccount).where(LedgerAccount.code == code)).one()
 
 
 def program_account(session: Session) -> LedgerAccount:
@@ -305,7 +315,7 @@ def team_statement(session: Session, team: Team, *, limit: int = 100) -> list[Le
     return account_statement(session, acct, limit=limit) if acct is not None else []
 
 
-def team_money(session: Session, team: Team) -> dict:
+def team_money(session: Session, team: Team) -> dict[str, Any]:
     """What a team received, gave back and spent, and what is left: all from the ledger."""
     acct = find_team_account(session, team)
     totals = (

@@ -22,6 +22,7 @@ import calendar
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -107,7 +108,7 @@ def issue_license(
     team: Team,
     dataset: Dataset,
     purchase_id: int,
-    terms: dict,
+    terms: dict[str, Any],
     term_months: int,
     now: datetime,
 ) -> License:
@@ -150,7 +151,7 @@ def _set_status(
     lic: License,
     status: LicenseStatus,
     reason: str,
-    action: str,
+    action: AuditAction,
     now: datetime | None = None,
 ) -> None:
     from catalog.services import attestations

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -38,7 +39,7 @@ def license_state(lic: License, now: datetime | None = None) -> str:
 @dataclass
 class TeamOverview:
     team: Team
-    money: dict
+    money: dict[str, Any]
     statement: list
     licenses: list[tuple[License, str]]
     purchases: list[Purchase]

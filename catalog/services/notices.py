@@ -38,9 +38,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from catalog import policy
@@ -109,7 +109,7 @@ def _wants(endpoint: WebhookEndpoint, kind: str) -> bool:
     return not endpoint.kinds or kind in endpoint.kinds
 
 
-def webhook_body(notice: Notice, base_url: str) -> dict:
+def webhook_body(notice: Notice, base_url: str) -> dict[str, Any]:
     """The JSON a webhook receives (Standard Webhooks' ``type``/``timestamp``/``data``)."""
     data = dict(notice.data)
     path = data.get("path")
@@ -144,7 +144,7 @@ def notify(
     kind: NoticeKind,
     subject_type: str,
     subject_id: int | str,
-    data: dict,
+    data: dict[str, Any],
     *,
     recipients: Iterable[User],
     team_id: int | None = None,
@@ -206,7 +206,7 @@ def notify(
     return notice
 
 
-def _purchase_data(purchase: Purchase, **extra) -> dict:
+def _purchase_data(purchase: Purchase, **extra) -> dict[str, Any]:
     ds = purchase.dataset
     data = {
         "purchase_id": purchase.id,
@@ -862,10 +862,14 @@ def mark_read(
 def mark_all_read(session: Session, actor: Actor, now: datetime | None = None) -> int:
     """Mark every unread notification of the actor read; returns how many."""
     with transaction(session):
-        result = session.execute(
-            update(Notification)
-            .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
-            .values(read_at=now or utcnow())
+        # An UPDATE's result is a CursorResult (SQLAlchemy types execute() as a plain Result).
+        result = cast(
+            CursorResult[Any],
+            session.execute(
+                update(Notification)
+                .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
+                .values(read_at=now or utcnow())
+            ),
         )
         return result.rowcount or 0
 

@@ -8,6 +8,7 @@ text is rebuilt whenever a title, description or keyword changes.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -77,8 +78,8 @@ def get_managed_dataset(session: Session, actor: Actor, slug: str) -> Dataset:
     return dataset
 
 
-def _clean(fields: dict) -> dict:
-    out: dict = {}
+def _clean(fields: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for name in TEXT_FIELDS:
         if name in fields:
             value = (fields[name] or "").strip()
@@ -227,7 +228,9 @@ def set_dataset_status(session: Session, actor: Actor, slug: str, status: str) -
         record_event(
             session,
             actor,
-            f"dataset:{'publish' if wanted == DatasetStatus.PUBLISHED else 'withdraw'}",
+            AuditAction.DATASET_PUBLISH
+            if wanted == DatasetStatus.PUBLISHED
+            else AuditAction.DATASET_WITHDRAW,
             "dataset",
             slug,
             {"from": before.value, "to": wanted.value},
@@ -235,7 +238,9 @@ def set_dataset_status(session: Session, actor: Actor, slug: str, status: str) -
     return dataset
 
 
-def _int(fields: dict, name: str, lo: int, hi: int, *, optional: bool = False) -> int | None:
+def _int(
+    fields: dict[str, Any], name: str, lo: int, hi: int, *, optional: bool = False
+) -> int | None:
     value = fields.get(name)
     if value in (None, ""):
         if optional:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -469,7 +470,7 @@ def _check_can_take_part(
         )
 
 
-def _preview(purchase: Purchase) -> list[dict]:
+def _preview(purchase: Purchase) -> list[dict[str, Any]]:
     shares = shares_of(purchase)
     return [{"team": p.team.code, "share_krw": shares.get(p.team_id)} for p in joined(purchase)]
 

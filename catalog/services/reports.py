@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
@@ -39,7 +40,7 @@ PER_PAGE = 50
 
 @dataclass
 class Page:
-    items: list[dict]
+    items: list[dict[str, Any]]
     total: int
     page: int
     per_page: int
@@ -53,7 +54,7 @@ def _day_start(d: date) -> datetime:
     return datetime.combine(d, time.min, tzinfo=UTC)
 
 
-def _date_range(q: Select, column, filters: dict) -> Select:
+def _date_range(q: Select, column, filters: dict[str, Any]) -> Select:
     if filters.get("date_from"):
         q = q.where(column >= _day_start(filters["date_from"]))
     if filters.get("date_to"):
@@ -87,7 +88,7 @@ def _iso(value: datetime | None) -> str | None:
 # --------------------------------------------------------------------------- purchase ledger
 
 
-def _purchase_query(session: Session, filters: dict) -> Select:
+def _purchase_query(session: Session, filters: dict[str, Any]) -> Select:
     q = (
         select(Purchase)
         .join(Dataset, Dataset.id == Purchase.dataset_id)
@@ -119,7 +120,12 @@ def _purchase_query(session: Session, filters: dict) -> Select:
 
 
 def purchase_ledger(
-    session: Session, actor: Actor, filters: dict, *, page: int | None = 1, per_page: int = PER_PAGE
+    session: Session,
+    actor: Actor,
+    filters: dict[str, Any],
+    *,
+    page: int | None = 1,
+    per_page: int = PER_PAGE,
 ) -> Page:
     """Every purchase matching ``filters`` (team, institution, dataset, mode, status,
     date_from, date_to), newest first, with participants, shares and who approved."""
@@ -216,7 +222,7 @@ PURCHASE_CSV = [
 ]
 
 
-def purchase_csv_row(item: dict) -> dict:
+def purchase_csv_row(item: dict[str, Any]) -> dict[str, Any]:
     """One CSV line per purchase: participants as ``team=share`` and lead approvals joined."""
     row = {k: item.get(k) for k in PURCHASE_CSV}
     row["participants"] = "; ".join(
@@ -235,7 +241,7 @@ def purchase_csv_row(item: dict) -> dict:
 # --------------------------------------------------------------------------- by team
 
 
-def team_summary(session: Session, actor: Actor) -> dict:
+def team_summary(session: Session, actor: Actor) -> dict[str, Any]:
     """Per team: datasets held jointly and individually, what it paid for each, its
     budget granted and remaining (from the ledger); per institution: revenue."""
     policy.require(actor, "audit.read")
@@ -326,7 +332,7 @@ TEAM_CSV = [
 INSTITUTION_CSV = ["institution", "name_en", "revenue_krw", "joint_sales", "individual_sales"]
 
 
-def team_csv_row(item: dict) -> dict:
+def team_csv_row(item: dict[str, Any]) -> dict[str, Any]:
     row = {k: item.get(k) for k in TEAM_CSV}
     row["joint_datasets"] = " ".join(item["joint_datasets"])
     row["individual_datasets"] = " ".join(item["individual_datasets"])
@@ -337,7 +343,12 @@ def team_csv_row(item: dict) -> dict:
 
 
 def access_log(
-    session: Session, actor: Actor, filters: dict, *, page: int | None = 1, per_page: int = PER_PAGE
+    session: Session,
+    actor: Actor,
+    filters: dict[str, Any],
+    *,
+    page: int | None = 1,
+    per_page: int = PER_PAGE,
 ) -> Page:
     """Each issuance of download URLs: who, which token, team, dataset, version, how many."""
     policy.require(actor, "audit.read")
@@ -435,7 +446,12 @@ ACCESS_CSV = [
 
 
 def ledger_log(
-    session: Session, actor: Actor, filters: dict, *, page: int | None = 1, per_page: int = PER_PAGE
+    session: Session,
+    actor: Actor,
+    filters: dict[str, Any],
+    *,
+    page: int | None = 1,
+    per_page: int = PER_PAGE,
 ) -> Page:
     """Ledger transactions with their entries, newest first."""
     policy.require(actor, "audit.read")
@@ -480,7 +496,7 @@ def ledger_log(
 LEDGER_CSV = ["id", "created_at", "kind", "purchase_id", "reverses_id", "actor", "memo", "entries"]
 
 
-def ledger_csv_row(item: dict) -> dict:
+def ledger_csv_row(item: dict[str, Any]) -> dict[str, Any]:
     row = {k: item.get(k) for k in LEDGER_CSV}
     row["entries"] = "; ".join(f"{e['account']}={e['amount_krw']}" for e in item["entries"])
     return row
@@ -490,7 +506,12 @@ def ledger_csv_row(item: dict) -> dict:
 
 
 def event_log(
-    session: Session, actor: Actor, filters: dict, *, page: int | None = 1, per_page: int = PER_PAGE
+    session: Session,
+    actor: Actor,
+    filters: dict[str, Any],
+    *,
+    page: int | None = 1,
+    per_page: int = PER_PAGE,
 ) -> Page:
     """Audit events matching the filters, newest first (as stored and hashed)."""
     policy.require(actor, "audit.read")
@@ -533,7 +554,7 @@ EVENT_CSV = [
 ]
 
 
-def event_csv_row(item: dict) -> dict:
+def event_csv_row(item: dict[str, Any]) -> dict[str, Any]:
     row = dict(item)
     row["data"] = json.dumps(item["data"], ensure_ascii=False, sort_keys=True)
     return row
@@ -560,7 +581,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def csv_lines(rows: Iterable[dict], columns: list[str]) -> Iterator[str]:
+def csv_lines(rows: Iterable[dict[str, Any]], columns: list[str]) -> Iterator[str]:
     """CSV with a header line (UTF-8 with BOM, so spreadsheet programs read the Hangul)."""
     buf = io.StringIO()
     writer = csv.writer(buf)
@@ -573,6 +594,6 @@ def csv_lines(rows: Iterable[dict], columns: list[str]) -> Iterator[str]:
         yield buf.getvalue()
 
 
-def jsonl_lines(rows: Iterable[dict]) -> Iterator[str]:
+def jsonl_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     for row in rows:
         yield json.dumps(row, ensure_ascii=False) + "\n"

@@ -25,6 +25,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
@@ -72,10 +73,10 @@ class UploadTickets:
     def __init__(self, secret: str):
         self._s = URLSafeTimedSerializer(secret, salt="kdc-upload-ticket")
 
-    def dumps(self, data: dict) -> str:
+    def dumps(self, data: dict[str, Any]) -> str:
         return self._s.dumps(data)
 
-    def loads(self, token: str) -> dict:
+    def loads(self, token: str) -> dict[str, Any]:
         try:
             return self._s.loads(token, max_age=UPLOAD_TICKET_MAX_AGE)
         except SignatureExpired:
@@ -96,9 +97,9 @@ class UploadPlan:
     multipart: bool
     part_size: int | None
     url: str | None
-    parts: list[dict]
+    parts: list[dict[str, Any]]
     expires_at: datetime
-    received: list[dict] | None = None
+    received: list[dict[str, Any]] | None = None
 
 
 def _part_layout(size: int, part_size: int) -> list[tuple[int, int]]:
@@ -244,7 +245,7 @@ def request_upload(
 
 def _ticket_version(
     session: Session, actor: Actor, tickets: UploadTickets, slug: str, label: str, upload_id: str
-) -> tuple[dict, Dataset, DatasetVersion]:
+) -> tuple[dict[str, Any], Dataset, DatasetVersion]:
     ticket = tickets.loads(upload_id)
     dataset = get_dataset(session, slug)
     policy.require(actor, "dataset.manage", dataset)
