@@ -16,10 +16,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import QueryableAttribute, Session, aliased, selectinload
 
 from catalog import policy
 from catalog.models.access import AccessGrant
@@ -34,6 +34,8 @@ from catalog.models.teams import Team
 from catalog.models.users import ApiToken, User
 from catalog.services.context import Actor
 from catalog.services.shares import split_price
+
+_T = TypeVar("_T")
 
 PER_PAGE = 50
 
@@ -54,7 +56,9 @@ def _day_start(d: date) -> datetime:
     return datetime.combine(d, time.min, tzinfo=UTC)
 
 
-def _date_range(q: Select, column, filters: dict[str, Any]) -> Select:
+def _date_range(
+    q: Select[_T], column: QueryableAttribute[datetime], filters: dict[str, Any]
+) -> Select[_T]:
     if filters.get("date_from"):
         q = q.where(column >= _day_start(filters["date_from"]))
     if filters.get("date_to"):
@@ -62,15 +66,17 @@ def _date_range(q: Select, column, filters: dict[str, Any]) -> Select:
     return q
 
 
-def _paged(session: Session, q: Select, page: int | None, per_page: int) -> tuple[list, int]:
+def _paged(
+    session: Session, q: Select[_T], page: int | None, per_page: int
+) -> tuple[list[_T], int]:
     if page is None:  # exports: everything
         return list(session.scalars(q)), -1
-    total = session.scalar(select(func.count()).select_from(q.order_by(None).subquery()))
+    total = session.scalar(select(func.count()).select_from(q.order_by(None).subquery())) or 0
     rows = list(session.scalars(q.offset((page - 1) * per_page).limit(per_page)))
     return rows, total
 
 
-def _emails(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+def _emails(session: Session, ids: Iterable[int | None]) -> dict[int | None, str]:
     ids = {i for i in ids if i}
     if not ids:
         return {}
@@ -88,7 +94,7 @@ def _iso(value: datetime | None) -> str | None:
 # --------------------------------------------------------------------------- purchase ledger
 
 
-def _purchase_query(session: Session, filters: dict[str, Any]) -> Select:
+def _purchase_query(session: Session, filters: dict[str, Any]) -> Select[Purchase]:
     q = (
         select(Purchase)
         .join(Dataset, Dataset.id == Purchase.dataset_id)
@@ -164,7 +170,7 @@ def purchase_ledger(
             if joined
             else {}
         )
-        parts = [
+        parts: list[dict[str, Any]] = [
             {
                 "team": x.team.code,
                 "status": x.status.value,
@@ -248,7 +254,7 @@ def team_summary(session: Session, actor: Actor) -> dict[str, Any]:
     now = datetime.now(UTC)
     teams = list(session.scalars(select(Team).order_by(Team.code)))
     # What each team paid, by mode, from the purchases' charged shares.
-    paid = defaultdict(lambda: {"joint": 0, "individual": 0})
+    paid: defaultdict[int, dict[str, int]] = defaultdict(lambda: {"joint": 0, "individual": 0})
     for team_id, mode, amount in session.execute(
         select(PurchaseParticipant.team_id, Purchase.mode, func.sum(PurchaseParticipant.share_krw))
         .join(Purchase, Purchase.id == PurchaseParticipant.purchase_id)
@@ -256,7 +262,9 @@ def team_summary(session: Session, actor: Actor) -> dict[str, Any]:
         .group_by(PurchaseParticipant.team_id, Purchase.mode)
     ).all():
         paid[team_id][OfferMode(mode).value] = int(amount or 0)
-    held = defaultdict(lambda: {"joint": [], "individual": []})
+    held: defaultdict[int, dict[str, list[str]]] = defaultdict(
+        lambda: {"joint": [], "individual": []}
+    )
     for lic, mode, slug in session.execute(
         select(License, Purchase.mode, Dataset.slug)
         .join(Purchase, Purchase.id == License.purchase_id)
@@ -266,7 +274,7 @@ def team_summary(session: Session, actor: Actor) -> dict[str, Any]:
     ).all():
         held[lic.team_id][OfferMode(mode).value].append(slug)
     # Ledger sums per account and transaction kind.
-    sums = defaultdict(dict)
+    sums: defaultdict[int | None, dict[str, int]] = defaultdict(dict)
     for account_id, kind, amount in session.execute(
         select(LedgerEntry.account_id, LedgerTransaction.kind, func.sum(LedgerEntry.amount_krw))
         .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
@@ -294,7 +302,7 @@ def team_summary(session: Session, actor: Actor) -> dict[str, Any]:
                 "remaining_krw": sum(s.values()),
             }
         )
-    sales = defaultdict(lambda: {"joint": 0, "individual": 0})
+    sales: defaultdict[int, dict[str, int]] = defaultdict(lambda: {"joint": 0, "individual": 0})
     for inst_id, mode, count in session.execute(
         select(Dataset.institution_id, Purchase.mode, func.count(Purchase.id))
         .join(Dataset, Dataset.id == Purchase.dataset_id)
@@ -411,7 +419,7 @@ def access_log(
             "id": g.id,
             "created_at": _iso(g.created_at),
             "user": users.get(g.user_id),
-            "token": tokens.get(g.token_id),
+            "token": tokens.get(g.token_id) if g.token_id is not None else None,
             "team": teams.get(g.team_id),
             "institution": ds[g.dataset_id].institution.code,
             "dataset": ds[g.dataset_id].slug,
@@ -563,7 +571,7 @@ def event_csv_row(item: dict[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- exports
 
 
-def _csv_safe(value) -> str:
+def _csv_safe(value: object) -> str:
     """Spreadsheet-safe text: a cell starting with = + - @ would run as a formula."""
     if value is None:
         return ""
