@@ -22,15 +22,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from auditchain import (
     EXPORT_FORMAT,
     GENESIS_HASH,
+    SignatureCheck,
     VerifyResult,
     checkpoint_message,
     export_line,
@@ -46,6 +47,9 @@ from catalog.models.audit import AuditAction, AuditChainHead, AuditCheckpoint, A
 from catalog.services.audit import TS_FORMAT, record_event
 from catalog.services.context import Actor
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 BATCH = 5000
 ALGORITHM = "Ed25519"
 log = logging.getLogger(__name__)
@@ -56,7 +60,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class AuditKey:
-    private: object  # Ed25519PrivateKey
+    private: Ed25519PrivateKey
     path: str
 
     @property
@@ -91,7 +95,7 @@ class AuditKey:
             "public_key_b64": base64.b64encode(self.public_raw).decode(),
         }
 
-    def checker(self):
+    def checker(self) -> SignatureCheck:
         return signature_checker({self.key_id: self.private.public_key()})
 
     def sign(self, seq: int, chain_hash: str, signed_at: str) -> str:
@@ -103,7 +107,7 @@ class AuditKeyMissing(NotFound):
     code = "audit_key_missing"
 
 
-def load_key(path: str | os.PathLike, *, create: bool = False) -> AuditKey:
+def load_key(path: str | os.PathLike[str], *, create: bool = False) -> AuditKey:
     """The signing key at ``path``; with ``create``, generate it (0600) when absent."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -132,20 +136,20 @@ def load_key(path: str | os.PathLike, *, create: bool = False) -> AuditKey:
             fh.write(pem)
         return AuditKey(key, str(path))
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError) as exc:
         raise Conflict(
             f"The audit key file {path} is not an unencrypted PEM private key.",
             code="audit_key_unreadable",
         ) from exc
-    if not isinstance(key, Ed25519PrivateKey):
+    if not isinstance(loaded, Ed25519PrivateKey):
         raise Conflict(
             f"The audit key file {path} does not hold an Ed25519 key.", code="audit_key_unreadable"
         )
-    return AuditKey(key, str(path))
+    return AuditKey(loaded, str(path))
 
 
-def try_load_key(path: str | os.PathLike) -> AuditKey | None:
+def try_load_key(path: str | os.PathLike[str]) -> AuditKey | None:
     try:
         return load_key(path)
     except (AuditKeyMissing, Conflict, OSError):
@@ -204,7 +208,7 @@ _COLUMNS = (
 )
 
 
-def _row_dict(row) -> dict[str, Any]:
+def _row_dict(row: Row[*tuple[Any, ...]]) -> dict[str, Any]:
     # == strftime(TS_FORMAT) for UTC datetimes, at a fraction of the cost.
     return {
         "seq": row[0],
@@ -436,6 +440,7 @@ def create_checkpoint(session: Session, key: AuditKey) -> CheckpointOutcome:
     )
     if not result.ok:
         p = result.problem
+        assert p is not None  # a failed verification names its problem
         raise Conflict(
             f"Refusing to sign: the chain fails verification at event {p.seq} "
             f"({p.kind}: {p.detail}).",
