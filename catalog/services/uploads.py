@@ -78,7 +78,8 @@ class UploadTickets:
 
     def loads(self, token: str) -> dict[str, Any]:
         try:
-            return self._s.loads(token, max_age=UPLOAD_TICKET_MAX_AGE)
+            data: dict[str, Any] = self._s.loads(token, max_age=UPLOAD_TICKET_MAX_AGE)
+            return data
         except SignatureExpired:
             raise Conflict(
                 "This upload is more than 7 days old; start a new one.", code="upload_expired"
@@ -126,7 +127,9 @@ def _choose_part_size(size: int, requested: int | None) -> int:
     return part
 
 
-def _normalise_declared(size, sha256: str, key: str, content_type: str | None):
+def _normalise_declared(
+    size: object, sha256: str, key: str, content_type: str | None
+) -> tuple[str, str]:
     sha = (sha256 or "").strip().lower()
     if not SHA256_RE.match(sha):
         raise InvalidInput("sha256 must be 64 hexadecimal digits.", code="invalid_sha256")
@@ -190,6 +193,7 @@ def request_upload(
     with storage_errors():
         if multipart:
             upload = store.create_multipart(staging, ctype)
+            assert chosen_part is not None
             layout = _part_layout(size, chosen_part)
             urls = store.presign_upload_parts(staging, upload, [n for n, _ in layout], ttl)
             parts = [
