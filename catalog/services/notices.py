@@ -59,7 +59,12 @@ from catalog.models.notifications import (
     WebhookEndpoint,
 )
 from catalog.models.offers import OfferMode
-from catalog.models.purchases import ParticipantStatus, Purchase, PurchaseStatus
+from catalog.models.purchases import (
+    ParticipantStatus,
+    Purchase,
+    PurchaseParticipant,
+    PurchaseStatus,
+)
 from catalog.models.teams import Team, TeamStatus
 from catalog.models.users import Role, User
 from catalog.services.audit import record_event
@@ -206,9 +211,9 @@ def notify(
     return notice
 
 
-def _purchase_data(purchase: Purchase, **extra) -> dict[str, Any]:
+def _purchase_data(purchase: Purchase, **extra: Any) -> dict[str, Any]:
     ds = purchase.dataset
-    data = {
+    data: dict[str, Any] = {
         "purchase_id": purchase.id,
         "dataset": ds.slug,
         "dataset_title_ko": ds.title_ko,
@@ -224,7 +229,7 @@ def _purchase_data(purchase: Purchase, **extra) -> dict[str, Any]:
     return data
 
 
-def _joined(purchase: Purchase):
+def _joined(purchase: Purchase) -> list[PurchaseParticipant]:
     return [p for p in purchase.participants if p.status == ParticipantStatus.JOINED]
 
 
@@ -234,7 +239,7 @@ def _to_team(
     kind: NoticeKind,
     purchase: Purchase,
     team: Team,
-    **extra,
+    **extra: Any,
 ) -> Notice:
     return notify(
         session,
@@ -248,7 +253,9 @@ def _to_team(
     )
 
 
-def _to_providers(session: Session, actor: Actor, kind: NoticeKind, purchase: Purchase, **extra):
+def _to_providers(
+    session: Session, actor: Actor, kind: NoticeKind, purchase: Purchase, **extra: Any
+) -> Notice:
     institution_id = purchase.dataset.institution_id
     return notify(
         session,
@@ -471,6 +478,7 @@ def license_changed(
         return
     with transaction(session):
         ds = session.get(Dataset, lic.dataset_id)
+        assert ds is not None  # a licence's dataset is never deleted
         notify(
             session,
             actor,
@@ -749,8 +757,10 @@ def announce_closing_soon(session: Session, actor: Actor, now: datetime | None =
             continue
         with transaction(session):
             purchase = lock_purchase(session, actor, pid)
-            if purchase.status != PurchaseStatus.OPEN or not (
-                now < purchase.deadline <= now + CLOSING_SOON
+            if (
+                purchase.status != PurchaseStatus.OPEN
+                or purchase.deadline is None
+                or not (now < purchase.deadline <= now + CLOSING_SOON)
             ):
                 continue
             if _closing_announced(session, pid):
@@ -912,7 +922,7 @@ def set_email_preferences(session: Session, actor: Actor, wanted: Iterable[str])
                 .with_for_update()
             )
         }
-        changed = {}
+        changed: dict[str, bool] = {}
         for kind in sorted(kinds):
             on = kind in wanted
             row = rows.get(kind)
