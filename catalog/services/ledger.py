@@ -46,7 +46,9 @@ class BudgetExceeded(Conflict):
     code = "budget_exceeded"
 
 
-def budget_exceeded(actor: Actor, team: Team, needed_krw: int, tail: str = "", **extra):
+def budget_exceeded(
+    actor: Actor, team: Team, needed_krw: int, tail: str = "", **extra: Any
+) -> BudgetExceeded:
     """The 409 for a team that cannot pay ``needed_krw``: it names the team and the sum;
     the balance only for those who may see the team's money (``team.view_money``)."""
     if policy.can(actor, "team.view_money", team):
@@ -168,6 +170,7 @@ def post_transaction(
         session.add(LedgerEntry(transaction_id=txn.id, account_id=acct.id, amount_krw=amount))
         if acct.kind == AccountKind.TEAM:
             team = session.get(Team, acct.team_id)
+            assert team is not None  # a team account belongs to a team (a constraint)
             if team.balance_krw + amount < 0:
                 raise budget_exceeded(actor, team, -amount)
             team.balance_krw += amount
@@ -239,12 +242,13 @@ def account_balance(session: Session, account: LedgerAccount) -> int:
                 LedgerEntry.account_id == account.id
             )
         )
+        or 0
     )
 
 
 def ledger_total(session: Session) -> int:
     """Σ of every entry; zero at all times."""
-    return int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_krw), 0))))
+    return int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_krw), 0))) or 0)
 
 
 @dataclass
