@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 
@@ -27,7 +27,7 @@ class KeysetSlice:
 def id_desc_page(
     session: Session,
     query: Select[Any],
-    id_column: ColumnElement[int],
+    id_column: ColumnElement[int] | InstrumentedAttribute[int],
     *,
     page: int,
     limit: int,

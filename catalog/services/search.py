@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from catalog.errors import InvalidInput
@@ -79,7 +82,7 @@ class SearchResult:
     page: int
     limit: int
     facets: dict[str, dict[str, int]]
-    next_key: list | None = None  # the sort key of this page's last item, if more follow
+    next_key: list[Any] | None = None  # the sort key of this page's last item, if more follow
 
     @property
     def pages(self) -> int:
@@ -94,14 +97,14 @@ class _Row:
     institution: str
     modality: str
     sensitivity: str
-    created_at: object
+    created_at: datetime
     title: str
     title_all: str
     prices: list[int] = field(default_factory=list)
     uses: set[str] = field(default_factory=set)
 
 
-def _visible(terms: list[str], include_unpublished_of: int | None):
+def _visible(terms: list[str], include_unpublished_of: int | None) -> ColumnElement[bool]:
     visible = Dataset.status == DatasetStatus.PUBLISHED
     if include_unpublished_of is not None:
         visible = or_(visible, Dataset.institution_id == include_unpublished_of)
@@ -176,7 +179,7 @@ def search_datasets(
     page: int = 1,
     limit: int = 20,
     include_unpublished_of: int | None = None,
-    after: list | None = None,
+    after: list[Any] | None = None,
 ) -> SearchResult:
     """Search the catalogue. Facet counts for a facet ignore that facet's own filter.
 
@@ -253,7 +256,7 @@ def search_datasets(
 _NO_PRICE = 10**18
 
 
-def _sort_key(sort: str, terms: list[str]):
+def _sort_key(sort: str, terms: list[str]) -> Callable[[_Row], tuple[Any, ...]]:
     """The ascending key of a sort: JSON-friendly (ints and strings), unique per dataset
     (the id breaks ties), so a keyset cursor can carry it."""
     if sort == "title":

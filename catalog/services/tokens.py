@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,7 +35,7 @@ class Unauthorized(DomainError):
     code = "unauthorized"
     title = "Unauthorized"
 
-    def __init__(self, detail: str, **kwargs):
+    def __init__(self, detail: str, **kwargs: Any) -> None:
         kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="kdc"'})
         super().__init__(detail, **kwargs)
 
@@ -134,7 +135,7 @@ def token_page(
     )
 
 
-def token_status(token: ApiToken, now=None) -> str:
+def token_status(token: ApiToken, now: datetime | None = None) -> str:
     now = now or utcnow()
     if token.revoked_at is not None:
         return "revoked"
