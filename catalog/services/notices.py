@@ -48,7 +48,7 @@ from catalog import policy
 from catalog.db import end_read, id_in_range, session_settings, transaction, utcnow
 from catalog.errors import InvalidInput, NotFound
 from catalog.models.audit import AuditAction
-from catalog.models.datasets import Dataset
+from catalog.models.datasets import Dataset, DatasetVersion
 from catalog.models.licenses import License, LicenseRenewal, LicenseStatus, RenewalStatus
 from catalog.models.notifications import (
     Channel,
@@ -677,7 +677,9 @@ def renewal_decided(session: Session, actor: Actor, renewal: LicenseRenewal) -> 
             )
 
 
-def version_published(session: Session, actor: Actor, dataset: Dataset, version: Any) -> None:
+def version_published(
+    session: Session, actor: Actor, dataset: Dataset, version: DatasetVersion
+) -> None:
     """A new version of a dataset is published: every team holding a live licence hears it."""
     with transaction(session):
         team_ids = sorted(
