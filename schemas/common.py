@@ -34,11 +34,20 @@ class PageMetaSchema(ma.Schema):
     prev = ma.fields.String(allow_none=True)
 
 
+class _ValueEnum(ma.fields.Enum):
+    """Dumps a member, or a plain string that is one of its values, by value."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and not isinstance(value, self.enum):
+            value = self.enum(value)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
 def enum_field(enum_cls, **kwargs) -> ma.fields.Enum:
     """An enum dumped by value, typed ``string`` and published once as a named component
     (``catalog.api.openapi`` turns ``x-enum`` into a ``$ref``, nullable or not)."""
     metadata = {**kwargs.pop("metadata", {}), "x-enum": enum_cls.__name__}
-    return ma.fields.Enum(enum_cls, by_value=ma.fields.String, metadata=metadata, **kwargs)
+    return _ValueEnum(enum_cls, by_value=ma.fields.String, metadata=metadata, **kwargs)
 
 
 def string_enum(name: str, values: list[str], **kwargs) -> ma.fields.String:
