@@ -8,6 +8,7 @@ database or the object store become 503 with ``Retry-After`` on both.
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, current_app, json, render_template, request
@@ -30,10 +31,10 @@ HTTP_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
-    406: "not_acceptable",
     409: "conflict",
     412: "precondition_failed",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     422: "invalid_input",
     428: "precondition_required",
@@ -55,9 +56,10 @@ def problem_response(
     headers: dict | None = None,
     **extra: Any,
 ):
+    # One title per status, whatever raised it; the type names a page on this service.
     body = {
-        "type": f"https://kdc.example/problems/{code}",
-        "title": title,
+        "type": f"{request.host_url}problems/{code}",
+        "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
         "code": code,

@@ -7,6 +7,7 @@ from marshmallow import validate
 
 from catalog.config import MAX_URL_TTL
 from catalog.models.datasets import VersionStatus
+from catalog.services.access import CURSOR_PATTERN
 from schemas.common import StrictBoolean, enum_field
 
 LABEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$"
@@ -29,7 +30,7 @@ class ManifestArgsSchema(_Strict):
     cursor = ma.fields.String(
         load_default=None,
         validate=validate.Length(min=1, max=2000),
-        metadata={"description": "From the previous page's `next`"},
+        metadata={"description": "From the previous page's `next`", "pattern": CURSOR_PATTERN},
     )
     limit = ma.fields.Integer(load_default=1000, validate=validate.Range(min=1, max=5000))
     ttl = ma.fields.Integer(

@@ -359,8 +359,31 @@ def _refuse_impossible_ids():
             raise NotFound(f"No such resource: {name} {value} is out of range.")
 
 
+MAX_REQUEST_LINE = 8190  # gunicorn's largest limit; gunicorn_conf lets the app answer instead
+
+
+def _refuse_unreadable_requests():
+    """A request line beyond the limit (414) and a body that is not JSON (415), as problems."""
+    from werkzeug.exceptions import RequestURITooLarge, UnsupportedMediaType
+
+    from catalog.error_handlers import is_api_request
+
+    if not is_api_request():
+        return
+    uri = request.environ.get("RAW_URI") or request.full_path
+    if len(request.method) + len(uri) + 10 > MAX_REQUEST_LINE:
+        raise RequestURITooLarge(f"The request line is longer than {MAX_REQUEST_LINE} bytes.")
+    if (
+        request.method in ("POST", "PUT", "PATCH")
+        and request.content_length
+        and not request.is_json
+    ):
+        raise UnsupportedMediaType("Send the body as application/json.")
+
+
 def finish_api(app: Flask, api) -> None:
     complete_spec(app, api)
+    app.before_request(_refuse_unreadable_requests)
     etag.init_app(app)
     locations.init_app(app)
     ratelimit.init_app(app)

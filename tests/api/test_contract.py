@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import make_token
+
 COMBINATORS = ("allOf", "anyOf", "oneOf")
 
 
@@ -116,3 +118,74 @@ def test_headers_scripts_read_are_declared(spec):
                 assert "Retry-After" in resp["headers"], f"{method} {path}"
     export = paths["/api/v1/audit/export"]["get"]["responses"]["200"]["content"]
     assert export["application/x-ndjson"]["schema"]["type"] == "string"
+
+
+def test_problems_name_a_page_of_this_service(sqlite_demo_app):
+    client = sqlite_demo_app.test_client()
+    problem = client.get("/api/v1/purchases").json
+    assert problem["code"] == "authentication_required"
+    assert problem["type"] == "http://localhost/problems/authentication_required"
+    assert problem["title"] == "Unauthorized"
+    page = client.get("/problems/authentication_required")
+    assert page.status_code == 200 and "authentication_required" in page.text
+    assert client.get("/problems/no_such_code").status_code == 404
+    # Two ways to a 404 carry the same title.
+    assert client.get("/api/v1/datasets/nope").json["title"] == "Not Found"
+    assert client.get("/api/v1/nothing-here").json["title"] == "Not Found"
+
+
+def test_problem_table_is_the_one_in_the_docs():
+    from pathlib import Path
+
+    from catalog import problems
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    assert problems.markdown_table() in doc
+
+
+def test_bodies_are_json_and_request_lines_bounded(sqlite_demo_app):
+    client = sqlite_demo_app.test_client()
+    token = make_token(sqlite_demo_app, "naver-lead@kdc.test")
+    auth = {"Authorization": f"Bearer {token}"}
+    resp = client.post(
+        "/api/v1/tokens",
+        data="name=x",
+        headers=auth,
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert resp.status_code == 415 and resp.json["code"] == "unsupported_media_type"
+    resp = client.get("/api/v1/datasets?q=" + "가" * 3000)
+    assert resp.status_code == 414 and resp.json["code"] == "uri_too_long"
+    assert resp.content_type == "application/problem+json"
+
+
+def test_token_creation_announces_its_limit(sqlite_demo_app):
+    sqlite_demo_app.config["RATE_LIMIT_TOKEN_CREATE"] = (2, 3600)
+    client = sqlite_demo_app.test_client()
+    auth = {"Authorization": f"Bearer {make_token(sqlite_demo_app, 'naver-lead@kdc.test')}"}
+    first = client.post("/api/v1/tokens", json={}, headers=auth)
+    assert first.status_code == 201
+    assert first.headers["RateLimit-Policy"] == '"token-create";q=2;w=3600'
+    assert first.headers["RateLimit"].startswith('"token-create";r=1;t=')
+    assert first.headers["Location"] == f"/api/v1/tokens/{first.json['id']}"
+    second = client.post("/api/v1/tokens", json={}, headers=auth)
+    assert second.headers["RateLimit"].startswith('"token-create";r=0;')
+    third = client.post("/api/v1/tokens", json={}, headers=auth)
+    assert third.status_code == 429 and int(third.headers["Retry-After"]) >= 1
+
+
+def test_booleans_and_keys_are_what_the_document_says(sqlite_demo_app):
+    client = sqlite_demo_app.test_client()
+    auth = {"Authorization": f"Bearer {make_token(sqlite_demo_app, 'naver-lead@kdc.test')}"}
+    resp = client.post(
+        "/api/v1/purchases",
+        json={"dataset": "x", "offer": 1},
+        headers={**auth, "Idempotency-Key": ""},
+    )
+    assert resp.status_code == 422 and resp.json["code"] == "invalid_idempotency_key"
+    kbs = {"Authorization": f"Bearer {make_token(sqlite_demo_app, 'kbs@kdc.test')}"}
+    body = {"key": "a.txt", "size": 1, "sha256": "0" * 64, "multipart": 0}
+    resp = client.post(
+        "/api/v1/datasets/kbs-news-speech/versions/v9/uploads", json=body, headers=kbs
+    )
+    assert resp.status_code == 422 and "multipart" in resp.json["errors"]
