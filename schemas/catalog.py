@@ -9,7 +9,7 @@ from catalog.models.datasets import DatasetStatus, Modality, Sensitivity, Versio
 from catalog.models.institutions import InstitutionKind
 from catalog.models.offers import OfferMode, Use
 from catalog.services.search import PRICE_BUCKETS, SORTS
-from schemas.common import PageMetaSchema, computed, enum_field
+from schemas.common import PageMetaSchema, computed, enum_field, string_enum
 
 
 class InstitutionSchema(ma.Schema):
@@ -93,6 +93,11 @@ class DatasetSchema(DatasetSummarySchema):
     )
 
 
+def _named(enum_cls) -> ma.fields.String:
+    values = [m.value for m in enum_cls]
+    return string_enum(enum_cls.__name__, values, validate=validate.OneOf(values))
+
+
 class DatasetSearchArgsSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
@@ -101,16 +106,9 @@ class DatasetSearchArgsSchema(ma.Schema):
     institution = ma.fields.List(
         ma.fields.String(validate=validate.Length(max=16)), load_default=list
     )
-    modality = ma.fields.List(
-        ma.fields.String(validate=validate.OneOf([m.value for m in Modality])), load_default=list
-    )
-    use = ma.fields.List(
-        ma.fields.String(validate=validate.OneOf([u.value for u in Use])), load_default=list
-    )
-    sensitivity = ma.fields.List(
-        ma.fields.String(validate=validate.OneOf([s.value for s in Sensitivity])),
-        load_default=list,
-    )
+    modality = ma.fields.List(_named(Modality), load_default=list)
+    use = ma.fields.List(_named(Use), load_default=list)
+    sensitivity = ma.fields.List(_named(Sensitivity), load_default=list)
     price = ma.fields.List(
         ma.fields.String(validate=validate.OneOf([b[0] for b in PRICE_BUCKETS])), load_default=list
     )

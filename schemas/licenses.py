@@ -204,8 +204,11 @@ class LicenseListArgsSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    status = ma.fields.String(
-        load_default=None, validate=validate.OneOf([s.value for s in LicenseStatus])
+    status = string_enum(
+        "LicenseStatus",
+        [s.value for s in LicenseStatus],
+        load_default=None,
+        validate=validate.OneOf([s.value for s in LicenseStatus]),
     )
     team = ma.fields.String(load_default=None, validate=validate.Length(max=32))
     dataset = ma.fields.String(load_default=None, validate=validate.Length(max=100))

@@ -32,7 +32,9 @@ class PurchaseCreateSchema(ma.Schema):
         validate=validate.Range(min=1),
         metadata={"description": "Offer id (from the dataset's offers)"},
     )
-    mode = ma.fields.String(
+    mode = string_enum(
+        "OfferMode",
+        [m.value for m in OfferMode],
         load_default=None,
         validate=validate.OneOf([m.value for m in OfferMode]),
         metadata={"description": "individual or joint; must match the offer"},
@@ -134,11 +136,17 @@ class PurchaseListArgsSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    status = ma.fields.String(
-        load_default=None, validate=validate.OneOf([s.value for s in PurchaseStatus])
+    status = string_enum(
+        "PurchaseStatus",
+        [s.value for s in PurchaseStatus],
+        load_default=None,
+        validate=validate.OneOf([s.value for s in PurchaseStatus]),
     )
-    mode = ma.fields.String(
-        load_default=None, validate=validate.OneOf([m.value for m in OfferMode])
+    mode = string_enum(
+        "OfferMode",
+        [m.value for m in OfferMode],
+        load_default=None,
+        validate=validate.OneOf([m.value for m in OfferMode]),
     )
     team = ma.fields.String(load_default=None, validate=validate.Length(max=32))
     dataset = ma.fields.String(load_default=None, validate=validate.Length(max=100))

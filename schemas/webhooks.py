@@ -24,7 +24,7 @@ class WebhookCreateSchema(ma.Schema):
     )
     description = ma.fields.String(load_default="", validate=validate.Length(max=200))
     kinds = ma.fields.List(
-        ma.fields.String(validate=validate.OneOf(KINDS)),
+        string_enum("NoticeKind", KINDS, validate=validate.OneOf(KINDS)),
         load_default=list,
         validate=validate.Length(max=len(KINDS)),
         metadata={
@@ -39,7 +39,7 @@ class WebhookSchema(ma.Schema):
     url = ma.fields.String()
     description = ma.fields.String()
     kinds = ma.fields.List(
-        ma.fields.String(validate=validate.OneOf(KINDS)),
+        string_enum("NoticeKind", KINDS, validate=validate.OneOf(KINDS)),
         metadata={"description": "Notice kinds sent; empty means every kind"},
     )
     owner = computed(

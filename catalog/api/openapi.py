@@ -272,6 +272,39 @@ def _declare_headers(path: str, method: str, op: dict) -> None:
             del resp["headers"]
 
 
+def _not_nullable(schema: dict) -> None:
+    """A query parameter is absent or has a value: ``null`` is no value it can take."""
+    schema.pop("nullable", None)
+    if "enum" in schema:
+        schema["enum"] = [v for v in schema["enum"] if v is not None]
+    if isinstance(schema.get("items"), dict):
+        _not_nullable(schema["items"])
+
+
+def _simplify_nullable_refs(node) -> None:
+    """apispec writes a nullable nested schema as ``anyOf: [{object, nullable}, {$ref}]``,
+    which generators turn into extra classes; ``allOf: [{$ref}], nullable`` says the same."""
+    if isinstance(node, list):
+        for value in node:
+            _simplify_nullable_refs(value)
+        return
+    if not isinstance(node, dict):
+        return
+    any_of = node.get("anyOf")
+    if (
+        isinstance(any_of, list)
+        and len(any_of) == 2
+        and {"type": "object", "nullable": True} in any_of
+    ):
+        ref = next(x for x in any_of if x != {"type": "object", "nullable": True})
+        if set(ref) == {"$ref"}:
+            del node["anyOf"]
+            node["allOf"] = [ref]
+            node["nullable"] = True
+    for value in node.values():
+        _simplify_nullable_refs(value)
+
+
 def _name_enums(node, found: dict) -> None:
     """Replace each ``x-enum`` property by a reference to one named component."""
     if isinstance(node, list):
@@ -329,6 +362,13 @@ def complete_spec(app: Flask, api) -> None:
             complete_operation(path, method, item, op)
             if method == "get" and path in conditional_paths:
                 complete_conditional(path, op)
+    for item in spec._paths.values():  # noqa: SLF001
+        for op in item.values():
+            for param in op.get("parameters", []) if isinstance(op, dict) else []:
+                if param.get("in") == "query":
+                    _not_nullable(param.get("schema", {}))
+    _simplify_nullable_refs(spec._paths)  # noqa: SLF001
+    _simplify_nullable_refs(spec.components.schemas)
     enums: dict = {}
     _name_enums(spec._paths, enums)  # noqa: SLF001
     _name_enums(spec.components.schemas, enums)
