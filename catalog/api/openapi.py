@@ -275,6 +275,8 @@ def _declare_headers(path: str, method: str, op: dict) -> None:
 def _not_nullable(schema: dict) -> None:
     """A query parameter is absent or has a value: ``null`` is no value it can take."""
     schema.pop("nullable", None)
+    if "default" in schema and schema["default"] is None:
+        del schema["default"]  # absent means "any"
     if "enum" in schema:
         schema["enum"] = [v for v in schema["enum"] if v is not None]
     if isinstance(schema.get("items"), dict):

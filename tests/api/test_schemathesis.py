@@ -17,7 +17,7 @@ from schemathesis.openapi.checks import RejectedPositiveData
 
 from tests.conftest import make_token
 
-STATEFUL_SCENARIOS = 8  # per account, each up to 6 linked calls
+STATEFUL_SCENARIOS = 20  # per account, each up to 6 linked calls
 EXAMPLES = {schemathesis.GenerationMode.POSITIVE: 6, schemathesis.GenerationMode.NEGATIVE: 4}
 # A lead, a member, a provider and an auditor.
 ACCOUNTS = ["naver-lead@kdc.test", "naver-member@kdc.test", "kbs@kdc.test", "auditor@kdc.test"]
@@ -174,16 +174,27 @@ def test_api_conforms_in_sequences_of_linked_calls(sqlite_demo_app):
     license_naver(app)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     failures: list[str] = []
+    called: dict[str, set[str]] = {}
     for email in STATEFUL_ACCOUNTS:
-        auth = {"Authorization": f"Bearer {make_token(app, email)}"}
+        seen = called.setdefault(email, set())
 
         class Machine(schema.as_state_machine()):
+            user = email
+            calls = seen
+
+            def setup(self):
+                # A fresh token per scenario: a scenario may revoke the token it runs with.
+                self.auth = {"Authorization": f"Bearer {make_token(app, self.user)}"}
+
             def get_call_kwargs(self, case):
-                return {"headers": auth}
+                return {"headers": self.auth}
+
+            def after_call(self, response, case):
+                self.calls.add(f"{case.operation.label} {response.status_code}")
 
             def validate_response(self, response, case, additional_checks=None, **kwargs):
                 try:
-                    case.validate_response(response, headers=auth)
+                    case.validate_response(response, headers=self.auth)
                 except FailureGroup as group:
                     if not all(_breaks_a_documented_rule(f, response) for f in group.exceptions):
                         raise
@@ -192,7 +203,7 @@ def test_api_conforms_in_sequences_of_linked_calls(sqlite_demo_app):
             Machine.run(
                 settings=settings(
                     max_examples=STATEFUL_SCENARIOS,
-                    stateful_step_count=6,
+                    stateful_step_count=8,
                     deadline=None,
                     database=None,
                     derandomize=True,
@@ -203,3 +214,8 @@ def test_api_conforms_in_sequences_of_linked_calls(sqlite_demo_app):
         except Exception as exc:  # noqa: BLE001 - collected and reported below
             failures.append(f"as {email}: {exc}")
     assert not failures, "\n\n".join(failures)
+    # The scenarios went past the first call, along links, as each kind of user.
+    for email, seen in called.items():
+        assert len(seen) >= 3, (email, seen)
+    lead = called["naver-lead@kdc.test"]
+    assert any("{" in c and c.endswith((" 200", " 201")) for c in lead), sorted(lead)
