@@ -8,7 +8,6 @@ database or the object store become 503 with ``Retry-After`` on both.
 from __future__ import annotations
 
 import logging
-from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, current_app, json, render_template, request
@@ -16,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
 
 from catalog.errors import DomainError
 from catalog.messages import MESSAGES
@@ -59,7 +59,7 @@ def problem_response(
     # One title per status, whatever raised it; the type names a page on this service.
     body = {
         "type": f"{request.host_url}problems/{code}",
-        "title": HTTPStatus(status).phrase,
+        "title": HTTP_STATUS_CODES.get(status, "Error"),
         "status": status,
         "detail": detail,
         "code": code,
