@@ -110,6 +110,41 @@ OPERATION_IDS = {
 }
 
 
+# Response schemas whose every member is always present (null where nullable), so that a
+# generated client types them as required. Schemas dumped from plain dicts whose members
+# may be absent (older frozen terms, verification results …) are not listed.
+ALWAYS_COMPLETE = (
+    "Institution",
+    "InstitutionList",
+    "Offer",
+    "VersionSummary",
+    "DatasetSummary",
+    "Dataset",
+    "DatasetPage",
+    "Participant",
+    "Purchase",
+    "PurchasePage",
+    "License",
+    "LicensePage",
+    "LicenseDetail",
+    "Renewal",
+    "RenewalPart",
+    "Attestation",
+    "Token",
+    "TokenCreated",
+    "TokenList",
+    "Webhook",
+    "WebhookCreated",
+    "WebhookList",
+    "ManifestPage",
+    "ManifestObject",
+    "Version",
+    "VersionList",
+    "TeamSummary",
+    "TeamList",
+)
+
+
 def _header(description: str, required: bool = False, **schema) -> dict:
     return {
         "description": description,
@@ -376,6 +411,10 @@ def complete_spec(app: Flask, api) -> None:
     _name_enums(spec.components.schemas, enums)
     for name, component in sorted(enums.items()):
         spec.components.schemas.setdefault(name, component)
+    for name in ALWAYS_COMPLETE:
+        schema = spec.components.schemas.get(name)
+        if schema is not None and schema.get("properties"):
+            schema["required"] = list(schema["properties"])
     problem = spec.components.schemas.get("Problem")
     if problem is not None:
         # RFC 9457 lets a problem carry extension members (e.g. `team` on budget_exceeded).

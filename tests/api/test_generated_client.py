@@ -81,6 +81,10 @@ def test_generated_client_runs_the_journey(live_server, tmp_path):
     assert "list[Offer]" in annotation(models.DatasetSummary, "offers")
     assert "list[Participant]" in annotation(models.Purchase, "participants")
     assert "LicenceTerms" in annotation(models.License, "terms")
+    # Members always present are required: no `Unset` to test for.
+    assert annotation(models.Purchase, "participants") == "list[Participant]"
+    assert annotation(models.Purchase, "status") == "PurchaseStatus"
+    assert annotation(models.Purchase, "min_teams") == "int | None"
 
     app, base = live_server.app, live_server.url
     public = Client(base_url=base)
