@@ -165,7 +165,12 @@ class LicenseOne(MethodView):
 class LicensePolicy(MethodView):
     @blp.doc(
         security=SECURITY,
-        responses={"200": {"description": "The ODRL 2.2 policy", "content": {MEDIA_TYPE: {}}}},
+        responses={
+            "200": {
+                "description": "The ODRL 2.2 policy",
+                "content": {MEDIA_TYPE: {"schema": {"type": "object"}}},
+            }
+        },
     )
     @blp.alt_response(404, schema=None, description="No such licence you may see")
     @policy_required("licence.view")
@@ -190,7 +195,14 @@ class LicenseText(MethodView):
         responses={
             "200": {
                 "description": "The exact licence text (UTF-8); accept-terms takes its SHA-256",
-                "content": {"text/plain": {}},
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+                "headers": {
+                    "X-Content-SHA256": {
+                        "description": "SHA-256 of the text, as accept-terms takes it",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    }
+                },
             }
         },
     )

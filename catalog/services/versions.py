@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from catalog import policy
 from catalog.db import after_commit, transaction, utcnow
-from catalog.errors import Conflict, InvalidInput, NotFound, Unavailable
+from catalog.errors import Conflict, DomainError, InvalidInput, NotFound, Unavailable
 from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset, DatasetObject, DatasetVersion, VersionStatus
 from catalog.services import notices
@@ -77,11 +77,12 @@ def store_for_version(store: ObjectStore, version: DatasetVersion) -> ObjectStor
 
             assert isinstance(store, S3Store)
             return store.for_bucket(version.bucket)
-    raise Unavailable(
+    # Permanent until an operator configures the store: no Retry-After.
+    raise DomainError(
         f"Version {version.label} is stored in a {version.storage_backend!r} store that this "
         "server is not configured for.",
         code="storage_not_configured",
-        retry_after=60,
+        status=503,
     )
 
 
