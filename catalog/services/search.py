@@ -62,10 +62,12 @@ from sqlalchemy.orm import Session, UOWTransaction, selectinload
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
+from catalog.db import transaction
 from catalog.models._types import UTCDateTime
 from catalog.models.datasets import Dataset, DatasetStatus
 from catalog.models.institutions import Institution
 from catalog.models.offers import Offer
+from catalog.services.context import Actor
 
 SORTS = ("relevance", "title", "newest", "price_asc", "price_desc")
 PRICE_BUCKETS = (
@@ -515,3 +517,13 @@ def search_datasets(
 def reindex_dataset(dataset: Dataset) -> None:
     """Recompute the dataset's search text; the index follows when the session flushes."""
     dataset.search_text = build_search_text(dataset)
+
+
+def reindex(session: Session, actor: Actor) -> int:
+    """Rebuild the search index from the datasets and offers (an operator's repair).
+
+    The index is derived data, so this writes no audit event; ``actor`` is the operator.
+    """
+    del actor
+    with transaction(session):
+        return rebuild_index(session)
