@@ -305,30 +305,6 @@ event.listen(Session, "after_flush", _after_flush)
 # --- searching ---------------------------------------------------------------------------
 
 
-@dataclass
-class _Group:
-    institution: str
-    modality: str
-    sensitivity: str
-    price_mask: int
-    uses: frozenset[str]
-    count: int
-
-
-def _group_matches(g: _Group, f: SearchFilters, skip: str | None = None) -> bool:
-    if skip != "institution" and f.institution and g.institution not in f.institution:
-        return False
-    if skip != "modality" and f.modality and g.modality not in f.modality:
-        return False
-    if skip != "sensitivity" and f.sensitivity and g.sensitivity not in f.sensitivity:
-        return False
-    if skip != "use" and f.use and not set(f.use) <= g.uses:
-        return False
-    if skip != "price" and f.price and not g.price_mask & _price_mask(f.price):
-        return False
-    return True
-
-
 def _price_mask(names: Sequence[str]) -> int:
     mask = 0
     for name in names:
@@ -399,26 +375,31 @@ def search_datasets(
     codes: dict[int, str] = {
         i: c for i, c in session.execute(select(Institution.id, Institution.code))
     }
-    groups = [
-        _Group(
-            codes.get(r[0], ""), r[1], r[2], r[3], frozenset(u for u in r[4].split("|") if u), r[5]
+
+    def filter_conds(skip: str | None = None) -> list[ColumnElement[bool]]:
+        conds: list[ColumnElement[bool]] = []
+        if skip != "institution" and f.institution:
+            conds.append(s.institution_id.in_([i for i, c in codes.items() if c in f.institution]))
+        if skip != "modality" and f.modality:
+            conds.append(s.modality.in_(f.modality))
+        if skip != "sensitivity" and f.sensitivity:
+            conds.append(s.sensitivity.in_(f.sensitivity))
+        if skip != "use":
+            for use in f.use:
+                conds.append(s.uses.like(f"%|{_like_escape(use)}|%", escape="\\"))
+        if skip != "price" and f.price:
+            conds.append(s.price_mask.op("&")(_price_mask(f.price)) != 0)
+        return conds
+
+    def counts(facet: str, column: Any) -> list[tuple[Any, int]]:
+        stmt = (
+            from_(select(column, func.count()))
+            .where(*base, *filter_conds(skip=facet))
+            .group_by(column)
         )
-        for r in session.execute(
-            from_(
-                select(
-                    s.institution_id,
-                    s.modality,
-                    s.sensitivity,
-                    s.price_mask,
-                    s.uses,
-                    func.count(),
-                )
-            )
-            .where(*base)
-            .group_by(s.institution_id, s.modality, s.sensitivity, s.price_mask, s.uses),
-            params,
-        )
-    ]
+        return [(r[0], r[1]) for r in session.execute(stmt, params)]
+
+    # One GROUP BY per facet, each with every filter but its own.
     facets: dict[str, dict[str, int]] = {
         "institution": {},
         "modality": {},
@@ -426,42 +407,41 @@ def search_datasets(
         "sensitivity": {},
         "price": {},
     }
-
-    def bump(facet: str, value: str, n: int) -> None:
-        facets[facet][value] = facets[facet].get(value, 0) + n
-
     total = 0
-    for g in groups:
-        if _group_matches(g, f):
-            total += g.count
-        if _group_matches(g, f, skip="institution"):
-            bump("institution", g.institution, g.count)
-        if _group_matches(g, f, skip="modality"):
-            bump("modality", g.modality, g.count)
-        if _group_matches(g, f, skip="sensitivity"):
-            bump("sensitivity", g.sensitivity, g.count)
-        if _group_matches(g, f, skip="use"):
-            for use in g.uses:
-                bump("use", use, g.count)
-        if _group_matches(g, f, skip="price"):
+    for inst_id, n in counts("institution", s.institution_id):
+        code = codes.get(inst_id, "")
+        facets["institution"][code] = facets["institution"].get(code, 0) + n
+        if not f.institution or code in f.institution:
+            total += n
+    if total:
+        facets["modality"] = dict(counts("modality", s.modality))
+        facets["sensitivity"] = dict(counts("sensitivity", s.sensitivity))
+        for uses, n in counts("use", s.uses):
+            for use in uses.split("|"):
+                if use:
+                    facets["use"][use] = facets["use"].get(use, 0) + n
+        for mask, n in counts("price", s.price_mask):
             for name, bit in _BUCKET_BIT.items():
-                if g.price_mask & bit:
-                    bump("price", name, g.count)
+                if mask & bit:
+                    facets["price"][name] = facets["price"].get(name, 0) + n
+    else:  # nothing matches: a facet can still count what its own filter hides
+        facets["modality"] = dict(counts("modality", s.modality)) if f.modality else {}
+        facets["sensitivity"] = dict(counts("sensitivity", s.sensitivity)) if f.sensitivity else {}
+        if f.use:
+            for uses, n in counts("use", s.uses):
+                for use in uses.split("|"):
+                    if use:
+                        facets["use"][use] = facets["use"].get(use, 0) + n
+        if f.price:
+            for mask, n in counts("price", s.price_mask):
+                for name, bit in _BUCKET_BIT.items():
+                    if mask & bit:
+                        facets["price"][name] = facets["price"].get(name, 0) + n
 
     page_ids: list[int] = []
     start = (page - 1) * limit
     if total > start:
-        where = list(base)
-        if f.institution:
-            where.append(s.institution_id.in_([i for i, c in codes.items() if c in f.institution]))
-        if f.modality:
-            where.append(s.modality.in_(f.modality))
-        if f.sensitivity:
-            where.append(s.sensitivity.in_(f.sensitivity))
-        for use in f.use:
-            where.append(s.uses.like(f"%|{_like_escape(use)}|%", escape="\\"))
-        if f.price:
-            where.append(s.price_mask.op("&")(_price_mask(f.price)) != 0)
+        where = [*base, *filter_conds()]
         sort = f.sort if f.sort in SORTS else "relevance"
         order: list[Any]
         if sort == "relevance" and terms:
