@@ -59,7 +59,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from catalog.errors import DomainError, Forbidden, NotFound
 from catalog.models.datasets import Dataset, DatasetVersion
@@ -306,6 +306,21 @@ POLICY: dict[str, Rule] = {
             ),
         )
     },
+    # --- scripts: who am I, what happened ---------------------------------------------------
+    "account.read": Rule(
+        "see who they are: their account, role, team and the token in use",
+        _all(USER_ROLES, OWN_ACCOUNT),
+    ),
+    "event.read": Rule(
+        "follow the feed of the events they may see (their team's or institution's notices; "
+        "everything for the programme office and auditors)",
+        {
+            ADMIN: (ANY,),
+            AUDITOR: (ANY,),
+            PROVIDER: (OWN_INSTITUTION,),
+            **_all(TEAM, OWN_TEAM),
+        },
+    ),
     # --- API tokens ------------------------------------------------------------------------
     "token.list": Rule("list API tokens", _all(USER_ROLES, OWN_ACCOUNT)),
     "token.create": Rule(
@@ -379,6 +394,7 @@ SCOPES: dict[str | None, tuple[str, ...]] = {
         "myteam.view",
         "licence.view",
         "webhook.view",
+        "event.read",
     ),
     "purchase:write": (
         "purchase.take_part",
@@ -408,7 +424,7 @@ SCOPES: dict[str | None, tuple[str, ...]] = {
         "team.eliminate",
         "licence.change_status",
     ),
-    None: ("token.list", "token.create", "token.revoke", "notice.read"),
+    None: ("token.list", "token.create", "token.revoke", "notice.read", "account.read"),
 }
 ALL_SCOPES = tuple(s for s in SCOPES if s is not None)
 _SCOPE_OF = {action: scope for scope, actions in SCOPES.items() for action in actions}
@@ -572,7 +588,7 @@ def _purchase_relations(actor: Any, p: Purchase) -> Iterable[str]:
     part = next((x for x in p.participants if x.team_id == team_id), None)
     joined = part is not None and part.status == ParticipantStatus.JOINED
     opener_in = p.opener_team.status != TeamStatus.ELIMINATED
-    if joined:
+    if part is not None and joined:
         yield PARTICIPANT
         if part.joined_by_id == actor.user_id:
             yield OWN_PARTICIPATION
@@ -639,11 +655,13 @@ _RELATION_JUDGES: tuple[tuple[type, Callable[[Any, Any], Iterable[str]]], ...] =
 
 # --------------------------------------------------------------------------- routes
 
+_View = TypeVar("_View", bound=Callable[..., Any])
+
 POLICY_ATTR = "policy_actions"
 PUBLIC_ATTR = "policy_public"
 
 
-def bind(view: Callable, actions: Iterable[str]) -> Callable:
+def bind(view: _View, actions: Iterable[str]) -> _View:
     """Record on a view which policy actions it performs (read by ``route_policies``)."""
     actions = tuple(actions)
     for action in actions:
@@ -652,10 +670,10 @@ def bind(view: Callable, actions: Iterable[str]) -> Callable:
     return view
 
 
-def public(reason: str) -> Callable[[Callable], Callable]:
+def public(reason: str) -> Callable[[_View], _View]:
     """Declare a view open to anyone, saying why (e.g. "the catalogue is public")."""
 
-    def mark(view: Callable) -> Callable:
+    def mark(view: _View) -> _View:
         setattr(view, PUBLIC_ATTR, reason)
         return view
 

@@ -10,6 +10,7 @@ from catalog.models.institutions import InstitutionKind
 from catalog.models.offers import OfferMode, Use
 from catalog.services.search import PRICE_BUCKETS, SORTS
 from schemas.common import PageMetaSchema
+from schemas.paging import cursor_field
 
 
 class InstitutionSchema(ma.Schema):
@@ -111,6 +112,12 @@ class DatasetSearchArgsSchema(ma.Schema):
     sort = ma.fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
     page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class DatasetListArgsSchema(DatasetSearchArgsSchema):
+    """The API's search: the web page's parameters and a keyset ``cursor``."""
+
+    cursor = cursor_field()
 
 
 class DatasetPageSchema(PageMetaSchema):

@@ -10,6 +10,7 @@ from catalog.models.licenses import LicenseStatus
 from catalog.services.licensing import effective_status
 from catalog.services.usage import MAX_QUOTA_BYTES, MAX_QUOTA_OBJECTS, current_usage
 from schemas.common import PageMetaSchema
+from schemas.paging import cursor_field
 
 
 class UsageSchema(ma.Schema):
@@ -169,6 +170,7 @@ class LicenseListArgsSchema(ma.Schema):
     dataset = ma.fields.String(load_default=None, validate=validate.Length(max=100))
     page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = cursor_field()
 
 
 class LicensePageSchema(PageMetaSchema):

@@ -13,6 +13,7 @@ from catalog.models.offers import OfferMode
 from catalog.models.purchases import PurchaseStatus
 from catalog.services.purchasing import joined, shares_of
 from schemas.common import PageMetaSchema
+from schemas.paging import cursor_field
 
 
 class PurchaseCreateSchema(ma.Schema):
@@ -127,6 +128,7 @@ class PurchaseListArgsSchema(ma.Schema):
     dataset = ma.fields.String(load_default=None, validate=validate.Length(max=100))
     page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = cursor_field()
 
 
 class PurchasePageSchema(PageMetaSchema):

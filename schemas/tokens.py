@@ -10,6 +10,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from catalog.services.tokens import ALL_SCOPES, MAX_DAYS, token_status
+from schemas.paging import cursor_field
 
 
 class TokenCreateSchema(ma.Schema):
@@ -68,5 +69,17 @@ class TokenCreatedSchema(TokenSchema):
     )
 
 
+class TokenListArgsSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    limit = ma.fields.Integer(load_default=100, validate=validate.Range(min=1, max=100))
+    cursor = cursor_field()
+
+
 class TokenListSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(TokenSchema))
+    next = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "The next (older) page, or null: a keyset cursor link"},
+    )

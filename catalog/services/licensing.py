@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import calendar
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from catalog import policy
@@ -36,6 +38,7 @@ from catalog.models.teams import Team
 from catalog.services import notices
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
+from catalog.services.paging import id_desc_page
 
 LIVE = (LicenseStatus.ACTIVE, LicenseStatus.SUSPENDED)
 
@@ -107,7 +110,7 @@ def issue_license(
     team: Team,
     dataset: Dataset,
     purchase_id: int,
-    terms: dict,
+    terms: dict[str, Any],
     term_months: int,
     now: datetime,
 ) -> License:
@@ -150,7 +153,7 @@ def _set_status(
     lic: License,
     status: LicenseStatus,
     reason: str,
-    action: str,
+    action: AuditAction,
     now: datetime | None = None,
 ) -> None:
     from catalog.services import attestations
@@ -316,6 +319,7 @@ class LicensePage:
     total: int
     page: int
     limit: int
+    next_before: int | None = None  # keyset cursor of the next page
 
     @property
     def pages(self) -> int:
@@ -323,7 +327,7 @@ class LicensePage:
 
 
 # What each relation of ``licence.view`` selects, for listing.
-_VIEW_FILTERS = {
+_VIEW_FILTERS: dict[str, Callable[[Actor], ColumnElement[bool]]] = {
     policy.OWN_TEAM: lambda a: License.team_id == a.team_id,
     policy.OWN_INSTITUTION: lambda a: License.dataset_id.in_(
         select(Dataset.id).where(Dataset.institution_id == a.institution_id)
@@ -331,7 +335,7 @@ _VIEW_FILTERS = {
 }
 
 
-def visible_licenses_query(actor: Actor):
+def visible_licenses_query(actor: Actor) -> Select[License]:
     """Licences the actor may read: own team's; a provider's institution's; all for admin/auditor."""
     q = select(License)
     allowed = policy.relations_for(actor, "licence.view")
@@ -351,11 +355,11 @@ def list_licenses(
     dataset: str | None = None,
     page: int = 1,
     limit: int = 20,
+    before: int | None = None,
     now: datetime | None = None,
 ) -> LicensePage:
-    """A page of the licences the actor may read; ``status`` is the effective status."""
-    from sqlalchemy import func
-
+    """A page of the licences the actor may read, newest first; ``status`` is the effective
+    status; ``before`` a keyset cursor (``catalog.services.paging``)."""
     now = now or utcnow()
     q = visible_licenses_query(actor)
     if team:
@@ -380,14 +384,16 @@ def list_licenses(
             q = q.where(License.status == wanted, License.valid_until > now)
         else:
             q = q.where(License.status == wanted)
-    total = session.scalar(select(func.count()).select_from(q.subquery()))
-    items = session.scalars(
-        q.order_by(License.id.desc())
-        .offset((page - 1) * limit)
-        .limit(limit)
-        .options(selectinload(License.team), selectinload(License.dataset))
-    ).all()
-    return LicensePage(list(items), total, page, limit)
+    part = id_desc_page(
+        session,
+        q,
+        License.id,
+        page=page,
+        limit=limit,
+        before=before,
+        options=(selectinload(License.team), selectinload(License.dataset)),
+    )
+    return LicensePage(part.items, part.total, part.page, limit, part.next_before)
 
 
 EXPIRY_NOTICE_DAYS = (30, 7, 1)

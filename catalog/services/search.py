@@ -31,8 +31,9 @@ import functools
 import math
 import operator
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -63,6 +64,7 @@ from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
 
 from catalog.db import transaction
+from catalog.errors import InvalidInput
 from catalog.models._types import UTCDateTime
 from catalog.models.datasets import Dataset, DatasetStatus
 from catalog.models.institutions import Institution
@@ -172,6 +174,7 @@ class SearchResult:
     page: int
     limit: int
     facets: dict[str, dict[str, int]]
+    next_key: list[Any] | None = None  # the sort key of this page's last item, if more follow
 
     @property
     def pages(self) -> int:
@@ -348,8 +351,12 @@ def search_datasets(
     page: int = 1,
     limit: int = 20,
     include_unpublished_of: int | None = None,
+    after: list[Any] | None = None,
 ) -> SearchResult:
-    """Search the catalogue. Facet counts for a facet ignore that facet's own filter."""
+    """Search the catalogue. Facet counts for a facet ignore that facet's own filter.
+
+    ``after`` is a keyset cursor: the sort key (``next_key``) of the last dataset of the
+    previous page; the page then starts after it, whatever was published meanwhile."""
     f = filters
     terms = query_terms(f.q)
     s = search_rows.c
@@ -438,37 +445,43 @@ def search_datasets(
                     if mask & bit:
                         facets["price"][name] = facets["price"].get(name, 0) + n
 
-    page_ids: list[int] = []
-    start = (page - 1) * limit
+    sort = f.sort if f.sort in SORTS else "relevance"
+    keys = _sort_keys(sort, terms)
+    where = [*base, *filter_conds()]
+    if after is not None:
+        if len(after) != len(keys) or any(
+            not isinstance(v, k.kind) or isinstance(v, bool)
+            for v, k in zip(after, keys, strict=False)
+        ):
+            raise InvalidInput(
+                "cursor is not one a `next` link of this search gave", code="invalid_cursor"
+            )
+        later = _after(keys, after)
+        remaining = session.scalar(from_(select(func.count())).where(*where, later), params) or 0
+        start = total - remaining
+        page = start // limit + 1
+        where.append(later)
+        offset = 0
+    else:
+        start = offset = (page - 1) * limit
+    page_rows: list[Any] = []
     if total > start:
-        where = [*base, *filter_conds()]
-        sort = f.sort if f.sort in SORTS else "relevance"
-        order: list[Any]
-        if sort == "relevance" and terms:
-            hits = [
-                case((s.title_all.like(f"%{_like_escape(t)}%", escape="\\"), 1), else_=0)
-                for t in terms
-            ]
-            score = functools.reduce(operator.add, hits)
-            order = [score.desc(), s.title_key, s.dataset_id]
-        elif sort in ("relevance", "title"):
-            order = [s.title_key, s.dataset_id]
-        elif sort == "newest":
-            order = [s.created_at.desc(), s.dataset_id.desc()]
-        elif sort == "price_asc":
-            order = [s.min_price.is_(None), s.min_price, s.dataset_id]
-        else:
-            order = [func.coalesce(s.max_price, -1).desc(), s.dataset_id.desc()]
-        page_ids = list(
-            session.scalars(
-                from_(select(s.dataset_id))
+        page_rows = list(
+            session.execute(
+                from_(select(s.dataset_id, *(k.expr for k in keys)))
                 .where(and_(*where))
-                .order_by(*order)
+                .order_by(
+                    *(k.expr.desc() if k.descending else k.expr for k in keys if not k.constant)
+                )
                 .limit(limit)
-                .offset(start),
+                .offset(offset),
                 params,
             )
         )
+    page_ids = [r[0] for r in page_rows]
+    next_key = None
+    if page_rows and start + len(page_rows) < total:
+        next_key = [k.to_key(v) for k, v in zip(keys, page_rows[-1][1:], strict=True)]
     by_id = (
         {
             d.id: d
@@ -491,7 +504,74 @@ def search_datasets(
         page=page,
         limit=limit,
         facets=facets,
+        next_key=next_key,
     )
+
+
+_NO_PRICE = 10**18
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class _Key:
+    """One part of a sort key: its SQL expression, direction, and the JSON-friendly value a
+    cursor carries (ascending: a descending part is negated)."""
+
+    expr: Any
+    descending: bool
+    kind: type
+    to_key: Callable[[Any], Any]
+    from_key: Callable[[Any], Any]
+    constant: bool = False  # the same for every row: left out of ORDER BY
+
+
+def _neg(v: Any) -> Any:
+    return -v
+
+
+def _same(v: Any) -> Any:
+    return v
+
+
+def _micros(v: datetime) -> int:
+    return -round((v - _EPOCH) / timedelta(microseconds=1))
+
+
+def _from_micros(k: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=-k)
+
+
+def _sort_keys(sort: str, terms: list[str]) -> list[_Key]:
+    """The sort's key parts; unique per dataset (the id breaks ties) for keyset cursors."""
+    s = search_rows.c
+    ds_id = _Key(s.dataset_id, False, int, _same, _same)
+    ds_id_desc = _Key(s.dataset_id, True, int, _neg, _neg)
+    title = _Key(s.title_key, False, str, _same, _same)
+    if sort == "title" or (sort == "relevance" and not terms):
+        if sort == "relevance":  # no terms: every score is 0
+            return [_Key(literal_column("0"), False, int, lambda v: 0, _same, True), title, ds_id]
+        return [title, ds_id]
+    if sort == "newest":
+        return [_Key(s.created_at, True, int, _micros, _from_micros), ds_id_desc]
+    if sort == "price_asc":
+        return [_Key(func.coalesce(s.min_price, _NO_PRICE), False, int, _same, _same), ds_id]
+    if sort == "price_desc":
+        return [_Key(func.coalesce(s.max_price, -1), True, int, _neg, _neg), ds_id_desc]
+    hits = [
+        case((s.title_all.like(f"%{_like_escape(t)}%", escape="\\"), 1), else_=0) for t in terms
+    ]
+    score = functools.reduce(operator.add, hits)
+    return [_Key(score, True, int, _neg, _neg), title, ds_id]
+
+
+def _after(keys: list[_Key], after: list[Any]) -> ColumnElement[bool]:
+    """Rows whose sort key comes after ``after`` (lexicographic over the key parts)."""
+    ors: list[ColumnElement[bool]] = []
+    for i, k in enumerate(keys):
+        eqs = [keys[j].expr == keys[j].from_key(after[j]) for j in range(i)]
+        v = k.from_key(after[i])
+        ors.append(and_(*eqs, k.expr < v if k.descending else k.expr > v))
+    return or_(*ors)
 
 
 def reindex_dataset(dataset: Dataset) -> None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from catalog.models.audit import AuditAction
 from catalog.models.users import ApiToken, Role, User
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
+from catalog.services.paging import KeysetSlice, id_desc_page
 
 TOKEN_PREFIX = "kdc_"
 ALL_SCOPES = policy.ALL_SCOPES
@@ -33,7 +35,7 @@ class Unauthorized(DomainError):
     code = "unauthorized"
     title = "Unauthorized"
 
-    def __init__(self, detail: str, **kwargs):
+    def __init__(self, detail: str, **kwargs: Any) -> None:
         kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="kdc"'})
         super().__init__(detail, **kwargs)
 
@@ -119,7 +121,21 @@ def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
     )
 
 
-def token_status(token: ApiToken, now=None) -> str:
+def token_page(
+    session: Session, actor: Actor, *, limit: int = 100, before: int | None = None
+) -> KeysetSlice:
+    """A page of the acting user's own tokens, newest first (``before``: a keyset cursor)."""
+    return id_desc_page(
+        session,
+        select(ApiToken).where(ApiToken.user_id == actor.user_id),
+        ApiToken.id,
+        page=1,
+        limit=limit,
+        before=before,
+    )
+
+
+def token_status(token: ApiToken, now: datetime | None = None) -> str:
     now = now or utcnow()
     if token.revoked_at is not None:
         return "revoked"

@@ -22,6 +22,7 @@ from catalog.db import after_commit, transaction, utcnow
 from catalog.errors import Conflict, InvalidInput, NotFound, Unavailable
 from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset, DatasetObject, DatasetVersion, VersionStatus
+from catalog.services import notices
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
 from storage.base import (
@@ -72,7 +73,10 @@ def store_for_version(store: ObjectStore, version: DatasetVersion) -> ObjectStor
         if store.scheme == "file" or version.bucket in ("", store.bucket):
             return store
         if store.scheme == "s3":
-            return store.for_bucket(version.bucket)  # type: ignore[attr-defined]
+            from storage.s3 import S3Store
+
+            assert isinstance(store, S3Store)
+            return store.for_bucket(version.bucket)
     raise Unavailable(
         f"Version {version.label} is stored in a {version.storage_backend!r} store that this "
         "server is not configured for.",
@@ -268,6 +272,7 @@ def publish_version(session: Session, actor: Actor, slug: str, label: str) -> Da
                 "total_bytes": version.total_bytes,
             },
         )
+        notices.version_published(session, actor, dataset, version)
     return version
 
 

@@ -138,6 +138,16 @@ def _same(session, f: SearchFilters, page: int, limit: int, unpublished_of) -> N
     assert [d.slug for d in new.items] == [d.slug for d in old.items]
     assert new.total == old.total
     assert new.facets == old.facets
+    assert new.next_key == old.next_key
+    if old.next_key is not None:  # the next page through the keyset cursor
+        new = search_datasets(
+            session, f, limit=limit, include_unpublished_of=unpublished_of, after=new.next_key
+        )
+        old = scan_search_datasets(
+            session, f, limit=limit, include_unpublished_of=unpublished_of, after=old.next_key
+        )
+        assert [d.slug for d in new.items] == [d.slug for d in old.items]
+        assert (new.page, new.next_key) == (old.page, old.next_key)
 
 
 @settings(
