@@ -520,3 +520,59 @@ def dataset_card(session: Session, actor: Actor, slug: str) -> Card:
         ),
         related=related[:4],
     )
+
+
+def edit_view(session: Session, actor: Actor, slug: str) -> tuple[Dataset, DatasetVersion | None]:
+    """The dataset and its newest version (draft or published), for the provider's card form."""
+    dataset = (
+        session.scalar(select(Dataset).where(Dataset.slug == slug)) if len(slug) <= 100 else None
+    )
+    if dataset is None:
+        raise NotFound(f"No dataset {slug!r}.")
+    policy.require(actor, "dataset.manage", dataset)
+    version = session.scalar(
+        select(DatasetVersion)
+        .where(DatasetVersion.dataset_id == dataset.id)
+        .order_by(DatasetVersion.id.desc())
+        .limit(1)
+    )
+    return dataset, version
+
+
+def save_card(
+    session: Session,
+    actor: Actor,
+    slug: str,
+    values: dict[str, str],
+    label: str | None,
+    preview_keys: set[str],
+) -> Dataset:
+    """The provider's card form in one unit of work: card fields and which files are previews."""
+    with transaction(session):
+        dataset = set_card(session, actor, slug, values)
+        if label is not None:
+            version = session.scalar(
+                select(DatasetVersion).where(
+                    DatasetVersion.dataset_id == dataset.id, DatasetVersion.label == label
+                )
+            )
+            if version is None:
+                raise NotFound(
+                    f"Dataset {slug!r} has no version {label!r}.", code="version_not_found"
+                )
+            keys = set(
+                session.scalars(
+                    select(DatasetObject.key).where(DatasetObject.version_id == version.id)
+                )
+            )
+            unknown = sorted(preview_keys - keys)
+            if unknown:
+                raise InvalidInput(
+                    f"Version {label} has no file {unknown[0]!r}.", code="object_not_found"
+                )
+            for obj in session.scalars(
+                select(DatasetObject).where(DatasetObject.version_id == version.id)
+            ):
+                if obj.preview != (obj.key in preview_keys):
+                    set_preview(session, actor, slug, label, obj.key, obj.key in preview_keys)
+    return dataset

@@ -8,22 +8,33 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, current_app, request
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from catalog import policy
 from catalog.db import get_session
+from catalog.errors import DomainError
 from catalog.exports import card as card_text
 from catalog.exports import croissant, dcat
-from catalog.models.datasets import Dataset, DatasetStatus
+from catalog.models.datasets import Dataset, DatasetObject, DatasetStatus
 from catalog.objectstore import get_object_store
 from catalog.services import previews
 from catalog.services.context import Actor
 from catalog.services.licence_detail import base_url
-from catalog.web.guards import web_actor
+from catalog.web.guards import flash_error, policy_required, web_actor
 
 bp = Blueprint("previews", __name__)
 
@@ -138,3 +149,51 @@ def _json(doc: dict, mimetype: str) -> Response:
     resp = Response(json.dumps(doc, ensure_ascii=False, indent=2), mimetype=mimetype)
     resp.headers["Access-Control-Allow-Origin"] = "*"
     return resp
+
+
+# --------------------------------------------------------------------------- provider
+
+
+@bp.route("/provider/datasets/<slug>/card", methods=["GET", "POST"])
+@policy_required("dataset.manage")
+def edit_card(slug: str):
+    """The card's free fields and the choice of preview files, for the dataset's provider."""
+    session = get_session()
+    actor = web_actor()
+    ds, version = previews.edit_view(session, actor, slug)
+    if request.method == "POST":
+        values = {name: request.form.get(name, "") for name in previews.CARD_FIELDS}
+        try:
+            previews.save_card(
+                session,
+                actor,
+                slug,
+                values,
+                version.label if version is not None else None,
+                set(request.form.getlist("preview")),
+            )
+        except DomainError as exc:
+            flash_error(exc)
+        else:
+            flash(_("Dataset card saved."), "success")
+            return redirect(url_for("previews.edit_card", slug=slug))
+    files = (
+        list(
+            session.scalars(
+                select(DatasetObject)
+                .where(DatasetObject.version_id == version.id)
+                .order_by(DatasetObject.key)
+                .limit(previews.MANIFEST_LIMIT)
+            )
+        )
+        if version is not None
+        else []
+    )
+    return render_template(
+        "provider/card.html",
+        ds=ds,
+        ver=version,
+        files=files,
+        fields=previews.CARD_FIELDS,
+        kind_of=previews.kind_of,
+    )

@@ -161,3 +161,78 @@ def test_korean_page_names_languages_in_korean(sqlite_demo_app):
     client = sqlite_demo_app.test_client()
     text = text_of(client.get(f"/datasets/{ANNALS}"))
     assert "한문(고전 중국어), 한국어" in text
+
+
+def test_provider_chooses_preview_files_and_card_fields(sqlite_demo_app, anon):
+    objects = _objects(sqlite_demo_app, ANNALS)
+    taejo_id = objects["taejo/001.jsonl"][0]
+    sejong_id = objects["sejong/001.jsonl"][0]
+    assert anon.get(f"/datasets/{ANNALS}/preview/{taejo_id}").status_code == 404
+    provider = login(sqlite_demo_app.test_client(), "nikh@kdc.test", "en")
+    form = provider.get(f"/provider/datasets/{ANNALS}/card")
+    assert form.status_code == 200
+    resp = provider.post(
+        f"/provider/datasets/{ANNALS}/card",
+        data={
+            "update_frequency": "Every month",
+            "contact_department": "Digital History Team, 02-500-8282",
+            "preview": ["README.txt", "taejo/001.jsonl"],
+        },
+    )
+    assert resp.status_code == 302
+    assert anon.get(f"/datasets/{ANNALS}/preview/{taejo_id}").status_code == 200
+    assert anon.get(f"/datasets/{ANNALS}/preview/{sejong_id}").status_code == 404
+    text = text_of(anon.get(f"/datasets/{ANNALS}"))
+    assert "Update frequency Every month" in text
+    assert "Contact department Digital History Team, 02-500-8282" in text
+    assert "太祖康獻至仁啓運聖文神武大王即位于壽昌宮。" in text
+    assert "上御經筵。" not in text
+
+
+def test_other_institutions_cannot_choose_previews(sqlite_demo_app):
+    other = login(sqlite_demo_app.test_client(), "kbs@kdc.test", "en")
+    resp = other.post(f"/provider/datasets/{ANNALS}/card", data={"preview": ["taejo/001.jsonl"]})
+    assert resp.status_code == 403
+    member = login(sqlite_demo_app.test_client(), "naver-member@kdc.test", "en")
+    assert member.get(f"/provider/datasets/{ANNALS}/card").status_code == 403
+    objects = _objects(sqlite_demo_app, ANNALS)
+    assert objects["taejo/001.jsonl"][1] is False
+
+
+def test_previews_of_a_draft_dataset_are_not_public(sqlite_demo_app, anon):
+    from sqlalchemy import select
+
+    from catalog.db import get_session
+    from catalog.models.datasets import Dataset, DatasetStatus
+
+    readme_id = _objects(sqlite_demo_app, ANNALS)["README.txt"][0]
+    with sqlite_demo_app.app_context():
+        session = get_session()
+        session.scalar(select(Dataset).where(Dataset.slug == ANNALS)).status = DatasetStatus.DRAFT
+        session.commit()
+    assert anon.get(f"/datasets/{ANNALS}/preview/{readme_id}").status_code == 404
+    assert anon.get(f"/datasets/{ANNALS}/croissant.json").status_code == 404
+    provider = login(sqlite_demo_app.test_client(), "nikh@kdc.test", "en")
+    assert provider.get(f"/datasets/{ANNALS}/preview/{readme_id}").status_code == 200
+
+
+def test_api_marks_a_preview_file(sqlite_demo_app, anon):
+    from tests.conftest import make_token
+
+    headers = {"Authorization": f"Bearer {make_token(sqlite_demo_app, 'nikh@kdc.test')}"}
+    client = sqlite_demo_app.test_client()
+    url = f"/api/v1/datasets/{ANNALS}/versions/2025.1/objects/taejo/001.jsonl"
+    resp = client.patch(url, json={"preview": True}, headers=headers)
+    assert resp.status_code == 200, resp.json
+    assert resp.json["preview"] is True and resp.json["key"] == "taejo/001.jsonl"
+    taejo_id = _objects(sqlite_demo_app, ANNALS)["taejo/001.jsonl"][0]
+    assert anon.get(f"/datasets/{ANNALS}/preview/{taejo_id}").status_code == 200
+    bad = client.patch(url, json={"preview": "perhaps"}, headers=headers)
+    assert bad.status_code == 422
+    assert bad.content_type == "application/problem+json"
+    other = {"Authorization": f"Bearer {make_token(sqlite_demo_app, 'kbs@kdc.test')}"}
+    refused = client.patch(url, json={"preview": False}, headers=other)
+    assert refused.status_code == 403
+    assert refused.json["code"] == "not_dataset_provider"
+    missing = client.patch(url.replace("taejo", "nowhere"), json={"preview": True}, headers=headers)
+    assert missing.status_code == 404 and missing.json["code"] == "object_not_found"
