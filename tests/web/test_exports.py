@@ -58,6 +58,20 @@ def test_croissant_is_valid_and_describes_every_file(web):
     assert {"preview/speakers.csv", "preview/transcripts.tsv"} <= record_sets
 
 
+def test_every_demo_dataset_has_a_valid_croissant_and_a_page(web):
+    import mlcroissant as mlc
+
+    from catalog.demo import data
+
+    for spec in data.DATASETS:
+        slug = spec["slug"]
+        assert web.get(f"/datasets/{slug}").status_code == 200, slug
+        doc = web.get(f"/datasets/{slug}/croissant.json").json
+        meta = mlc.Metadata.from_json(mlc.Context(), doc)
+        assert not meta.ctx.issues.errors, (slug, meta.ctx.issues.report())
+        assert len(doc["distribution"]) == len(spec["files"]), slug
+
+
 def test_croissant_preview_records_read_through_mlcroissant(live_server, tmp_path, monkeypatch):
     import mlcroissant as mlc
 
@@ -100,7 +114,9 @@ def test_dcat_catalogue_has_dcat_ap_mandatory_properties(web, path, fmt, ctype):
     for prop in (DCTERMS.title, DCTERMS.description, DCTERMS.publisher):
         assert g.value(cat, prop) is not None, prop
     datasets = set(g.objects(cat, DCAT.dataset))
-    assert len(datasets) == 22
+    from catalog.demo import data
+
+    assert len(datasets) == len(data.DATASETS)
     assert set(g.subjects(RDF.type, DCAT.Dataset)) == datasets
     for ds in datasets:
         # dcat:Dataset: dct:title and dct:description (mandatory), in Korean and English.
