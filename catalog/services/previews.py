@@ -392,8 +392,16 @@ def set_preview(
     return obj
 
 
-def set_card(session: Session, actor: Actor, slug: str, values: dict[str, str]) -> Dataset:
-    """Replace the card's free fields (CARD_FIELDS) of a dataset; unknown fields are refused."""
+def set_card(
+    session: Session,
+    actor: Actor,
+    slug: str,
+    values: dict[str, str],
+    columns: dict[str, dict[str, str]] | None = None,
+) -> Dataset:
+    """Replace the card's free fields (CARD_FIELDS) of a dataset, and with ``columns`` the
+    provider's column descriptions ({file key: {column: description}}); unknown fields are
+    refused."""
     unknown = sorted(set(values) - set(CARD_FIELDS))
     if unknown:
         raise InvalidInput(f"Unknown card fields: {', '.join(unknown)}.", code="invalid_input")
@@ -406,10 +414,15 @@ def set_card(session: Session, actor: Actor, slug: str, values: dict[str, str]) 
         for name in CARD_FIELDS:
             if name in values:
                 card[name] = values[name].strip()[:2000]
+        if columns is not None:
+            card["columns"] = {
+                key: {col: desc.strip()[:500] for col, desc in cols.items() if desc.strip()}
+                for key, cols in columns.items()
+                if any(desc.strip() for desc in cols.values())
+            }
         dataset.card = card
-        record_event(
-            session, actor, AuditAction.DATASET_UPDATE, "dataset", slug, {"card": sorted(values)}
-        )
+        changed = sorted(values) + (["columns"] if columns is not None else [])
+        record_event(session, actor, AuditAction.DATASET_UPDATE, "dataset", slug, {"card": changed})
     return dataset
 
 
@@ -546,10 +559,12 @@ def save_card(
     values: dict[str, str],
     label: str | None,
     preview_keys: set[str],
+    columns: dict[str, dict[str, str]] | None = None,
 ) -> Dataset:
-    """The provider's card form in one unit of work: card fields and which files are previews."""
+    """The provider's card form in one unit of work: card fields, column descriptions and
+    which files are previews."""
     with transaction(session):
-        dataset = set_card(session, actor, slug, values)
+        dataset = set_card(session, actor, slug, values, columns)
         if label is not None:
             version = session.scalar(
                 select(DatasetVersion).where(

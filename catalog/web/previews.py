@@ -163,6 +163,15 @@ def edit_card(slug: str):
     ds, version = previews.edit_view(session, actor, slug)
     if request.method == "POST":
         values = {name: request.form.get(name, "") for name in previews.CARD_FIELDS}
+        # One (file, column, description) triple per row of the column table, in order.
+        columns: dict[str, dict[str, str]] = {}
+        for key, col, desc in zip(
+            request.form.getlist("colkey"),
+            request.form.getlist("colname"),
+            request.form.getlist("coldesc"),
+            strict=False,
+        ):
+            columns.setdefault(key, {})[col] = desc
         try:
             previews.save_card(
                 session,
@@ -171,6 +180,7 @@ def edit_card(slug: str):
                 values,
                 version.label if version is not None else None,
                 set(request.form.getlist("preview")),
+                columns,
             )
         except DomainError as exc:
             flash_error(exc)
@@ -189,11 +199,19 @@ def edit_card(slug: str):
         if version is not None
         else []
     )
+    tables = []
+    if ds.status == DatasetStatus.PUBLISHED or policy.can(actor, "dataset.view_drafts", ds):
+        tables = [
+            p
+            for p in previews.dataset_previews(session, actor, get_object_store(), slug, _cap())
+            if p.kind == "table" and p.columns
+        ]
     return render_template(
         "provider/card.html",
         ds=ds,
         ver=version,
         files=files,
+        tables=tables,
         fields=previews.CARD_FIELDS,
         kind_of=previews.kind_of,
     )

@@ -189,6 +189,31 @@ def test_provider_chooses_preview_files_and_card_fields(sqlite_demo_app, anon):
     assert "上御經筵。" not in text
 
 
+def test_provider_describes_columns(sqlite_demo_app, anon):
+    provider = login(sqlite_demo_app.test_client(), "ebs@kdc.test", "en")
+    form = provider.get(f"/provider/datasets/{SPEECH}/card").get_data(as_text=True)
+    assert 'name="colname" value="age_band"' in form
+    resp = provider.post(
+        f"/provider/datasets/{SPEECH}/card",
+        data={
+            "preview": ["README.txt", "audio/C0001_001.wav", "speakers.csv", "transcripts.tsv"],
+            "colkey": ["speakers.csv", "speakers.csv"],
+            "colname": ["speaker", "age_band"],
+            "coldesc": ["", "Age band in years, e.g. 04-06"],
+        },
+    )
+    assert resp.status_code == 302
+    body = anon.get(f"/datasets/{SPEECH}").get_data(as_text=True)
+    assert re.search(
+        r'<th scope="row">age_band</th><td class="col-type">text</td>'
+        r"<td>Age band in years, e.g. 04-06</td>",
+        body,
+    )
+    doc = anon.get(f"/datasets/{SPEECH}/croissant.json").json
+    fields = {f["name"]: f for rs in doc["recordSet"] for f in rs["field"]}
+    assert fields["age_band"]["description"] == "Age band in years, e.g. 04-06"
+
+
 def test_other_institutions_cannot_choose_previews(sqlite_demo_app):
     other = login(sqlite_demo_app.test_client(), "kbs@kdc.test", "en")
     resp = other.post(f"/provider/datasets/{ANNALS}/card", data={"preview": ["taejo/001.jsonl"]})
