@@ -10,8 +10,11 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 # CommonMark with raw HTML off: any HTML in a README is shown as text, never run, and
-# markdown-it refuses javascript: and data: links by itself.
-_MD = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+# markdown-it refuses javascript: and data: links by itself. Line breaks are kept, as most
+# READMEs here are plain text.
+_MD = MarkdownIt(
+    "commonmark", {"html": False, "linkify": False, "typographer": False, "breaks": True}
+)
 
 
 def render_markdown(text: str) -> Markup:
