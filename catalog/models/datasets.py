@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
@@ -83,7 +83,7 @@ class Dataset(Base):
     # The dataset card's free fields (catalog.services.previews.CARD_FIELDS): update
     # frequency, contact department, intended uses, limitations, personal-data note and the
     # provider's column descriptions ({"file key": {"column": "description"}}).
-    card: Mapped[dict] = mapped_column(JSONType, default=dict, server_default="{}")
+    card: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, server_default="{}")
     # Titles, descriptions and keywords, lower-cased and expanded into character
     # bigrams by catalog.services.search; the only text the search queries.
     search_text: Mapped[str] = mapped_column(Text, default="")
