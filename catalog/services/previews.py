@@ -490,7 +490,7 @@ def dataset_card(session: Session, actor: Actor, slug: str) -> Card:
     )
     teams = list(
         session.scalars(
-            select(Team)
+            select(Team.code)
             .join(License, License.team_id == Team.id)
             .where(License.dataset_id == dataset.id, License.status == LicenseStatus.ACTIVE)
             .distinct()
@@ -528,9 +528,7 @@ def dataset_card(session: Session, actor: Actor, slug: str) -> Card:
         tree=folder_tree(objects),
         last_updated=max(stamps),
         holders=len(teams),
-        holder_names=(
-            [t.code for t in teams] if policy.can(actor, "dataset.view_holders", dataset) else None
-        ),
+        holder_names=(teams if policy.can(actor, "dataset.view_holders", dataset) else None),
         related=related[:4],
     )
 

@@ -261,3 +261,20 @@ def test_api_marks_a_preview_file(sqlite_demo_app, anon):
     assert refused.json["code"] == "not_dataset_provider"
     missing = client.patch(url.replace("taejo", "nowhere"), json={"preview": True}, headers=headers)
     assert missing.status_code == 404 and missing.json["code"] == "object_not_found"
+
+
+@pytest.mark.parametrize("value", ["12", "lots", str(64 * 1024 * 1024)])
+def test_preview_cap_setting_is_checked_at_start(tmp_path, value):
+    from catalog.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="KDC_PREVIEW_BYTES"):
+        load_config(tmp_path, {"PREVIEW_BYTES": value, "SECRET_KEY": "k"})
+
+
+def test_preview_cap_setting_default_and_override(tmp_path):
+    from catalog.config import load_config
+
+    assert load_config(tmp_path, {"SECRET_KEY": "k"})["PREVIEW_BYTES"] == 256 * 1024
+    assert (
+        load_config(tmp_path, {"PREVIEW_BYTES": "4096", "SECRET_KEY": "k"})["PREVIEW_BYTES"] == 4096
+    )
