@@ -278,3 +278,15 @@ def test_preview_cap_setting_default_and_override(tmp_path):
     assert (
         load_config(tmp_path, {"PREVIEW_BYTES": "4096", "SECRET_KEY": "k"})["PREVIEW_BYTES"] == 4096
     )
+
+
+def test_subtitle_excerpt_and_image_thumbnail(anon, sqlite_demo_app):
+    body = anon.get("/datasets/daehan-newsreels").get_data(as_text=True)
+    assert re.search(r'<pre class="excerpt">WEBVTT\s+00:00', body)
+    page = anon.get("/datasets/nak-photo-archive").get_data(as_text=True)
+    objects = _objects(sqlite_demo_app, "nak-photo-archive")
+    first, second = objects["images/CET0001.png"], objects["images/CET0002.png"]
+    assert f'<img class="thumb" src="/datasets/nak-photo-archive/preview/{first[0]}"' in page
+    assert f"/preview/{second[0]}" not in page
+    image = anon.get(f"/datasets/nak-photo-archive/preview/{first[0]}")
+    assert image.content_type == "image/png" and image.data[:8] == b"\x89PNG\r\n\x1a\n"
