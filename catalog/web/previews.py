@@ -83,7 +83,8 @@ def preview_file(slug: str, object_id: int):
     resp = Response(got.data, content_type=got.content_type)
     resp.headers["Content-Disposition"] = "inline"
     resp.headers["X-Preview-Truncated"] = "1" if got.truncated else "0"
-    resp.headers["Cache-Control"] = "public, max-age=300"
+    # Private: a draft's previews are for its provider, and a provider may unmark a file.
+    resp.headers["Cache-Control"] = "private, max-age=60"
     resp.headers["Access-Control-Allow-Origin"] = "*"
     return resp
 
