@@ -186,6 +186,13 @@ POLICY: dict[str, Rule] = {
         why_not=((PARTICIPANT, "lead_required"),),
         otherwise="not_participant",
     ),
+    "purchase.invite": Rule(
+        "invite another team to a joint purchase their team takes part in",
+        _all(TEAM, PARTICIPANT),
+        default="team_role_required",
+        refuse=_WRITE,
+        otherwise="not_participant",
+    ),
     "purchase.confirm": Rule(
         "confirm the team's participation (commit its money)",
         {TEAM_LEAD: (PARTICIPANT,)},
@@ -306,6 +313,8 @@ POLICY: dict[str, Rule] = {
             ),
         )
     },
+    # --- the to-do list ---------------------------------------------------------------------
+    "todo.view": Rule("see what they have to do", _all(USER_ROLES, ANY)),
     # --- API tokens ------------------------------------------------------------------------
     "token.list": Rule("list API tokens", _all(USER_ROLES, OWN_ACCOUNT)),
     "token.create": Rule(
@@ -384,6 +393,7 @@ SCOPES: dict[str | None, tuple[str, ...]] = {
         "purchase.take_part",
         "purchase.leave",
         "purchase.confirm",
+        "purchase.invite",
         "purchase.close",
         "purchase.cancel",
         "licence.renew",
