@@ -9,8 +9,9 @@ One read model per role, each a list of ``Item`` in sections:
 * team members: the same, except that confirming is the lead's: those show as waiting;
 * provider staff: purchases and renewals to approve or reject, unfinished uploads (draft
   versions and unpublished datasets), destruction attestations on their datasets;
-* the programme office: budgets (active teams with little or no money left) and
-  evaluation phases (ended with no elimination decided, or ending soon);
+* the programme office: budgets (every active team's balance; those with little or no
+  money left to act on) and evaluation phases (one ended with no elimination decided is
+  to act on; the others show when they end, or that they have no dates yet);
 * auditors: the chain's status (never verified, a failed verification, events not yet
   under a signed checkpoint) and the latest checkpoint.
 
@@ -381,18 +382,32 @@ def _admin_todo(session: Session, actor: Actor, now: datetime) -> TodoList:
                     data={"granted_krw": granted},
                 )
             )
+        else:
+            todo.section("budgets").items.append(
+                Item(
+                    "budget",
+                    action=False,
+                    team=team,
+                    amount_krw=money["balance_krw"],
+                    data={"granted_krw": granted},
+                )
+            )
     phases = session.scalars(select(EvaluationPhase).order_by(EvaluationPhase.number)).all()
     decided = set(
         session.scalars(select(Team.eliminated_phase).where(Team.eliminated_phase.is_not(None)))
     )
     today = now.date()
     for ph in phases:
-        if ph.ends_on is None:
-            continue
-        if ph.ends_on < today and ph.number not in decided:
+        if ph.number in decided:
+            todo.section("phases").items.append(Item("phase_decided", action=False, phase=ph))
+        elif ph.ends_on is None:
+            todo.section("phases").items.append(Item("phase_undated", action=False, phase=ph))
+        elif ph.ends_on < today:
             todo.section("phases").items.append(Item("phase_ended", phase=ph))
-        elif today <= ph.ends_on <= today + PHASE_SOON:
+        elif ph.ends_on <= today + PHASE_SOON:
             todo.section("phases").items.append(Item("phase_ending", action=False, phase=ph))
+        else:
+            todo.section("phases").items.append(Item("phase_later", action=False, phase=ph))
     if not phases:
         todo.section("phases").items.append(Item("no_phases"))
     return todo
