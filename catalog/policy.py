@@ -418,7 +418,7 @@ SCOPES: dict[str | None, tuple[str, ...]] = {
         "team.eliminate",
         "licence.change_status",
     ),
-    None: ("token.list", "token.create", "token.revoke", "notice.read"),
+    None: ("token.list", "token.create", "token.revoke", "notice.read", "todo.view"),
 }
 ALL_SCOPES = tuple(s for s in SCOPES if s is not None)
 _SCOPE_OF = {action: scope for scope, actions in SCOPES.items() for action in actions}

@@ -47,7 +47,6 @@ from catalog.models.purchases import (
     PurchaseStatus,
 )
 from catalog.models.teams import EvaluationPhase, Team, TeamStatus
-from catalog.models.users import Role
 from catalog.services.context import Actor
 
 # A joint purchase "closes soon" within this time of its deadline.
@@ -121,21 +120,24 @@ def todo_for(session: Session, actor: Actor, now: datetime | None = None) -> Tod
     """The actor's to-do list (any signed-in role; see the module's docstring)."""
     policy.require(actor, "todo.view")
     now = now or utcnow()
-    role = actor.role
-    if role in (Role.TEAM_LEAD, Role.TEAM_MEMBER):
+    # Each list is that of what the actor may do (the policy says who does what).
+    if policy.can(actor, "myteam.view"):
         return _team_todo(session, actor, now)
-    if role == Role.PROVIDER:
-        return _provider_todo(session, actor, now)
-    if role == Role.ADMIN:
+    if policy.unrestricted(actor, "programme.manage"):
         return _admin_todo(session, actor, now)
-    return _auditor_todo(session, actor, now)
+    if policy.can(actor, "dataset.manage"):
+        return _provider_todo(session, actor, now)
+    if policy.can(actor, "audit.read"):
+        return _auditor_todo(session, actor, now)
+    return TodoList("none", [])
 
 
 # --------------------------------------------------------------------------- teams
 
 
 def _team_todo(session: Session, actor: Actor, now: datetime) -> TodoList:
-    lead = actor.role == Role.TEAM_LEAD
+    # Leads commit the team's money: confirming is theirs, members see it waiting.
+    lead = bool(policy.relations_for(actor, "purchase.confirm"))
     todo = TodoList(
         "team", _sections("confirm", "terms", "closing", "renewals", "attestations", "team")
     )
