@@ -99,7 +99,10 @@ def render(kind: str, data: dict) -> NoticeText:
     note = data.get("note") or ""
     note_line = _("Note: %(note)s", note=note) if note else ""
     title, body = _texts(kind, data, d, note_line)
-    return NoticeText(title, body, path)
+    from catalog.web.formatting import particles
+
+    # Particles after a code or number ("#12을(를)") follow its final consonant.
+    return NoticeText(particles(title), particles(body), path)
 
 
 def _texts(kind: str, data: dict, d: dict, note_line: str) -> tuple[str, str]:
@@ -313,7 +316,9 @@ def _texts(kind: str, data: dict, d: dict, note_line: str) -> tuple[str, str]:
             if k == NoticeKind.BUDGET_GRANTED
             else _("The programme clawed back ₩%(amount)s of your team's budget", **amounts)
         )
-        memo = data.get("memo") or ""
+        from catalog.web.formatting import memo as system_memo
+
+        memo = system_memo(data.get("memo") or "")
         return title, _join(
             _("Balance now: ₩%(balance)s.", **amounts),
             _("Memo: %(memo)s", memo=memo) if memo else "",

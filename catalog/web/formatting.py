@@ -166,8 +166,8 @@ def final_consonant(word: str) -> str | None:
             return None
         return "ㄱㄲㄳㄴㄵㄶㄷㄹㄺㄻㄼㄽㄾㄿㅀㅁㅂㅄㅅㅆㅇㅈㅊㅋㅌㅍㅎ"[tail - 1]
     if ch.isdigit():
-        digits = re.search(r"\d+$", text)
-        number = digits[0] if digits else ch
+        digits = re.search(r"[\d,]+$", text)
+        number = digits[0].replace(",", "") if digits else ch
         zeros = len(number) - len(number.rstrip("0"))
         if zeros and number.strip("0"):  # read as 십, 백, 천, 만
             return {1: "ㅂ", 2: "ㄱ", 3: "ㄴ"}.get(zeros, "ㄴ")
