@@ -117,6 +117,10 @@ def _card(actor, purchase) -> dict:
     parts = purchasing.joined(purchase)
     preview = None
     actions = purchasing.available_actions(actor, purchase)
+    team = current_user.team
+    if team is not None and team.status.value == "eliminated":
+        # An eliminated team buys nothing: no join button, no share preview.
+        actions = [a for a in actions if a != "join"]
     if "join" in actions:
         preview = split_price(purchase.price_krw, len(parts) + 1)[-1]
     return {"p": purchase, "parts": parts, "shares": shares, "actions": actions, "preview": preview}

@@ -200,6 +200,11 @@ def test_an_eliminated_team_sees_no_buy_button_and_what_elimination_did(ui, run,
         elimination.eliminate_team(s, Actor.system(), "skt", 1)
         s.commit()
 
+    naver = ui("naver-lead@kdc.test")
+    resp = naver.post(f"/datasets/{ANNALS}/purchases", data={"offer_id": _offer(run, "joint")})
+    pid = int(resp.headers["Location"].rsplit("/", 1)[1])
+    board = ui("skt-member@kdc.test").get("/purchases/").get_data(as_text=True)
+    assert f"/purchases/{pid}/join" in board  # before: skt may join
     with sqlite_demo_app.app_context():
         from catalog.db import get_session
 
@@ -214,6 +219,9 @@ def test_an_eliminated_team_sees_no_buy_button_and_what_elimination_did(ui, run,
     assert "remaining balance is ₩" in team
     todo = member.get("/todo").get_data(as_text=True)
     assert 'data-kind="eliminated"' in todo
+    # No join button on the board either.
+    board = member.get("/purchases/").get_data(as_text=True)
+    assert f'id="purchase-{pid}"' in board and f"/purchases/{pid}/join" not in board
 
 
 def test_admin_and_auditor_to_do(ui):
