@@ -102,7 +102,9 @@ class Gunicorn:
                 pass
             if time.monotonic() > deadline or self.proc.poll() is not None:
                 self.stop()
-                raise SystemExit("gunicorn did not start: " + self.proc.stderr.read().decode()[-2000:])
+                raise SystemExit(
+                    "gunicorn did not start: " + self.proc.stderr.read().decode()[-2000:]
+                )
             time.sleep(0.2)
 
     def stop(self) -> None:
@@ -184,9 +186,10 @@ def run(backends: list[str], duration: int) -> list[tuple[str, str, float, float
                     print("postgresql not reachable: skipped", file=sys.stderr)
                     pg_name = None
                     continue
-                db_url = PG_ADMIN.rsplit("/", 1)[0].replace(
-                    "postgresql://", "postgresql+psycopg://", 1
-                ) + f"/{pg_name}"
+                db_url = (
+                    PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+                    + f"/{pg_name}"
+                )
             instance = tmp / f"instance-{backend}"
             instance.mkdir()
             prepare_catalogue(db_url, instance)
