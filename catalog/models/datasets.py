@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.db import Base, utcnow
@@ -14,7 +15,7 @@ from catalog.models.institutions import Institution
 from storage.sigv4 import quote_key
 
 
-def _quoted_key(context) -> str:
+def _quoted_key(context: DefaultExecutionContext) -> str:
     return quote_key(context.get_current_parameters()["key"])
 
 
