@@ -367,6 +367,8 @@ def main() -> None:
     if not args.skip_manifest:
         for keys, label in shapes:
             bench_manifest(args.objects, keys, label)
+    for figure, value, goal, met in RESULTS:
+        print(f"RESULT|{figure}|{value}|{goal}|{'yes' if met else 'no'}")
 
 
 if __name__ == "__main__":

@@ -68,7 +68,7 @@ def free_port() -> int:
 class Gunicorn:
     """``gunicorn -w 2 -k sync`` on a free port, access log off, stopped by its PID."""
 
-    def __init__(self, app: str, cwd: Path, env: dict[str, str]) -> None:
+    def __init__(self, app: str, cwd: Path, env: dict[str, str], config: str | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
@@ -76,6 +76,7 @@ class Gunicorn:
                 sys.executable,
                 "-m",
                 "gunicorn",
+                *(["-c", config] if config else []),
                 "-w",
                 "2",
                 "-k",
@@ -236,6 +237,9 @@ def main() -> None:
             f"throughput [{backend}] {label:<30} {rps:9,.0f} req/s  {share:6.1%}  "
             f"{goal_text} {verdict}"
         )
+        if goal:
+            met = "yes" if share >= goal else "no"
+            print(f"RESULT|{label}, {backend}, share of bare Flask|{share:.1%}|≥ {goal:.0%}|{met}")
 
 
 if __name__ == "__main__":
