@@ -36,6 +36,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,12 +63,13 @@ def prepare(db_url: str, storage: Path, n_datasets: int) -> dict:
     from sqlalchemy import select
 
     from app import create_app
-    from catalog.db import get_session, transaction
+    from catalog.db import get_session, transaction, utcnow
     from catalog.demo import load_demo
     from catalog.migrate import upgrade
     from catalog.models import Dataset, License, Team
     from catalog.models.datasets import DatasetStatus, Modality
     from catalog.models.institutions import Institution
+    from catalog.models.licenses import LicenseStatus
     from catalog.models.offers import Offer, OfferMode
     from catalog.services.context import Actor
     from catalog.services.search import reindex_dataset
@@ -125,7 +127,12 @@ def prepare(db_url: str, storage: Path, n_datasets: int) -> dict:
             select(Team.code, Dataset.slug)
             .join(License, License.team_id == Team.id)
             .join(Dataset, Dataset.id == License.dataset_id)
-            .where(License.terms_accepted_at.is_not(None))
+            .where(
+                License.terms_accepted_at.is_not(None),
+                License.status == LicenseStatus.ACTIVE,
+                License.valid_until > utcnow() + timedelta(days=1),
+                License.valid_from <= utcnow(),
+            )
         ).all()
         out["licensed"] = [(code, slug) for code, slug in rows]
         out["demo_slugs"] = list(
