@@ -159,19 +159,20 @@ def warm(base: str) -> None:
 
 
 def run(backends: list[str], duration: int) -> list[tuple[str, str, float, float, float]]:
-    """Rows of (backend, label, req/s, share of bare, goal); the bare endpoint first."""
+    """Rows of (backend, label, req/s, share of the bare endpoint measured just before, goal);
+    the bare endpoint's first measurement first."""
     tmp = Path(tempfile.mkdtemp(prefix="kdc-bench-throughput-"))
     rows: list[tuple[str, str, float, float, float]] = []
     pg_name = None
+    bare = None
     try:
         (tmp / "bare_app.py").write_text(BARE_APP)
+        # The bare endpoint stays up and is measured again right before each target, so
+        # every ratio compares two runs seconds apart (the shared machine's load drifts).
         bare = Gunicorn("bare_app:app", tmp, {**os.environ, "PYTHONPATH": str(tmp)})
-        try:
-            bare.wait_ready("/")
-            wrk(bare.base + "/", 2)
-            bare_rps = wrk(bare.base + "/", duration)
-        finally:
-            bare.stop()
+        bare.wait_ready("/")
+        wrk(bare.base + "/", 2)
+        bare_rps = wrk(bare.base + "/", duration)
         rows.append(("-", "one-line Flask JSON endpoint", bare_rps, 1.0, 0.0))
         for backend in backends:
             if backend == "sqlite":
@@ -207,11 +208,14 @@ def run(backends: list[str], duration: int) -> list[tuple[str, str, float, float
                 ours.wait_ready("/api/v1/datasets")
                 warm(ours.base)
                 for label, path, goal in TARGETS:
+                    bare_rps = wrk(bare.base + "/", duration)
                     rps = wrk(ours.base + path, duration)
                     rows.append((backend, label, rps, rps / bare_rps, goal))
             finally:
                 ours.stop()
     finally:
+        if bare is not None:
+            bare.stop()
         if pg_name:
             import psycopg
 
