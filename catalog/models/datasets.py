@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.engine.default import DefaultExecutionContext
@@ -17,6 +18,9 @@ from storage.sigv4 import quote_key
 
 def _quoted_key(context: DefaultExecutionContext) -> str:
     return quote_key(context.get_current_parameters()["key"])
+
+if TYPE_CHECKING:
+    from catalog.models.offers import Offer
 
 
 class Modality(enum.StrEnum):
@@ -84,9 +88,7 @@ class Dataset(Base):
     versions: Mapped[list[DatasetVersion]] = relationship(
         back_populates="dataset", order_by="DatasetVersion.id"
     )
-    offers: Mapped[list[Offer]] = relationship(  # noqa: F821
-        back_populates="dataset", order_by="Offer.id"
-    )
+    offers: Mapped[list[Offer]] = relationship(back_populates="dataset", order_by="Offer.id")
 
 
 class DatasetVersion(Base):
