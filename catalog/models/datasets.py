@@ -15,12 +15,13 @@ from catalog.models._types import BigId, JSONType, UTCDateTime, str_enum
 from catalog.models.institutions import Institution
 from storage.sigv4 import quote_key
 
-
-def _quoted_key(context: DefaultExecutionContext) -> str:
-    return quote_key(context.get_current_parameters()["key"])
-
 if TYPE_CHECKING:
     from catalog.models.offers import Offer
+
+
+def _quoted_key(context: DefaultExecutionContext) -> str:
+    params: dict[str, str] = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    return quote_key(params["key"])
 
 
 class Modality(enum.StrEnum):
