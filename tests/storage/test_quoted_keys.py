@@ -41,7 +41,7 @@ def test_the_migration_encodes_the_keys_of_objects_registered_before_it(sqlite_d
     engine = sqlite_demo_app.extensions["kdc_engine"]
     url = engine.url.render_as_string(hide_password=False)
     engine.dispose()
-    command.downgrade(alembic_config(url), "0007")
+    command.downgrade(alembic_config(url), "-1")
     upgrade(url)
     rows = _quoted(engine)
     assert KOREAN in {key for key, _q in rows}
