@@ -1,7 +1,7 @@
 """quoted object keys: each object's URL-encoded key, stored once
 
 Revision ID: 0012
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-03 11:15:00
 
 Presigning a manifest page encodes every key for its URL; for Korean keys that was half
@@ -15,7 +15,7 @@ from alembic import op
 from storage.sigv4 import quote_key
 
 revision = "0012"
-down_revision = "0008"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
