@@ -68,6 +68,7 @@ class SearchFilters:
     price: list[str] = field(default_factory=list)  # PRICE_BUCKETS names
     min_price: int | None = None
     max_price: int | None = None
+    joint: bool = False  # only datasets with an active joint offer
     sort: str = "relevance"
 
 
@@ -97,6 +98,7 @@ class _Row:
     title_all: str
     prices: list[int] = field(default_factory=list)
     uses: set[str] = field(default_factory=set)
+    modes: set[str] = field(default_factory=set)
 
 
 def _visible(terms: list[str], include_unpublished_of: int | None):
@@ -131,14 +133,15 @@ def _candidates(
             r[0], r[1], r[2].value, r[3].value, r[4], normalise(r[5]), normalise(r[5] + " " + r[6])
         )
     if rows:
-        for ds_id, price, uses in session.execute(
-            select(Offer.dataset_id, Offer.price_krw, Offer.uses)
+        for ds_id, price, uses, mode in session.execute(
+            select(Offer.dataset_id, Offer.price_krw, Offer.uses, Offer.mode)
             .join(Dataset, Dataset.id == Offer.dataset_id)
             .where(where, Offer.active.is_(True))
         ):
             row = rows[ds_id]
             row.prices.append(price)
             row.uses.update(uses or [])
+            row.modes.add(mode.value)
     return list(rows.values())
 
 
@@ -159,6 +162,8 @@ def _matches(row: _Row, f: SearchFilters, skip: str | None = None) -> bool:
     if skip != "use" and f.use and not set(f.use) <= row.uses:
         return False
     if skip != "price" and f.price and not any(_price_bucket(p) in f.price for p in row.prices):
+        return False
+    if f.joint and "joint" not in row.modes:
         return False
     if f.min_price is not None and not any(p >= f.min_price for p in row.prices):
         return False
