@@ -52,7 +52,7 @@ def dataset_figures(
             )
             .where(Purchase.dataset_id.in_(ids), Purchase.status == PurchaseStatus.APPROVED)
             .group_by(Purchase.dataset_id)
-        ).tuples()
+        )
     }
     licences: dict[int, int] = {
         ds_id: int(count)
@@ -60,7 +60,7 @@ def dataset_figures(
             select(License.dataset_id, func.count(License.id))
             .where(License.dataset_id.in_(ids), License.status == LicenseStatus.ACTIVE)
             .group_by(License.dataset_id)
-        ).tuples()
+        )
     }
     grants: dict[int, tuple[int, int, int]] = {
         ds_id: (int(batches), int(objects), int(nbytes))
@@ -73,7 +73,7 @@ def dataset_figures(
             )
             .where(AccessGrant.dataset_id.in_(ids))
             .group_by(AccessGrant.dataset_id)
-        ).tuples()
+        )
     }
     out: dict[int, DatasetFigures] = {}
     for ds_id in ids:

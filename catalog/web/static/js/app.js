@@ -132,9 +132,80 @@
 
   document.addEventListener("kdc:content", labelCells);
 
+  // The dataset's web address name follows its English title until the provider edits it.
+  function slugify(text) {
+    return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 100).replace(/-+$/, "");
+  }
+  function wireSlugs() {
+    var slugs = document.querySelectorAll("input[data-slug-from]");
+    for (var i = 0; i < slugs.length; i++) {
+      (function (slug) {
+        var source = document.getElementById(slug.getAttribute("data-slug-from"));
+        if (!source) { return; }
+        var auto = !slug.value || slug.value === slugify(source.value);
+        slug.addEventListener("input", function () { auto = !slug.value; });
+        source.addEventListener("input", function () {
+          if (auto) { slug.value = slugify(source.value); }
+        });
+      })(slugs[i]);
+    }
+  }
+
+  // Under a price in won, the same amount in 억 and 만 (or in millions in English).
+  function krwWords(value, korean) {
+    var n = parseInt(String(value).replace(/[^0-9]/g, ""), 10);
+    if (!n) { return ""; }
+    if (!korean) {
+      if (n >= 1e9) { return "≈ " + (n / 1e9).toLocaleString("en", {maximumFractionDigits: 3}) + " billion won"; }
+      if (n >= 1e6) { return "≈ " + (n / 1e6).toLocaleString("en", {maximumFractionDigits: 3}) + " million won"; }
+      return n.toLocaleString("en") + " won";
+    }
+    var eok = Math.floor(n / 1e8), man = Math.floor((n % 1e8) / 1e4), won = n % 1e4;
+    var parts = [];
+    if (eok) { parts.push(eok.toLocaleString("ko") + "억"); }
+    if (man) { parts.push(man.toLocaleString("ko") + "만"); }
+    if (won) { parts.push(won.toLocaleString("ko")); }
+    return "= " + parts.join(" ") + " 원";
+  }
+  function wirePrices() {
+    var korean = (document.documentElement.lang || "ko").indexOf("ko") === 0;
+    var inputs = document.querySelectorAll("input[data-krw-words]");
+    for (var i = 0; i < inputs.length; i++) {
+      (function (input) {
+        var out = document.createElement("p");
+        out.className = "hint krw-words";
+        out.id = input.id + "-words";
+        out.setAttribute("aria-live", "polite");
+        input.insertAdjacentElement("afterend", out);
+        var show = function () { out.textContent = krwWords(input.value, korean); };
+        input.addEventListener("input", show);
+        show();
+      })(inputs[i]);
+    }
+  }
+
+  // A joint offer's team counts and joining window show only when "joint" is chosen.
+  function wireJointFields() {
+    var boxes = document.querySelectorAll("[data-joint-only]");
+    for (var i = 0; i < boxes.length; i++) {
+      (function (box) {
+        var form = box.closest("form");
+        var mode = form && form.querySelector("select[name=mode]");
+        if (!mode) { return; }
+        var sync = function () { box.hidden = mode.value !== "joint"; };
+        mode.addEventListener("change", sync);
+        sync();
+      })(boxes[i]);
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     placeDrawers();
     labelCells();
+    wireSlugs();
+    wirePrices();
+    wireJointFields();
     restoreFocus();
     if (document.querySelector("time[data-countdown]")) {
       tick();
