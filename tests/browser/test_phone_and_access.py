@@ -203,3 +203,109 @@ def test_desktop_filters_apply_at_once_and_keep_the_focus(browser, server):
         expect(page.locator("article.card .price").first).to_contain_text("팀당")
     finally:
         context.close()
+
+
+def tab_to(page, locator, limit: int = 120) -> None:
+    """Press Tab until ``locator`` has the focus; every stop on the way shows its focus."""
+    target = locator.element_handle()
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        outline = page.evaluate(
+            "() => { const s = getComputedStyle(document.activeElement);"
+            " return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0; }"
+        )
+        assert outline, page.evaluate("document.activeElement.outerHTML.slice(0, 120)")
+        if page.evaluate("t => document.activeElement === t", target):
+            return
+    raise AssertionError(f"{locator} not reached with Tab")
+
+
+def keyboard_login(page, email: str) -> None:
+    page.goto("/login")
+    tab_to(page, page.locator("#email"))
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/$"))
+
+
+def test_a_purchase_with_the_keyboard_only(browser, server):
+    lead_ctx = browser.new_context(base_url=server.url, locale="ko-KR")
+    provider_ctx = browser.new_context(base_url=server.url, locale="ko-KR")
+    try:
+        page = lead_ctx.new_page()
+        page.on("dialog", lambda d: d.accept())
+        keyboard_login(page, "ncai-lead@kdc.test")
+        tab_to(page, page.locator("#q"))
+        page.keyboard.type("실록 원문")
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"q="))
+        tab_to(page, page.get_by_role("link", name="조선왕조실록 원문"))
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"/datasets/joseon-annals-original$"))
+        individual = page.locator("section.offer", has_text="개별 구매")
+        tab_to(page, individual.get_by_role("button", name="개별 구매 요청"))
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"/purchases/\d+$"))
+        purchase = int(page.url.rsplit("/", 1)[1])
+        expect(page.locator(".flash-success")).to_contain_text(f"#{purchase}")
+
+        page = provider_ctx.new_page()
+        page.on("dialog", lambda d: d.accept())
+        keyboard_login(page, "nikh@kdc.test")
+        tab_to(page, page.get_by_role("link", name="제공 기관 콘솔"))
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"/provider/$"))
+        item = page.locator(f"#queue-{purchase}")
+        tab_to(page, item.get_by_role("button", name="승인"))
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"/provider/$"))
+        expect(page.locator(".flash-success")).to_contain_text(f"#{purchase}")
+        expect(page.locator(f"#queue-{purchase}")).to_have_count(0)
+    finally:
+        lead_ctx.close()
+        provider_ctx.close()
+
+
+def test_provider_wizard_helps_while_typing_and_lists_uploaded_files(browser, server, tmp_path):
+    ctx = browser.new_context(base_url=server.url, locale="ko-KR")
+    try:
+        page = ctx.new_page()
+        page.on("dialog", lambda d: d.accept())
+        keyboard_login(page, "nikh@kdc.test")
+        page.goto("/provider/datasets/new")
+        expect(page.locator(".step.current")).to_contain_text("데이터셋 설명")
+        page.fill("#title_ko", "승정원 장계")
+        page.fill("#title_en", "Royal Reports of the Secretariat, 1623")
+        expect(page.locator("#slug")).to_have_value("royal-reports-of-the-secretariat-1623")
+        page.fill("#slug", "royal-reports")
+        page.fill("#title_en", "Royal Reports")
+        expect(page.locator("#slug")).to_have_value("royal-reports")  # edited: left alone
+        page.get_by_role("button", name="초안 만들기").click()
+        page.wait_for_url(re.compile(r"/provider/datasets/royal-reports$"))
+        expect(page.locator(".step.current")).to_contain_text("판매 조건 추가")
+
+        page.locator("summary", has_text="판매 조건 추가").click()
+        expect(page.locator("#min_teams")).to_be_hidden()
+        page.select_option("#mode", "joint")
+        expect(page.locator("#min_teams")).to_be_visible()
+        page.fill("#price_krw", "450000000")
+        expect(page.locator("#price_krw-words")).to_have_text("= 4억 5,000만 원")
+
+        page.locator("summary", has_text="새 버전").click()
+        page.fill("#label", "2026.1")
+        page.get_by_role("button", name="초안 버전 만들기").click()
+        page.wait_for_url(re.compile(r"/versions/2026\.1$"))
+        expect(page.locator("#version-summary")).to_contain_text("파일 0개")
+        sample = tmp_path / "reports.csv"
+        sample.write_bytes(b"year,text\n" + b"1623,report\n" * 17)
+        page.set_input_files("#files", str(sample))
+        page.get_by_role("button", name="올리기").click()
+        expect(page.locator("#upload-list .all-done")).to_be_visible()
+        # Without a reload, the list, the count and the size are the server's.
+        expect(page.locator("#version-files tbody")).to_contain_text("reports.csv")
+        expect(page.locator("#version-summary")).to_contain_text("파일 1개")
+        expect(page.locator("#version-summary")).to_contain_text("214 B")
+    finally:
+        ctx.close()
