@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PASSWORD, SHOTS
+from tests.browser.conftest import PASSWORD, shot
 
 PHONE = {"width": 390, "height": 844}
 ROLES = {
@@ -31,6 +31,13 @@ NOT_PAGES = re.compile(
     r"(^/storage/|^/static/|^/api/|\.(csv|jsonl|json|ttl|txt|zip|pdf)$|/export|/download|"
     r"/files/|/raw/|croissant)"
 )
+# Phone screenshots for docs/screenshots: (role, kind of page) → file name.
+PHONE_SHOTS = {
+    ("anonymous", "/datasets/*"): "phone-dataset",
+    ("lead", "/team"): "phone-team",
+    ("provider", "/provider/datasets/*"): "phone-provider-dataset",
+    ("auditor", "/auditor/teams"): "phone-auditor-teams",
+}
 PER_KIND = 2
 MAX_PAGES = 60
 
@@ -153,6 +160,9 @@ def test_every_page_fits_a_phone_and_passes_axe(role, browser, server, axe):
             if not fits:
                 found.append(f"scrolls sideways: {widest(page)}")
             found += serious(axe.run(page))
+            name = PHONE_SHOTS.pop((role, kind_of(urlsplit(path).path)), None)
+            if name:
+                shot(page, name)
             if found:
                 problems[path] = found
         assert len(pages) >= (3 if role == "anonymous" else 6), pages
@@ -179,7 +189,7 @@ def test_phone_catalogue_has_filters_in_a_drawer_below_the_search_box(browser, s
         page.wait_for_url(re.compile(r"modality=audio"))
         expect(page.locator(".chip")).to_have_text(re.compile("오디오|음성"))
         expect(page.locator(".apply-filters")).to_be_hidden()
-        page.screenshot(path=str(SHOTS / "phone-catalog.png"))
+        shot(page, "phone-catalog")
         page.locator(".chip").click()
         page.wait_for_url(re.compile(r"/(\?)?$"))
         expect(page.locator(".chip")).to_have_count(0)
@@ -201,6 +211,7 @@ def test_desktop_filters_apply_at_once_and_keep_the_focus(browser, server):
         expect(page.locator("input[name=joint]")).to_be_focused()
         expect(page.locator(".chip")).to_have_text(re.compile("공동 구매 가능"))
         expect(page.locator("article.card .price").first).to_contain_text("팀당")
+        shot(page, "catalog-filters")
     finally:
         context.close()
 
@@ -292,6 +303,8 @@ def test_provider_wizard_helps_while_typing_and_lists_uploaded_files(browser, se
         expect(page.locator("#min_teams")).to_be_visible()
         page.fill("#price_krw", "450000000")
         expect(page.locator("#price_krw-words")).to_have_text("= 4억 5,000만 원")
+        page.locator("#price_krw").scroll_into_view_if_needed()
+        shot(page, "provider-wizard")
 
         page.locator("summary", has_text="새 버전").click()
         page.fill("#label", "2026.1")
