@@ -193,6 +193,13 @@ def test_phone_catalogue_has_filters_in_a_drawer_below_the_search_box(browser, s
         page.locator(".chip").click()
         page.wait_for_url(re.compile(r"/(\?)?$"))
         expect(page.locator(".chip")).to_have_count(0)
+        # Korean breaks between words, and a table's rows are cards labelled by column.
+        page.goto("/datasets/joseon-annals-original")
+        assert page.evaluate("getComputedStyle(document.body).wordBreak") == "keep-all"
+        row = page.locator("table tbody tr").first
+        assert row.evaluate("tr => getComputedStyle(tr).display") == "block"
+        label = row.locator("td").first.get_attribute("data-label")
+        assert label and label == page.locator("table thead th").first.inner_text().strip()
     finally:
         context.close()
 
