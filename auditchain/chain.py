@@ -552,9 +552,17 @@ def verify_records(
     result.total_events = total
     result.last_seq = expected - 1 if accepted else None
     result.last_hash = prev if accepted else None
+    # Checkpoints are compared only below the first break: from there on the break explains
+    # any difference. An inserted event claiming seq k was accepted in place of the real
+    # event k, so a checkpoint at k proves nothing either (it signs the real one).
+    stop_at: int | None = None
     if brk is not None:
         rec, nxt, k, p, pp = brk
-        problems.append(_classify(rec, nxt, k, p, pp, later_has_k, later_same, first))
+        found = _classify(rec, nxt, k, p, pp, later_has_k, later_same, first)
+        problems.append(found)
+        stop_at = k
+        if found.kind == "inserted" and found.seq is not None:
+            stop_at = min(stop_at, found.seq)
 
     last_ok = expected - 1  # the last seq verified in order
     vouched = after  # the highest seq a good checkpoint confirmed so far
@@ -564,7 +572,7 @@ def verify_records(
             result.checkpoints_valid += 1
             result.last_checkpoint_seq = seq
             continue
-        if brk is not None and seq >= brk[2]:
+        if stop_at is not None and seq >= stop_at:
             break
         if seq <= last_ok:
             if hash_at.get(seq) != vouched_hash:

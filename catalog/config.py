@@ -10,6 +10,7 @@ import os
 import re
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import click
@@ -181,7 +182,9 @@ def _number(
     return value
 
 
-def _operations_config(env: os._Environ[str] | dict, overrides: dict) -> dict:
+def _operations_config(
+    env: os._Environ[str] | dict[str, str], overrides: dict[str, Any]
+) -> dict[str, Any]:
     """Settings of the running service: object-store timeouts, metrics, request logs."""
 
     def pick(key: str) -> object:
@@ -205,7 +208,9 @@ def _operations_config(env: os._Environ[str] | dict, overrides: dict) -> dict:
     }
 
 
-def load_config(instance_path: str | os.PathLike, overrides: dict | None = None) -> dict:
+def load_config(
+    instance_path: str | os.PathLike[str], overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Return the app configuration: defaults, then the environment, then ``overrides``."""
     instance = Path(instance_path)
     overrides = dict(overrides or {})
@@ -256,7 +261,7 @@ def load_config(instance_path: str | os.PathLike, overrides: dict | None = None)
         " hours",
         DEFAULT_CHECKPOINT_HOURS,
     )
-    config = {
+    config: dict[str, Any] = {
         "DATABASE_URL": env.get("KDC_DATABASE_URL", db_default),
         "STORAGE_URL": env.get("KDC_STORAGE_URL", storage_default),
         "URL_TTL": ttl,

@@ -15,10 +15,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -49,12 +50,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):
+        def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:
             # Let SQLAlchemy emit BEGIN itself (pysqlite's own handling defers it).
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
@@ -64,7 +65,7 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn):
+        def _sqlite_begin(conn: Connection) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
@@ -99,7 +100,7 @@ _UOW_KEY = "kdc_unit_of_work"
 SETTINGS = "kdc_settings"
 
 
-def session_settings(session: Session) -> dict:
+def session_settings(session: Session) -> dict[str, Any]:
     """``email_notices``: an SMTP server is configured, so notices also queue e-mails;
     ``base_url``: where people reach the service (absolute links in messages)."""
     return session.info.get(SETTINGS) or {"email_notices": False, "base_url": ""}
@@ -194,7 +195,7 @@ def init_app(app: Flask) -> None:
     )
 
     @app.teardown_appcontext
-    def _close_session(_exc):
+    def _close_session(_exc: BaseException | None) -> None:
         session = g.pop("db_session", None)
         if session is not None:
             session.close()
@@ -204,11 +205,13 @@ def get_session() -> Session:
     """The request's (or CLI command's) session, closed at the end of the app context."""
     if "db_session" not in g:
         g.db_session = current_app.extensions["kdc_sessionmaker"]()
-    return g.db_session
+    session: Session = g.db_session
+    return session
 
 
 def get_engine() -> Engine:
-    return current_app.extensions["kdc_engine"]
+    engine: Engine = current_app.extensions["kdc_engine"]
+    return engine
 
 
 def check_database(app: Flask) -> None:

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     status = 400
@@ -17,9 +19,9 @@ class DomainError(Exception):
         *,
         code: str | None = None,
         status: int | None = None,
-        headers: dict | None = None,
-        **extra,
-    ):
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         if code:
@@ -61,7 +63,7 @@ class Unavailable(DomainError):
     code = "unavailable"
     title = "Service unavailable"
 
-    def __init__(self, detail: str, *, retry_after: int = 5, **kwargs):
+    def __init__(self, detail: str, *, retry_after: int = 5, **kwargs: Any) -> None:
         headers = kwargs.pop("headers", None) or {}
         headers.setdefault("Retry-After", str(retry_after))
         super().__init__(detail, headers=headers, **kwargs)

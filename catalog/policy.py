@@ -59,7 +59,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from catalog.errors import DomainError, Forbidden, NotFound
 from catalog.models.datasets import Dataset, DatasetVersion
@@ -572,7 +572,7 @@ def _purchase_relations(actor: Any, p: Purchase) -> Iterable[str]:
     part = next((x for x in p.participants if x.team_id == team_id), None)
     joined = part is not None and part.status == ParticipantStatus.JOINED
     opener_in = p.opener_team.status != TeamStatus.ELIMINATED
-    if joined:
+    if part is not None and joined:
         yield PARTICIPANT
         if part.joined_by_id == actor.user_id:
             yield OWN_PARTICIPATION
@@ -639,11 +639,13 @@ _RELATION_JUDGES: tuple[tuple[type, Callable[[Any, Any], Iterable[str]]], ...] =
 
 # --------------------------------------------------------------------------- routes
 
+_View = TypeVar("_View", bound=Callable[..., Any])
+
 POLICY_ATTR = "policy_actions"
 PUBLIC_ATTR = "policy_public"
 
 
-def bind(view: Callable, actions: Iterable[str]) -> Callable:
+def bind(view: _View, actions: Iterable[str]) -> _View:
     """Record on a view which policy actions it performs (read by ``route_policies``)."""
     actions = tuple(actions)
     for action in actions:
@@ -652,10 +654,10 @@ def bind(view: Callable, actions: Iterable[str]) -> Callable:
     return view
 
 
-def public(reason: str) -> Callable[[Callable], Callable]:
+def public(reason: str) -> Callable[[_View], _View]:
     """Declare a view open to anyone, saying why (e.g. "the catalogue is public")."""
 
-    def mark(view: Callable) -> Callable:
+    def mark(view: _View) -> _View:
         setattr(view, PUBLIC_ATTR, reason)
         return view
 

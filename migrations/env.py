@@ -15,9 +15,12 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
-    with engine.connect() as conn:
-        _run(conn)
-    engine.dispose()
+    try:
+        with engine.connect() as conn:
+            _run(conn)
+    finally:
+        # Even when a migration fails: no pooled connection outlives the command.
+        engine.dispose()
 
 
 def _run(connection) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -21,7 +22,9 @@ class AuditAction(enum.StrEnum):
     AUTH_SIGN_IN_FAILED = "auth:sign_in_failed"
     AUTH_SIGN_OUT = "auth:sign_out"
     DATASET_CREATE = "dataset:create"
+    DATASET_PUBLISH = "dataset:publish"
     DATASET_UPDATE = "dataset:update"
+    DATASET_WITHDRAW = "dataset:withdraw"
     INSTITUTION_CREATE = "institution:create"
     LICENSE_ACCEPT_TERMS = "license:accept_terms"
     LICENSE_ATTEST = "license:attest"
@@ -90,7 +93,7 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64), index=True)  # subject:verb
     subject_type: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[str] = mapped_column(String(64))
-    data: Mapped[dict] = mapped_column(JSONType)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
     client_addr: Mapped[str] = mapped_column(String(64), default="")
     # Backstop against two writers appending after the same predecessor.
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +12,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from catalog.db import Base, utcnow
 from catalog.models._types import BigId, JSONType, UTCDateTime, str_enum
 from catalog.models.institutions import Institution
+
+if TYPE_CHECKING:
+    from catalog.models.offers import Offer
 
 
 class Modality(enum.StrEnum):
@@ -78,9 +82,7 @@ class Dataset(Base):
     versions: Mapped[list[DatasetVersion]] = relationship(
         back_populates="dataset", order_by="DatasetVersion.id"
     )
-    offers: Mapped[list[Offer]] = relationship(  # noqa: F821
-        back_populates="dataset", order_by="Offer.id"
-    )
+    offers: Mapped[list[Offer]] = relationship(back_populates="dataset", order_by="Offer.id")
 
 
 class DatasetVersion(Base):

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.db import Base, utcnow
 from catalog.models._types import UTCDateTime, str_enum
+
+if TYPE_CHECKING:
+    from catalog.models.datasets import Dataset
 
 
 class InstitutionKind(enum.StrEnum):
@@ -30,4 +34,4 @@ class Institution(Base):
     kind: Mapped[InstitutionKind] = mapped_column(str_enum(InstitutionKind, "institution_kind"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    datasets: Mapped[list[Dataset]] = relationship(back_populates="institution")  # noqa: F821
+    datasets: Mapped[list[Dataset]] = relationship(back_populates="institution")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
@@ -22,6 +22,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.db import Base, utcnow
 from catalog.models._types import BigId, JSONType, UTCDateTime, str_enum
+
+if TYPE_CHECKING:
+    from catalog.models.datasets import Dataset
+    from catalog.models.purchases import Purchase
+    from catalog.models.teams import Team
 
 
 class LicenseStatus(enum.StrEnum):
@@ -58,7 +63,7 @@ class License(Base):
     )
     valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
     valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
-    terms: Mapped[dict] = mapped_column(JSONType)
+    terms: Mapped[dict[str, Any]] = mapped_column(JSONType)
     status_reason: Mapped[str] = mapped_column(String(500), default="")
     terms_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     terms_accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -85,9 +90,9 @@ class License(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    team: Mapped[Team] = relationship()  # noqa: F821
-    dataset: Mapped[Dataset] = relationship()  # noqa: F821
-    purchase: Mapped[Purchase] = relationship()  # noqa: F821
+    team: Mapped[Team] = relationship()
+    dataset: Mapped[Dataset] = relationship()
+    purchase: Mapped[Purchase] = relationship()
 
 
 class RenewalStatus(enum.StrEnum):
@@ -122,8 +127,8 @@ class LicenseRenewal(Base):
     ledger_transaction_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    dataset: Mapped[Dataset] = relationship()  # noqa: F821
-    requester_team: Mapped[Team] = relationship()  # noqa: F821
+    dataset: Mapped[Dataset] = relationship()
+    requester_team: Mapped[Team] = relationship()
     parts: Mapped[list[LicenseRenewalPart]] = relationship(
         back_populates="renewal", order_by="LicenseRenewalPart.id"
     )
@@ -150,7 +155,7 @@ class LicenseRenewalPart(Base):
 
     renewal: Mapped[LicenseRenewal] = relationship(back_populates="parts")
     license: Mapped[License] = relationship()
-    team: Mapped[Team] = relationship()  # noqa: F821
+    team: Mapped[Team] = relationship()
 
 
 class DestructionAttestation(Base):

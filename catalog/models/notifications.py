@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -87,7 +88,7 @@ class Notice(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    data: Mapped[dict] = mapped_column(JSONType)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -159,7 +160,7 @@ class Delivery(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_endpoints.id"))
     target: Mapped[str] = mapped_column(String(2000))  # e-mail address or URL
-    payload: Mapped[dict] = mapped_column(JSONType)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
     status: Mapped[DeliveryStatus] = mapped_column(
         str_enum(DeliveryStatus, "delivery_status"), default=DeliveryStatus.PENDING
     )

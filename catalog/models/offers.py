@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
@@ -19,6 +20,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.db import Base, utcnow
 from catalog.models._types import JSONType, UTCDateTime, str_enum
+
+if TYPE_CHECKING:
+    from catalog.models.datasets import Dataset
 
 
 class OfferMode(enum.StrEnum):
@@ -75,7 +79,7 @@ class Offer(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    dataset: Mapped[Dataset] = relationship(back_populates="offers")  # noqa: F821
+    dataset: Mapped[Dataset] = relationship(back_populates="offers")
     documents: Mapped[list[LicenseDocument]] = relationship(
         back_populates="offer", order_by="LicenseDocument.version"
     )
@@ -85,7 +89,7 @@ class Offer(Base):
         """The newest version of the licence text (what a licence sold now refers to)."""
         return self.documents[-1] if self.documents else None
 
-    def terms(self) -> dict:
+    def terms(self) -> dict[str, Any]:
         """The frozen copy of these terms that a licence keeps."""
         doc = self.current_document
         return {

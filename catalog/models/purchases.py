@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +12,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from catalog.db import Base, utcnow
 from catalog.models._types import UTCDateTime, str_enum
 from catalog.models.offers import OfferMode
+
+if TYPE_CHECKING:
+    from catalog.models.datasets import Dataset
+    from catalog.models.offers import Offer
+    from catalog.models.teams import Team
 
 
 class PurchaseStatus(enum.StrEnum):
@@ -49,9 +55,9 @@ class Purchase(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    dataset: Mapped[Dataset] = relationship()  # noqa: F821
-    offer: Mapped[Offer] = relationship()  # noqa: F821
-    opener_team: Mapped[Team] = relationship()  # noqa: F821
+    dataset: Mapped[Dataset] = relationship()
+    offer: Mapped[Offer] = relationship()
+    opener_team: Mapped[Team] = relationship()
     participants: Mapped[list[PurchaseParticipant]] = relationship(
         back_populates="purchase", order_by="PurchaseParticipant.join_order"
     )
@@ -83,4 +89,4 @@ class PurchaseParticipant(Base):
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     purchase: Mapped[Purchase] = relationship(back_populates="participants")
-    team: Mapped[Team] = relationship()  # noqa: F821
+    team: Mapped[Team] = relationship()

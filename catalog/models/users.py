@@ -5,7 +5,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from flask_login import UserMixin
+# flask_login ships no type information: UserMixin is Any to mypy.
+from flask_login import UserMixin  # type: ignore[import-untyped]
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -23,7 +24,7 @@ class Role(enum.StrEnum):
     AUDITOR = "auditor"
 
 
-class User(UserMixin, Base):
+class User(UserMixin, Base):  # type: ignore[misc]  # UserMixin is untyped
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(

@@ -8,6 +8,7 @@ Budget grants are ``ledger.grant_budget``; elimination itself is
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -118,7 +119,7 @@ def create_team(
     code: str,
     name_ko: str,
     name_en: str,
-    organisations: list[str] | str = (),
+    organisations: Sequence[str] | str = (),
     budget_krw: int = 0,
 ) -> Team:
     """A new team, with an initial budget grant when ``budget_krw`` is above zero."""
@@ -175,7 +176,9 @@ def list_users(session: Session, actor: Actor, *, role: str | None = None) -> li
     return list(session.scalars(q.order_by(User.email)))
 
 
-def _affiliation(role: Role, team_code: str | None, institution_code: str | None):
+def _affiliation(
+    role: Role, team_code: str | None, institution_code: str | None
+) -> tuple[str | None, str | None]:
     if role in (Role.TEAM_MEMBER, Role.TEAM_LEAD):
         if not team_code:
             raise _invalid("team", "Team members and leads belong to a team.", "team_required")

@@ -9,8 +9,9 @@ the backstop).
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from auditchain import GENESIS_HASH, canonical_json, event_hash
@@ -38,7 +39,7 @@ _INSERT_COLUMNS = (
 )
 
 
-def normalise_data(data: dict | None) -> dict:
+def normalise_data(data: dict[str, Any] | None) -> dict[str, Any]:
     """``data`` exactly as the database will give it back, so that the hash computed now
     matches the one a verifier computes later: tuples become lists, keys strings, numbers
     their canonical form. Refuses what JSON cannot carry exactly (NaN, integers beyond
@@ -48,10 +49,11 @@ def normalise_data(data: dict | None) -> dict:
     if not isinstance(data, dict):
         raise TypeError("audit event data must be a dict")
     plain = json.loads(json.dumps(data, allow_nan=False))
-    return json.loads(canonical_json(plain))
+    normal: dict[str, Any] = json.loads(canonical_json(plain))
+    return normal
 
 
-def event_as_dict(ev: AuditEvent) -> dict:
+def event_as_dict(ev: AuditEvent) -> dict[str, Any]:
     """The exported (and, but for ``hash``, hashed) form of an event."""
     return {
         "seq": ev.seq,
@@ -86,16 +88,16 @@ def record_event(
     action: AuditAction,
     subject_type: str,
     subject_id: object,
-    data: dict | None = None,
+    data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event (``action`` is ``subject:verb``) to the chain, in the unit of work
     of the change it records."""
     # Services pass an ``AuditAction`` (the type checker holds them to it); the chain
     # itself records any ``subject:verb`` string, as older and synthetic events show.
-    action = str(action)
+    action_text = str(action)
     subject_id = str(subject_id)
     for name, value in (
-        ("action", action),
+        ("action", action_text),
         ("subject_type", subject_type),
         ("subject_id", subject_id),
     ):
@@ -110,8 +112,9 @@ def record_event(
     ).one_or_none()
     if row is None:
         head = lock_chain_head(session)
-        row = (head.seq, head.hash)
-    prev_seq, prev_hash = row
+        prev_seq, prev_hash = head.seq, head.hash
+    else:
+        prev_seq, prev_hash = row
     # Both databases store microseconds, which TS_FORMAT keeps exactly.
     now = utcnow()
     ev = AuditEvent(
@@ -120,7 +123,7 @@ def record_event(
         actor_id=actor.user_id,
         actor_token_id=actor.token_id,
         actor=(actor.label or "system")[:254],
-        action=action,
+        action=action_text,
         subject_type=subject_type,
         subject_id=subject_id,
         data=data,
@@ -131,6 +134,8 @@ def record_event(
     ev.hash = event_hash(event_as_dict(ev))
     values = {c: getattr(ev, c) for c in _INSERT_COLUMNS}
     events, heads = AuditEvent.__table__, AuditChainHead.__table__
+    # SQLAlchemy types ``__table__`` as any FromClause; a mapped class's is a Table.
+    assert isinstance(events, Table) and isinstance(heads, Table)
     move_head = update(heads).where(heads.c.id == 1)
     if session.get_bind().dialect.name == "postgresql":
         # One round trip for both writes: it is most of what an event costs a transaction.

@@ -22,14 +22,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from auditchain import (
     EXPORT_FORMAT,
     GENESIS_HASH,
+    SignatureCheck,
     VerifyResult,
     checkpoint_message,
     export_line,
@@ -45,6 +47,9 @@ from catalog.models.audit import AuditAction, AuditChainHead, AuditCheckpoint, A
 from catalog.services.audit import TS_FORMAT, record_event
 from catalog.services.context import Actor
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 BATCH = 5000
 ALGORITHM = "Ed25519"
 log = logging.getLogger(__name__)
@@ -55,7 +60,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class AuditKey:
-    private: object  # Ed25519PrivateKey
+    private: Ed25519PrivateKey
     path: str
 
     @property
@@ -82,7 +87,7 @@ class AuditKey:
             .decode()
         )
 
-    def info(self) -> dict:
+    def info(self) -> dict[str, Any]:
         return {
             "key_id": self.key_id,
             "algorithm": ALGORITHM,
@@ -90,7 +95,7 @@ class AuditKey:
             "public_key_b64": base64.b64encode(self.public_raw).decode(),
         }
 
-    def checker(self):
+    def checker(self) -> SignatureCheck:
         return signature_checker({self.key_id: self.private.public_key()})
 
     def sign(self, seq: int, chain_hash: str, signed_at: str) -> str:
@@ -102,7 +107,7 @@ class AuditKeyMissing(NotFound):
     code = "audit_key_missing"
 
 
-def load_key(path: str | os.PathLike, *, create: bool = False) -> AuditKey:
+def load_key(path: str | os.PathLike[str], *, create: bool = False) -> AuditKey:
     """The signing key at ``path``; with ``create``, generate it (0600) when absent."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -131,20 +136,20 @@ def load_key(path: str | os.PathLike, *, create: bool = False) -> AuditKey:
             fh.write(pem)
         return AuditKey(key, str(path))
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError) as exc:
         raise Conflict(
             f"The audit key file {path} is not an unencrypted PEM private key.",
             code="audit_key_unreadable",
         ) from exc
-    if not isinstance(key, Ed25519PrivateKey):
+    if not isinstance(loaded, Ed25519PrivateKey):
         raise Conflict(
             f"The audit key file {path} does not hold an Ed25519 key.", code="audit_key_unreadable"
         )
-    return AuditKey(key, str(path))
+    return AuditKey(loaded, str(path))
 
 
-def try_load_key(path: str | os.PathLike) -> AuditKey | None:
+def try_load_key(path: str | os.PathLike[str]) -> AuditKey | None:
     try:
         return load_key(path)
     except (AuditKeyMissing, Conflict, OSError):
@@ -161,7 +166,7 @@ def chain_head(session: Session) -> tuple[int, str]:
     return (row[0], row[1]) if row is not None else (0, GENESIS_HASH)
 
 
-def checkpoint_as_dict(cp: AuditCheckpoint) -> dict:
+def checkpoint_as_dict(cp: AuditCheckpoint) -> dict[str, Any]:
     return {
         "type": "checkpoint",
         "seq": cp.seq,
@@ -203,7 +208,7 @@ _COLUMNS = (
 )
 
 
-def _row_dict(row) -> dict:
+def _row_dict(row: Row[*tuple[Any, ...]]) -> dict[str, Any]:
     # == strftime(TS_FORMAT) for UTC datetimes, at a fraction of the cost.
     return {
         "seq": row[0],
@@ -223,7 +228,7 @@ def _row_dict(row) -> dict:
 
 def iter_events(
     session: Session, *, after: int = 0, upto: int | None = None, batch: int = BATCH
-) -> Iterator[dict]:
+) -> Iterator[dict[str, Any]]:
     """Events with ``after < seq <= upto`` in order, fetched ``batch`` at a time by key.
 
     Ends the session's transaction after each batch (callers hold no ORM state across it).
@@ -244,7 +249,9 @@ def iter_events(
         last = rows[-1][0]
 
 
-def list_events(session: Session, actor: Actor, *, after: int = 0, limit: int = 100) -> list[dict]:
+def list_events(
+    session: Session, actor: Actor, *, after: int = 0, limit: int = 100
+) -> list[dict[str, Any]]:
     policy.require(actor, "audit.read")
     return list(islice(iter_events(session, after=after, batch=limit), limit))
 
@@ -256,10 +263,10 @@ def verify_chain(
     session: Session,
     *,
     key: AuditKey | None = None,
-    extra_checkpoints: Iterable[dict] = (),
+    extra_checkpoints: Iterable[dict[str, Any]] = (),
     after: int = 0,
     upto: int | None = None,
-    checkpoints: list[dict] | None = None,
+    checkpoints: list[dict[str, Any]] | None = None,
 ) -> VerifyResult:
     """Verify the chain in the database (from ``after``, anchored on a checkpoint there)
     against its stored checkpoints (or just ``checkpoints``) and any ``extra_checkpoints``
@@ -283,7 +290,7 @@ def verify_chain(
     return result
 
 
-def summary_of(result: VerifyResult) -> dict:
+def summary_of(result: VerifyResult) -> dict[str, Any]:
     """What an ``audit:verify`` event records of a verification."""
     return {
         "ok": result.ok,
@@ -303,7 +310,7 @@ def verify_and_record(
     *,
     key: AuditKey | None,
     via: str,
-    extra_checkpoints: list[dict] | None = None,
+    extra_checkpoints: list[dict[str, Any]] | None = None,
 ) -> VerifyResult:
     """A person's verification: run it, then append an ``audit:verify`` event saying who
     verified what with which outcome (the console shows the last one)."""
@@ -328,7 +335,7 @@ def last_verification(session: Session) -> AuditEvent | None:
     )
 
 
-def chain_status(session: Session, actor: Actor, key: AuditKey | None) -> dict:
+def chain_status(session: Session, actor: Actor, key: AuditKey | None) -> dict[str, Any]:
     policy.require(actor, "audit.read")
     seq, head_hash = chain_head(session)
     cp = latest_checkpoint(session)
@@ -352,7 +359,7 @@ def chain_status(session: Session, actor: Actor, key: AuditKey | None) -> dict:
 
 def export_header(
     session: Session, *, after: int, head_seq: int, head_hash: str, key: AuditKey | None
-) -> dict:
+) -> dict[str, Any]:
     header = {
         "type": "header",
         "format": EXPORT_FORMAT,
@@ -433,6 +440,7 @@ def create_checkpoint(session: Session, key: AuditKey) -> CheckpointOutcome:
     )
     if not result.ok:
         p = result.problem
+        assert p is not None  # a failed verification names its problem
         raise Conflict(
             f"Refusing to sign: the chain fails verification at event {p.seq} "
             f"({p.kind}: {p.detail}).",

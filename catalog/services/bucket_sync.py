@@ -13,6 +13,7 @@ import posixpath
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -34,6 +35,7 @@ from catalog.services.versions import (
     storage_errors,
 )
 from storage.base import (
+    ObjectInfo,
     ObjectStore,
 )
 
@@ -103,11 +105,11 @@ def sync_version(
             )
     done = 0
 
-    def digest(info):
+    def digest(info: ObjectInfo) -> tuple[int, str]:
         with storage_errors():
             return store.hash_object(info.key)
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for info, (size, sha) in zip(listed, pool.map(digest, listed), strict=True):
             rel = info.key[len(prefix) + 1 :]

@@ -23,8 +23,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from catalog.db import end_read, is_postgres, transaction, utcnow
@@ -40,13 +41,16 @@ BATCH = 20
 
 def backoff(attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failed attempt: 1, 2, 4, 8 … minutes, at most 6 hours."""
-    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_WAIT)
+    factor: int = 2 ** max(attempts - 1, 0)
+    return min(FIRST_RETRY * factor, LONGEST_WAIT)
 
 
 class SendError(Exception):
     """A message could not be sent. ``permanent``: retrying cannot help (a refused address)."""
 
-    def __init__(self, message: str, *, permanent: bool = False, response_status=None):
+    def __init__(
+        self, message: str, *, permanent: bool = False, response_status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.response_status = response_status
@@ -59,13 +63,13 @@ class Job:
     id: int
     channel: Channel
     target: str
-    payload: dict
+    payload: dict[str, Any]
     attempt: int
     notice_id: int
     kind: str
     subject_type: str
     subject_id: str
-    data: dict
+    data: dict[str, Any]
     created_at: datetime
     secret: str = ""  # webhook signing key
     recipient_name: str = ""
@@ -128,20 +132,30 @@ def _recipient_gone(session: Session, row: Delivery) -> str:
     """Why the delivery can no longer go (deactivated account, deleted webhook), or ""."""
     from catalog.models.notifications import WebhookEndpoint
 
+    # The foreign keys keep a delivery's user or webhook row (accounts and webhooks are
+    # deactivated or soft-deleted, never removed).
     if row.channel == Channel.EMAIL:
-        return "" if session.get(User, row.user_id).active else "the account was deactivated"
-    return "" if session.get(WebhookEndpoint, row.webhook_id).active else "the webhook was deleted"
+        user = session.get(User, row.user_id)
+        assert user is not None
+        return "" if user.active else "the account was deactivated"
+    hook = session.get(WebhookEndpoint, row.webhook_id)
+    assert hook is not None
+    return "" if hook.active else "the webhook was deleted"
 
 
 def _job(session: Session, row: Delivery) -> Job:
     notice = session.get(Notice, row.notice_id)
+    assert notice is not None  # the foreign key keeps a delivery's notice
     secret, name, locale = "", "", "ko"
     if row.channel == Channel.WEBHOOK:
         from catalog.models.notifications import WebhookEndpoint
 
-        secret = session.get(WebhookEndpoint, row.webhook_id).secret
+        hook = session.get(WebhookEndpoint, row.webhook_id)
+        assert hook is not None  # checked by _recipient_gone when claimed
+        secret = hook.secret
     else:
         user = session.get(User, row.user_id)
+        assert user is not None  # checked by _recipient_gone when claimed
         name = user.name
         locale = row.payload.get("locale") or user.locale or "ko"
     return Job(
@@ -162,7 +176,7 @@ def _job(session: Session, row: Delivery) -> Job:
     )
 
 
-def _still_claimed(job: Job):
+def _still_claimed(job: Job) -> tuple[ColumnElement[bool], ...]:
     return (
         Delivery.id == job.id,
         Delivery.status == DeliveryStatus.PENDING,
@@ -175,15 +189,19 @@ def record_sent(
 ) -> bool:
     """Mark the claimed delivery sent; False if another host re-claimed it meanwhile."""
     with transaction(session):
-        result = session.execute(
-            update(Delivery)
-            .where(*_still_claimed(job))
-            .values(
-                status=DeliveryStatus.SENT,
-                sent_at=now,
-                last_error="",
-                response_status=response_status,
-            )
+        # An UPDATE's result is a CursorResult (SQLAlchemy types execute() as a plain Result).
+        result = cast(
+            CursorResult[Any],
+            session.execute(
+                update(Delivery)
+                .where(*_still_claimed(job))
+                .values(
+                    status=DeliveryStatus.SENT,
+                    sent_at=now,
+                    last_error="",
+                    response_status=response_status,
+                )
+            ),
         )
         return bool(result.rowcount)
 
@@ -202,15 +220,18 @@ def record_failure(
     final = permanent or job.attempt >= MAX_ATTEMPTS
     status = DeliveryStatus.FAILED if final else DeliveryStatus.PENDING
     with transaction(session):
-        result = session.execute(
-            update(Delivery)
-            .where(*_still_claimed(job))
-            .values(
-                status=status,
-                next_attempt_at=now if final else now + backoff(job.attempt),
-                last_error=error[:2000],
-                response_status=response_status,
-            )
+        result = cast(
+            CursorResult[Any],
+            session.execute(
+                update(Delivery)
+                .where(*_still_claimed(job))
+                .values(
+                    status=status,
+                    next_attempt_at=now if final else now + backoff(job.attempt),
+                    last_error=error[:2000],
+                    response_status=response_status,
+                )
+            ),
         )
         return status if result.rowcount else None
 

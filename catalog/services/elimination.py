@@ -87,6 +87,7 @@ def eliminate_team(
             part = purchasing.participant_of(purchase, team.id)
             if (
                 purchase.status not in purchasing.LIVE_STATUSES
+                or part is None
                 or part.status != ParticipantStatus.JOINED
             ):
                 continue

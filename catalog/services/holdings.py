@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -14,7 +15,9 @@ from catalog.models.teams import Team
 from catalog.services import licensing
 
 
-def team_holdings(session: Session, team: Team, now: datetime | None = None) -> list[dict]:
+def team_holdings(
+    session: Session, team: Team, now: datetime | None = None
+) -> list[dict[str, Any]]:
     """Each licence of the team: dataset, joint or individual, what the team paid, status."""
     now = now or utcnow()
     rows = session.execute(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -56,7 +57,7 @@ def check_key(key: str) -> str:
 @dataclass
 class Replay:
     status: int
-    body: dict
+    body: dict[str, Any]
 
 
 def lookup(session: Session, user_id: int, key: str, fingerprint: str) -> Replay | None:
@@ -104,7 +105,7 @@ def reserve(
     return rec
 
 
-def complete(session: Session, record_id: int, status: int, body: dict) -> None:
+def complete(session: Session, record_id: int, status: int, body: dict[str, Any]) -> None:
     """Store the first response of a key (its own small transaction, after the change)."""
     with transaction(session):
         rec = session.get(IdempotencyRecord, record_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -33,6 +34,10 @@ from catalog.services import notices
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
 
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PgInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+
 PROGRAM_ACCOUNT = "program"
 MAX_AMOUNT = 10**15  # a quadrillion won: far beyond any budget, far inside BIGINT
 
@@ -41,7 +46,9 @@ class BudgetExceeded(Conflict):
     code = "budget_exceeded"
 
 
-def budget_exceeded(actor: Actor, team: Team, needed_krw: int, tail: str = "", **extra):
+def budget_exceeded(
+    actor: Actor, team: Team, needed_krw: int, tail: str = "", **extra: Any
+) -> BudgetExceeded:
     """The 409 for a team that cannot pay ``needed_krw``: it names the team and the sum;
     the balance only for those who may see the team's money (``team.view_money``)."""
     if policy.can(actor, "team.view_money", team):
@@ -68,16 +75,21 @@ def _ensure_account(
     if acct is not None:
         return acct
     dialect = session.get_bind().dialect.name
+    stmt: PgInsert | SqliteInsert
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(LedgerAccount)
     else:
-        from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(LedgerAccount)
     session.execute(
-        insert(LedgerAccount)
-        .values(code=code, kind=kind, team_id=team_id, institution_id=institution_id)
-        .on_conflict_do_nothing()
+        stmt.values(
+            code=code, kind=kind, team_id=team_id, institution_id=institution_id
+        ).on_conflict_do_nothing()
     )
-    return session.scalar(select(LedgerAccount).where(LedgerAccount.code == code))
+    return session.scalars(select(LedgerAccount).where(LedgerAccount.code == code)).one()
 
 
 def program_account(session: Session) -> LedgerAccount:
@@ -158,6 +170,7 @@ def post_transaction(
         session.add(LedgerEntry(transaction_id=txn.id, account_id=acct.id, amount_krw=amount))
         if acct.kind == AccountKind.TEAM:
             team = session.get(Team, acct.team_id)
+            assert team is not None  # a team account belongs to a team (a constraint)
             if team.balance_krw + amount < 0:
                 raise budget_exceeded(actor, team, -amount)
             team.balance_krw += amount
@@ -229,12 +242,13 @@ def account_balance(session: Session, account: LedgerAccount) -> int:
                 LedgerEntry.account_id == account.id
             )
         )
+        or 0
     )
 
 
 def ledger_total(session: Session) -> int:
     """Σ of every entry; zero at all times."""
-    return int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_krw), 0))))
+    return int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_krw), 0))) or 0)
 
 
 @dataclass
@@ -305,7 +319,7 @@ def team_statement(session: Session, team: Team, *, limit: int = 100) -> list[Le
     return account_statement(session, acct, limit=limit) if acct is not None else []
 
 
-def team_money(session: Session, team: Team) -> dict:
+def team_money(session: Session, team: Team) -> dict[str, Any]:
     """What a team received, gave back and spent, and what is left: all from the ledger."""
     acct = find_team_account(session, team)
     totals = (

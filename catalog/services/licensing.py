@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import calendar
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from catalog import policy
@@ -107,7 +109,7 @@ def issue_license(
     team: Team,
     dataset: Dataset,
     purchase_id: int,
-    terms: dict,
+    terms: dict[str, Any],
     term_months: int,
     now: datetime,
 ) -> License:
@@ -150,7 +152,7 @@ def _set_status(
     lic: License,
     status: LicenseStatus,
     reason: str,
-    action: str,
+    action: AuditAction,
     now: datetime | None = None,
 ) -> None:
     from catalog.services import attestations
@@ -323,7 +325,7 @@ class LicensePage:
 
 
 # What each relation of ``licence.view`` selects, for listing.
-_VIEW_FILTERS = {
+_VIEW_FILTERS: dict[str, Callable[[Actor], ColumnElement[bool]]] = {
     policy.OWN_TEAM: lambda a: License.team_id == a.team_id,
     policy.OWN_INSTITUTION: lambda a: License.dataset_id.in_(
         select(Dataset.id).where(Dataset.institution_id == a.institution_id)
@@ -331,7 +333,7 @@ _VIEW_FILTERS = {
 }
 
 
-def visible_licenses_query(actor: Actor):
+def visible_licenses_query(actor: Actor) -> Select[License]:
     """Licences the actor may read: own team's; a provider's institution's; all for admin/auditor."""
     q = select(License)
     allowed = policy.relations_for(actor, "licence.view")
@@ -380,7 +382,7 @@ def list_licenses(
             q = q.where(License.status == wanted, License.valid_until > now)
         else:
             q = q.where(License.status == wanted)
-    total = session.scalar(select(func.count()).select_from(q.subquery()))
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
     items = session.scalars(
         q.order_by(License.id.desc())
         .offset((page - 1) * limit)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -38,8 +39,8 @@ def license_state(lic: License, now: datetime | None = None) -> str:
 @dataclass
 class TeamOverview:
     team: Team
-    money: dict
-    statement: list
+    money: dict[str, Any]
+    statement: list[ledger.LedgerLine]
     licenses: list[tuple[License, str]]
     purchases: list[Purchase]
     counts: dict[str, int] = field(default_factory=dict)
@@ -55,6 +56,7 @@ def team_overview(session: Session, actor: Actor, now: datetime | None = None) -
     _require_team(actor)
     now = now or utcnow()
     team = session.get(Team, actor.team_id)
+    assert team is not None  # myteam.view is granted only to members of a team
     lics = session.scalars(
         select(License)
         .where(License.team_id == team.id)

@@ -38,9 +38,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from catalog import policy
@@ -59,7 +59,12 @@ from catalog.models.notifications import (
     WebhookEndpoint,
 )
 from catalog.models.offers import OfferMode
-from catalog.models.purchases import ParticipantStatus, Purchase, PurchaseStatus
+from catalog.models.purchases import (
+    ParticipantStatus,
+    Purchase,
+    PurchaseParticipant,
+    PurchaseStatus,
+)
 from catalog.models.teams import Team, TeamStatus
 from catalog.models.users import Role, User
 from catalog.services.audit import record_event
@@ -109,7 +114,7 @@ def _wants(endpoint: WebhookEndpoint, kind: str) -> bool:
     return not endpoint.kinds or kind in endpoint.kinds
 
 
-def webhook_body(notice: Notice, base_url: str) -> dict:
+def webhook_body(notice: Notice, base_url: str) -> dict[str, Any]:
     """The JSON a webhook receives (Standard Webhooks' ``type``/``timestamp``/``data``)."""
     data = dict(notice.data)
     path = data.get("path")
@@ -144,7 +149,7 @@ def notify(
     kind: NoticeKind,
     subject_type: str,
     subject_id: int | str,
-    data: dict,
+    data: dict[str, Any],
     *,
     recipients: Iterable[User],
     team_id: int | None = None,
@@ -206,9 +211,9 @@ def notify(
     return notice
 
 
-def _purchase_data(purchase: Purchase, **extra) -> dict:
+def _purchase_data(purchase: Purchase, **extra: Any) -> dict[str, Any]:
     ds = purchase.dataset
-    data = {
+    data: dict[str, Any] = {
         "purchase_id": purchase.id,
         "dataset": ds.slug,
         "dataset_title_ko": ds.title_ko,
@@ -224,7 +229,7 @@ def _purchase_data(purchase: Purchase, **extra) -> dict:
     return data
 
 
-def _joined(purchase: Purchase):
+def _joined(purchase: Purchase) -> list[PurchaseParticipant]:
     return [p for p in purchase.participants if p.status == ParticipantStatus.JOINED]
 
 
@@ -234,7 +239,7 @@ def _to_team(
     kind: NoticeKind,
     purchase: Purchase,
     team: Team,
-    **extra,
+    **extra: Any,
 ) -> Notice:
     return notify(
         session,
@@ -248,7 +253,9 @@ def _to_team(
     )
 
 
-def _to_providers(session: Session, actor: Actor, kind: NoticeKind, purchase: Purchase, **extra):
+def _to_providers(
+    session: Session, actor: Actor, kind: NoticeKind, purchase: Purchase, **extra: Any
+) -> Notice:
     institution_id = purchase.dataset.institution_id
     return notify(
         session,
@@ -471,6 +478,7 @@ def license_changed(
         return
     with transaction(session):
         ds = session.get(Dataset, lic.dataset_id)
+        assert ds is not None  # a licence's dataset is never deleted
         notify(
             session,
             actor,
@@ -749,8 +757,10 @@ def announce_closing_soon(session: Session, actor: Actor, now: datetime | None =
             continue
         with transaction(session):
             purchase = lock_purchase(session, actor, pid)
-            if purchase.status != PurchaseStatus.OPEN or not (
-                now < purchase.deadline <= now + CLOSING_SOON
+            if (
+                purchase.status != PurchaseStatus.OPEN
+                or purchase.deadline is None
+                or not (now < purchase.deadline <= now + CLOSING_SOON)
             ):
                 continue
             if _closing_announced(session, pid):
@@ -862,10 +872,14 @@ def mark_read(
 def mark_all_read(session: Session, actor: Actor, now: datetime | None = None) -> int:
     """Mark every unread notification of the actor read; returns how many."""
     with transaction(session):
-        result = session.execute(
-            update(Notification)
-            .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
-            .values(read_at=now or utcnow())
+        # An UPDATE's result is a CursorResult (SQLAlchemy types execute() as a plain Result).
+        result = cast(
+            CursorResult[Any],
+            session.execute(
+                update(Notification)
+                .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
+                .values(read_at=now or utcnow())
+            ),
         )
         return result.rowcount or 0
 
@@ -908,7 +922,7 @@ def set_email_preferences(session: Session, actor: Actor, wanted: Iterable[str])
                 .with_for_update()
             )
         }
-        changed = {}
+        changed: dict[str, bool] = {}
         for kind in sorted(kinds):
             on = kind in wanted
             row = rows.get(kind)

@@ -8,6 +8,7 @@ text is rebuilt whenever a title, description or keyword changes.
 from __future__ import annotations
 
 import re
+from typing import Any, Literal, overload
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -77,8 +78,8 @@ def get_managed_dataset(session: Session, actor: Actor, slug: str) -> Dataset:
     return dataset
 
 
-def _clean(fields: dict) -> dict:
-    out: dict = {}
+def _clean(fields: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for name in TEXT_FIELDS:
         if name in fields:
             value = (fields[name] or "").strip()
@@ -127,7 +128,12 @@ def _clean(fields: dict) -> dict:
 
 
 def create_dataset(
-    session: Session, actor: Actor, *, slug: str, institution_code: str | None = None, **fields
+    session: Session,
+    actor: Actor,
+    *,
+    slug: str,
+    institution_code: str | None = None,
+    **fields: Any,
 ) -> Dataset:
     """A new draft dataset of the actor's institution (admins name the institution)."""
     policy.require(actor, "dataset.manage")
@@ -151,6 +157,8 @@ def create_dataset(
                 raise _invalid("institution", "Choose an institution.", "institution_required")
         else:
             inst = session.get(Institution, actor.institution_id)
+            # Only provider staff manage their own datasets, and they have an institution.
+            assert inst is not None
         if session.scalar(select(Dataset.id).where(Dataset.slug == slug)) is not None:
             raise Conflict(
                 f"A dataset {slug!r} already exists.",
@@ -172,7 +180,7 @@ def create_dataset(
     return dataset
 
 
-def update_dataset(session: Session, actor: Actor, slug: str, **fields) -> Dataset:
+def update_dataset(session: Session, actor: Actor, slug: str, **fields: Any) -> Dataset:
     """Change a dataset's descriptive fields; the event lists what changed."""
     unknown = set(fields) - set(EDITABLE)
     if unknown:
@@ -227,7 +235,9 @@ def set_dataset_status(session: Session, actor: Actor, slug: str, status: str) -
         record_event(
             session,
             actor,
-            f"dataset:{'publish' if wanted == DatasetStatus.PUBLISHED else 'withdraw'}",
+            AuditAction.DATASET_PUBLISH
+            if wanted == DatasetStatus.PUBLISHED
+            else AuditAction.DATASET_WITHDRAW,
             "dataset",
             slug,
             {"from": before.value, "to": wanted.value},
@@ -235,7 +245,15 @@ def set_dataset_status(session: Session, actor: Actor, slug: str, status: str) -
     return dataset
 
 
-def _int(fields: dict, name: str, lo: int, hi: int, *, optional: bool = False) -> int | None:
+@overload
+def _int(
+    fields: dict[str, Any], name: str, lo: int, hi: int, *, optional: Literal[False] = False
+) -> int: ...
+@overload
+def _int(fields: dict[str, Any], name: str, lo: int, hi: int, *, optional: bool) -> int | None: ...
+def _int(
+    fields: dict[str, Any], name: str, lo: int, hi: int, *, optional: bool = False
+) -> int | None:
     value = fields.get(name)
     if value in (None, ""):
         if optional:
@@ -246,10 +264,10 @@ def _int(fields: dict, name: str, lo: int, hi: int, *, optional: bool = False) -
     return value
 
 
-def create_offer(session: Session, actor: Actor, slug: str, **fields) -> Offer:
+def create_offer(session: Session, actor: Actor, slug: str, **fields: Any) -> Offer:
     """A new offer of a dataset; its terms are frozen into every licence sold under it."""
     try:
-        mode = OfferMode(fields.get("mode"))
+        mode = OfferMode(fields.get("mode", ""))
     except ValueError:
         raise _invalid("mode", "individual or joint", "invalid_mode") from None
     price = _int(fields, "price_krw", 1, MAX_PRICE)

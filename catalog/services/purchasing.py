@@ -29,11 +29,14 @@ writers instead.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.interfaces import LoaderOption
 
 from catalog import policy
 from catalog.db import end_read, id_in_range, transaction, utcnow
@@ -81,7 +84,7 @@ def may_see(actor: Actor, purchase: Purchase) -> bool:
 
 
 # What each relation of ``purchase.view`` selects, for listing.
-_VIEW_FILTERS = {
+_VIEW_FILTERS: dict[str, Callable[[Actor], ColumnElement[bool]]] = {
     policy.OWN_INSTITUTION: lambda a: Purchase.dataset_id.in_(
         select(Dataset.id).where(Dataset.institution_id == a.institution_id)
     ),
@@ -90,7 +93,7 @@ _VIEW_FILTERS = {
 }
 
 
-def _visible_query(actor: Actor):
+def _visible_query(actor: Actor) -> Select[Purchase]:
     q = select(Purchase)
     allowed = policy.relations_for(actor, "purchase.view")
     if policy.ANY in allowed:
@@ -100,7 +103,7 @@ def _visible_query(actor: Actor):
     return q.where(or_(*(_VIEW_FILTERS[rel](actor) for rel in sorted(allowed))))
 
 
-def _load_options():
+def _load_options() -> tuple[LoaderOption, ...]:
     return (
         selectinload(Purchase.participants).selectinload(PurchaseParticipant.team),
         selectinload(Purchase.dataset),
@@ -168,7 +171,7 @@ def list_purchases(
         )
     if dataset:
         q = q.where(Purchase.dataset_id.in_(select(Dataset.id).where(Dataset.slug == dataset)))
-    total = session.scalar(select(func.count()).select_from(q.subquery()))
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
     items = session.scalars(
         q.order_by(Purchase.id.desc())
         .offset((page - 1) * limit)
@@ -381,6 +384,8 @@ _CHECKS = {
 def _acting_team(session: Session, actor: Actor, team_code: str | None) -> Team:
     _require_team_user(actor)
     team = session.get(Team, actor.team_id)
+    if team is None:
+        raise Forbidden("Only members of a team take part in purchases.", code="wrong_team")
     if team_code is not None and team_code != team.code:
         named = session.scalar(select(Team).where(Team.code == team_code))
         if named is None or not policy.can(actor, "purchase.take_part", named):
@@ -469,7 +474,7 @@ def _check_can_take_part(
         )
 
 
-def _preview(purchase: Purchase) -> list[dict]:
+def _preview(purchase: Purchase) -> list[dict[str, Any]]:
     shares = shares_of(purchase)
     return [{"team": p.team.code, "share_krw": shares.get(p.team_id)} for p in joined(purchase)]
 
@@ -523,6 +528,10 @@ def request_purchase(
         acting = _lock_active_team(session, acting)
         _check_can_take_part(session, acting, ds, now)
         joint = off.mode == OfferMode.JOINT
+        deadline = None
+        if joint:
+            assert off.join_window_days is not None  # a check constraint of offers
+            deadline = now + timedelta(days=off.join_window_days)
         purchase = Purchase(
             dataset_id=ds.id,
             offer_id=off.id,
@@ -531,7 +540,7 @@ def request_purchase(
             price_krw=off.price_krw,
             opener_team_id=acting.id,
             opened_by_id=actor.user_id,
-            deadline=now + timedelta(days=off.join_window_days) if joint else None,
+            deadline=deadline,
             created_at=now,
         )
         session.add(purchase)
@@ -619,6 +628,7 @@ def leave_purchase(
         purchase = lock_purchase(session, actor, purchase_id)
         _check_leave(actor, purchase, now)
         part = participant_of(purchase, actor.team_id)
+        assert part is not None  # _check_leave refuses a team that does not take part
         part.status = ParticipantStatus.LEFT
         part.left_at = now
         part.confirmed_at = None
@@ -645,6 +655,7 @@ def confirm_participation(
         purchase = lock_purchase(session, actor, purchase_id)
         _check_confirm(actor, purchase, now)
         part = participant_of(purchase, actor.team_id)
+        assert part is not None  # _check_confirm refuses a team that does not take part
         part.confirmed_at = now
         part.confirmed_by_id = actor.user_id
         _refresh(session, purchase)
@@ -883,7 +894,11 @@ def close_expired_purchases(
     for pid in ids:
         with transaction(session):
             purchase = lock_purchase(session, actor, pid)
-            if purchase.status != PurchaseStatus.OPEN or purchase.deadline > now:
+            if (
+                purchase.status != PurchaseStatus.OPEN
+                or purchase.deadline is None
+                or purchase.deadline > now
+            ):
                 continue
             close_joint(session, actor, purchase, now, "deadline passed")
             closed.append((pid, purchase.status.value))

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -13,15 +15,21 @@ from sqlalchemy.orm import Session
 from catalog.db import transaction
 from catalog.models.ratelimit import RateLimitCounter
 
+if TYPE_CHECKING:
+    from sqlalchemy.dialects.postgresql import Insert as PgInsert
+    from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
+
 KEY_MAX = 300
 
 
-def _upsert(dialect: str):
+def _upsert(dialect: str) -> Callable[[type[RateLimitCounter]], PgInsert | SqliteInsert]:
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 def count_hit(
@@ -34,8 +42,8 @@ def count_hit(
     end = start + window
     key = f"{name}:{subject}"[:KEY_MAX]
     insert = _upsert(session.get_bind().dialect.name)
-    stmt = insert(RateLimitCounter).values(key=key, window_start=start, count=1, expires_at=end)
-    stmt = stmt.on_conflict_do_update(
+    upsert = insert(RateLimitCounter).values(key=key, window_start=start, count=1, expires_at=end)
+    stmt = upsert.on_conflict_do_update(
         index_elements=[RateLimitCounter.key, RateLimitCounter.window_start],
         set_={"count": RateLimitCounter.count + 1},
     ).returning(RateLimitCounter.count)

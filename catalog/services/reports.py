@@ -16,9 +16,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import QueryableAttribute, Session, aliased, selectinload
 
 from catalog import policy
 from catalog.models.access import AccessGrant
@@ -34,12 +35,14 @@ from catalog.models.users import ApiToken, User
 from catalog.services.context import Actor
 from catalog.services.shares import split_price
 
+_T = TypeVar("_T")
+
 PER_PAGE = 50
 
 
 @dataclass
 class Page:
-    items: list[dict]
+    items: list[dict[str, Any]]
     total: int
     page: int
     per_page: int
@@ -53,7 +56,9 @@ def _day_start(d: date) -> datetime:
     return datetime.combine(d, time.min, tzinfo=UTC)
 
 
-def _date_range(q: Select, column, filters: dict) -> Select:
+def _date_range(
+    q: Select[_T], column: QueryableAttribute[datetime], filters: dict[str, Any]
+) -> Select[_T]:
     if filters.get("date_from"):
         q = q.where(column >= _day_start(filters["date_from"]))
     if filters.get("date_to"):
@@ -61,15 +66,17 @@ def _date_range(q: Select, column, filters: dict) -> Select:
     return q
 
 
-def _paged(session: Session, q: Select, page: int | None, per_page: int) -> tuple[list, int]:
+def _paged(
+    session: Session, q: Select[_T], page: int | None, per_page: int
+) -> tuple[list[_T], int]:
     if page is None:  # exports: everything
         return list(session.scalars(q)), -1
-    total = session.scalar(select(func.count()).select_from(q.order_by(None).subquery()))
+    total = session.scalar(select(func.count()).select_from(q.order_by(None).subquery())) or 0
     rows = list(session.scalars(q.offset((page - 1) * per_page).limit(per_page)))
     return rows, total
 
 
-def _emails(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+def _emails(session: Session, ids: Iterable[int | None]) -> dict[int | None, str]:
     ids = {i for i in ids if i}
     if not ids:
         return {}
@@ -87,7 +94,7 @@ def _iso(value: datetime | None) -> str | None:
 # --------------------------------------------------------------------------- purchase ledger
 
 
-def _purchase_query(session: Session, filters: dict) -> Select:
+def _purchase_query(session: Session, filters: dict[str, Any]) -> Select[Purchase]:
     q = (
         select(Purchase)
         .join(Dataset, Dataset.id == Purchase.dataset_id)
@@ -119,7 +126,12 @@ def _purchase_query(session: Session, filters: dict) -> Select:
 
 
 def purchase_ledger(
-    session: Session, actor: Actor, filters: dict, *, page: int | None = 1, per_page: int = PER_PAGE
+    session: Session,
+    actor: Actor,
+    filters: dict[str, Any],
+    *,
+    page: int | None = 1,
+    per_page: int = PER_PAGE,
 ) -> Page:
     """Every purchase matching ``filters`` (team, institution, dataset, mode, status,
     date_from, date_to), newest first, with participants, shares and who approved."""
@@ -158,7 +170,7 @@ def purchase_ledger(
             if joined
             else {}
         )
-        parts = [
+        parts: list[dict[str, Any]] = [
             {
                 "team": x.team.code,
                 "status": x.status.value,
@@ -216,7 +228,7 @@ PURCHASE_CSV = [
 ]
 
 
-def purchase_csv_row(item: dict) -> dict:
+def purchase_csv_row(item: dict[str, Any]) -> dict[str, Any]:
     """One CSV line per purchase: participants as ``team=share`` and lead approvals joined."""
     row = {k: item.get(k) for k in PURCHASE_CSV}
     row["participants"] = "; ".join(
@@ -235,14 +247,14 @@ def purchase_csv_row(item: dict) -> dict:
 # --------------------------------------------------------------------------- by team
 
 
-def team_summary(session: Session, actor: Actor) -> dict:
+def team_summary(session: Session, actor: Actor) -> dict[str, Any]:
     """Per team: datasets held jointly and individually, what it paid for each, its
     budget granted and remaining (from the ledger); per institution: revenue."""
     policy.require(actor, "audit.read")
     now = datetime.now(UTC)
     teams = list(session.scalars(select(Team).order_by(Team.code)))
     # What each team paid, by mode, from the purchases' charged shares.
-    paid = defaultdict(lambda: {"joint": 0, "individual": 0})
+    paid: defaultdict[int, dict[str, int]] = defaultdict(lambda: {"joint": 0, "individual": 0})
     for team_id, mode, amount in session.execute(
         select(PurchaseParticipant.team_id, Purchase.mode, func.sum(PurchaseParticipant.share_krw))
         .join(Purchase, Purchase.id == PurchaseParticipant.purchase_id)
@@ -250,7 +262,9 @@ def team_summary(session: Session, actor: Actor) -> dict:
         .group_by(PurchaseParticipant.team_id, Purchase.mode)
     ).all():
         paid[team_id][OfferMode(mode).value] = int(amount or 0)
-    held = defaultdict(lambda: {"joint": [], "individual": []})
+    held: defaultdict[int, dict[str, list[str]]] = defaultdict(
+        lambda: {"joint": [], "individual": []}
+    )
     for lic, mode, slug in session.execute(
         select(License, Purchase.mode, Dataset.slug)
         .join(Purchase, Purchase.id == License.purchase_id)
@@ -260,7 +274,7 @@ def team_summary(session: Session, actor: Actor) -> dict:
     ).all():
         held[lic.team_id][OfferMode(mode).value].append(slug)
     # Ledger sums per account and transaction kind.
-    sums = defaultdict(dict)
+    sums: defaultdict[int | None, dict[str, int]] = defaultdict(dict)
     for account_id, kind, amount in session.execute(
         select(LedgerEntry.account_id, LedgerTransaction.kind, func.sum(LedgerEntry.amount_krw))
         .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
@@ -288,7 +302,7 @@ def team_summary(session: Session, actor: Actor) -> dict:
                 "remaining_krw": sum(s.values()),
             }
         )
-    sales = defaultdict(lambda: {"joint": 0, "individual": 0})
+    sales: defaultdict[int, dict[str, int]] = defaultdict(lambda: {"joint": 0, "individual": 0})
     for inst_id, mode, count in session.execute(
         select(Dataset.institution_id, Purchase.mode, func.count(Purchase.id))
         .join(Dataset, Dataset.id == Purchase.dataset_id)
@@ -326,7 +340,7 @@ TEAM_CSV = [
 INSTITUTION_CSV = ["institution", "name_en", "revenue_krw", "joint_sales", "individual_sales"]
 
 
-def team_csv_row(item: dict) -> dict:
+def team_csv_row(item: dict[str, Any]) -> dict[str, Any]:
     row = {k: item.get(k) for k in TEAM_CSV}
     row["joint_datasets"] = " ".join(item["joint_datasets"])
     row["individual_datasets"] = " ".join(item["individual_datasets"])
@@ -337,7 +351,12 @@ def team_csv_row(item: dict) -> dict:
 
 
 def access_log(
-    session: Session, actor: Actor, filters: dict, *, page: int | None = 1, per_page: int = PER_PAGE
+    session: Session,
+    actor: Actor,
+    filters: dict[str, Any],
+    *,
+    page: int | None = 1,
+    per_page: int = PER_PAGE,
 ) -> Page:
     """Each issuance of download URLs: who, which token, team, dataset, version, how many."""
     policy.require(actor, "audit.read")
@@ -400,7 +419,7 @@ def access_log(
             "id": g.id,
             "created_at": _iso(g.created_at),
             "user": users.get(g.user_id),
-            "token": tokens.get(g.token_id),
+            "token": tokens.get(g.token_id) if g.token_id is not None else None,
             "team": teams.get(g.team_id),
             "institution": ds[g.dataset_id].institution.code,
             "dataset": ds[g.dataset_id].slug,
@@ -435,7 +454,12 @@ ACCESS_CSV = [
 
 
 def ledger_log(
-    session: Session, actor: Actor, filters: dict, *, page: int | None = 1, per_page: int = PER_PAGE
+    session: Session,
+    actor: Actor,
+    filters: dict[str, Any],
+    *,
+    page: int | None = 1,
+    per_page: int = PER_PAGE,
 ) -> Page:
     """Ledger transactions with their entries, newest first."""
     policy.require(actor, "audit.read")
@@ -480,7 +504,7 @@ def ledger_log(
 LEDGER_CSV = ["id", "created_at", "kind", "purchase_id", "reverses_id", "actor", "memo", "entries"]
 
 
-def ledger_csv_row(item: dict) -> dict:
+def ledger_csv_row(item: dict[str, Any]) -> dict[str, Any]:
     row = {k: item.get(k) for k in LEDGER_CSV}
     row["entries"] = "; ".join(f"{e['account']}={e['amount_krw']}" for e in item["entries"])
     return row
@@ -490,7 +514,12 @@ def ledger_csv_row(item: dict) -> dict:
 
 
 def event_log(
-    session: Session, actor: Actor, filters: dict, *, page: int | None = 1, per_page: int = PER_PAGE
+    session: Session,
+    actor: Actor,
+    filters: dict[str, Any],
+    *,
+    page: int | None = 1,
+    per_page: int = PER_PAGE,
 ) -> Page:
     """Audit events matching the filters, newest first (as stored and hashed)."""
     policy.require(actor, "audit.read")
@@ -533,7 +562,7 @@ EVENT_CSV = [
 ]
 
 
-def event_csv_row(item: dict) -> dict:
+def event_csv_row(item: dict[str, Any]) -> dict[str, Any]:
     row = dict(item)
     row["data"] = json.dumps(item["data"], ensure_ascii=False, sort_keys=True)
     return row
@@ -542,7 +571,7 @@ def event_csv_row(item: dict) -> dict:
 # --------------------------------------------------------------------------- exports
 
 
-def _csv_safe(value) -> str:
+def _csv_safe(value: object) -> str:
     """Spreadsheet-safe text: a cell starting with = + - @ would run as a formula."""
     if value is None:
         return ""
@@ -560,7 +589,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def csv_lines(rows: Iterable[dict], columns: list[str]) -> Iterator[str]:
+def csv_lines(rows: Iterable[dict[str, Any]], columns: list[str]) -> Iterator[str]:
     """CSV with a header line (UTF-8 with BOM, so spreadsheet programs read the Hangul)."""
     buf = io.StringIO()
     writer = csv.writer(buf)
@@ -573,6 +602,6 @@ def csv_lines(rows: Iterable[dict], columns: list[str]) -> Iterator[str]:
         yield buf.getvalue()
 
 
-def jsonl_lines(rows: Iterable[dict]) -> Iterator[str]:
+def jsonl_lines(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     for row in rows:
         yield json.dumps(row, ensure_ascii=False) + "\n"

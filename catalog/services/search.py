@@ -15,7 +15,7 @@ import math
 import unicodedata
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from catalog.models.datasets import Dataset, DatasetStatus
@@ -101,7 +101,7 @@ class _Row:
     modes: set[str] = field(default_factory=set)
 
 
-def _visible(terms: list[str], include_unpublished_of: int | None):
+def _visible(terms: list[str], include_unpublished_of: int | None) -> ColumnElement[bool]:
     visible = Dataset.status == DatasetStatus.PUBLISHED
     if include_unpublished_of is not None:
         visible = or_(visible, Dataset.institution_id == include_unpublished_of)
@@ -216,7 +216,7 @@ def search_datasets(
     elif sort == "newest":
         matched.sort(key=lambda r: (r.created_at, r.id), reverse=True)
     elif sort == "price_asc":
-        matched.sort(key=lambda r: (min(r.prices or [math.inf]), r.id))
+        matched.sort(key=lambda r: (min(r.prices, default=math.inf), r.id))
     elif sort == "price_desc":
         matched.sort(key=lambda r: (max(r.prices or [-1]), r.id), reverse=True)
     start = (page - 1) * limit

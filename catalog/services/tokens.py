@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +34,7 @@ class Unauthorized(DomainError):
     code = "unauthorized"
     title = "Unauthorized"
 
-    def __init__(self, detail: str, **kwargs):
+    def __init__(self, detail: str, **kwargs: Any) -> None:
         kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="kdc"'})
         super().__init__(detail, **kwargs)
 
@@ -119,7 +120,7 @@ def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
     )
 
 
-def token_status(token: ApiToken, now=None) -> str:
+def token_status(token: ApiToken, now: datetime | None = None) -> str:
     now = now or utcnow()
     if token.revoked_at is not None:
         return "revoked"

@@ -25,6 +25,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
@@ -72,12 +73,13 @@ class UploadTickets:
     def __init__(self, secret: str):
         self._s = URLSafeTimedSerializer(secret, salt="kdc-upload-ticket")
 
-    def dumps(self, data: dict) -> str:
+    def dumps(self, data: dict[str, Any]) -> str:
         return self._s.dumps(data)
 
-    def loads(self, token: str) -> dict:
+    def loads(self, token: str) -> dict[str, Any]:
         try:
-            return self._s.loads(token, max_age=UPLOAD_TICKET_MAX_AGE)
+            data: dict[str, Any] = self._s.loads(token, max_age=UPLOAD_TICKET_MAX_AGE)
+            return data
         except SignatureExpired:
             raise Conflict(
                 "This upload is more than 7 days old; start a new one.", code="upload_expired"
@@ -96,9 +98,9 @@ class UploadPlan:
     multipart: bool
     part_size: int | None
     url: str | None
-    parts: list[dict]
+    parts: list[dict[str, Any]]
     expires_at: datetime
-    received: list[dict] | None = None
+    received: list[dict[str, Any]] | None = None
 
 
 def _part_layout(size: int, part_size: int) -> list[tuple[int, int]]:
@@ -125,7 +127,9 @@ def _choose_part_size(size: int, requested: int | None) -> int:
     return part
 
 
-def _normalise_declared(size, sha256: str, key: str, content_type: str | None):
+def _normalise_declared(
+    size: object, sha256: str, key: str, content_type: str | None
+) -> tuple[str, str]:
     sha = (sha256 or "").strip().lower()
     if not SHA256_RE.match(sha):
         raise InvalidInput("sha256 must be 64 hexadecimal digits.", code="invalid_sha256")
@@ -189,6 +193,7 @@ def request_upload(
     with storage_errors():
         if multipart:
             upload = store.create_multipart(staging, ctype)
+            assert chosen_part is not None
             layout = _part_layout(size, chosen_part)
             urls = store.presign_upload_parts(staging, upload, [n for n, _ in layout], ttl)
             parts = [
@@ -244,7 +249,7 @@ def request_upload(
 
 def _ticket_version(
     session: Session, actor: Actor, tickets: UploadTickets, slug: str, label: str, upload_id: str
-) -> tuple[dict, Dataset, DatasetVersion]:
+) -> tuple[dict[str, Any], Dataset, DatasetVersion]:
     ticket = tickets.loads(upload_id)
     dataset = get_dataset(session, slug)
     policy.require(actor, "dataset.manage", dataset)

@@ -72,7 +72,10 @@ def store_for_version(store: ObjectStore, version: DatasetVersion) -> ObjectStor
         if store.scheme == "file" or version.bucket in ("", store.bucket):
             return store
         if store.scheme == "s3":
-            return store.for_bucket(version.bucket)  # type: ignore[attr-defined]
+            from storage.s3 import S3Store
+
+            assert isinstance(store, S3Store)
+            return store.for_bucket(version.bucket)
     raise Unavailable(
         f"Version {version.label} is stored in a {version.storage_backend!r} store that this "
         "server is not configured for.",

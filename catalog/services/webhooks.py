@@ -13,9 +13,9 @@ import base64
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from catalog import policy
@@ -45,7 +45,7 @@ def owner_of(actor: Actor) -> tuple[str, int]:
     return policy.webhook_owner(actor)
 
 
-def _owned_query(actor: Actor):
+def _owned_query(actor: Actor) -> Select[WebhookEndpoint]:
     kind, owner_id = owner_of(actor)
     column = WebhookEndpoint.team_id if kind == "team" else WebhookEndpoint.institution_id
     return select(WebhookEndpoint).where(column == owner_id, WebhookEndpoint.deleted_at.is_(None))
@@ -61,6 +61,7 @@ def audience_kinds(actor: Actor) -> tuple[NoticeKind, ...]:
 
 def check_url(url: str) -> str:
     url = (url or "").strip()
+    parts: SplitResult | None
     parts = urlsplit(url)
     try:
         parts.port  # noqa: B018 - raises ValueError on a bad port
@@ -126,7 +127,9 @@ def create_webhook(
     if len(description) > 200:
         raise InvalidInput("description is longer than 200 characters", code="invalid_input")
     with transaction(session):
-        count = session.scalar(select(func.count()).select_from(_owned_query(actor).subquery()))
+        count = (
+            session.scalar(select(func.count()).select_from(_owned_query(actor).subquery())) or 0
+        )
         if count >= MAX_PER_OWNER:
             raise Conflict(
                 f"Your {owner} already has {MAX_PER_OWNER} webhooks; delete one first.",

@@ -314,3 +314,21 @@ def test_offline_verifier_runs_standalone(exported, tmp_path):
     )
     res = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
+
+
+@pytest.mark.parametrize("which", [0, 1, 2])
+def test_an_event_inserted_at_a_checkpoint_seq_is_an_insertion(exported, tmp_path, which):
+    """A forged event that claims a checkpoint's seq and links correctly is accepted in
+    place of the real one; the real one following it reveals the insertion, and the
+    checkpoint (which signs the real event) must not turn it into a rewrite."""
+    header, cps, events, key = exported
+    k = sorted(c["seq"] for c in cps)[which]
+    events = copy.deepcopy(events)
+    i = next(n for n, e in enumerate(events) if e["seq"] == k)
+    forged = copy.deepcopy(events[i])
+    forged["data"] = {"dataset": "presidential-records", "price_krw": 1}
+    forged["hash"] = event_hash(forged)
+    events.insert(i, forged)
+    path = write(tmp_path / "ins.jsonl", header, cps, events)
+    result = verify_export(path, public_keys={key.key_id: key.private.public_key()})
+    assert (result.problem.kind, result.problem.seq) == ("inserted", k), result.as_dict()

@@ -28,6 +28,14 @@ NOT_APPLICATION_CODE = ("tests", "bench", "migrations")
 SERVER_ONLY = ("app", "catalog", "schemas", "storage", "flask", "sqlalchemy", "werkzeug")
 FLASK_FAMILY = re.compile(r"^flask(_\w+)?$")
 ISSUE_NOTE = re.compile(r"\bissues?\s*#?\d+", re.IGNORECASE)
+# The comments of the web files, by suffix: Jinja and HTML comments in templates, block
+# comments in style sheets, block and line comments in scripts (a // inside a string or a
+# URL is read as a comment too: harmless, as only issue numbers are looked for).
+WEB_COMMENTS = {
+    ".html": re.compile(r"\{#.*?#\}|<!--.*?-->", re.S),
+    ".css": re.compile(r"/\*.*?\*/", re.S),
+    ".js": re.compile(r"/\*.*?\*/|//[^\n]*", re.S),
+}
 
 
 @dataclass(frozen=True)
@@ -205,10 +213,13 @@ def no_issue_numbers_in_comments(root: Path) -> list[str]:
         for tok in tokens:
             if tok.type == tokenize.COMMENT and ISSUE_NOTE.search(tok.string):
                 problems.append(f"{_where(root, path, tok.start[0])}: {tok.string.strip()}")
-    templates = root / "catalog" / "web" / "templates"
-    for path in sorted(templates.rglob("*.html")) if templates.is_dir() else []:
+    web = root / "catalog" / "web"
+    for path in sorted(web.rglob("*")) if web.is_dir() else []:
+        comments = WEB_COMMENTS.get(path.suffix)
+        if comments is None or not path.is_file():
+            continue
         text = path.read_text("utf-8")
-        for match in re.finditer(r"\{#.*?#\}|<!--.*?-->", text, re.S):
+        for match in comments.finditer(text):
             if ISSUE_NOTE.search(match.group()):
                 line = text.count("\n", 0, match.start()) + 1
                 problems.append(f"{_where(root, path, line)}: {match.group()[:60]}")
@@ -255,6 +266,10 @@ BROKEN_TREE = {
     ),
     "catalog/web/__init__.py": "from ..api import things  # noqa\n",
     "catalog/web/templates/page.html": "<p>{# issue 3 #}</p>\n",
+    "catalog/web/static/site.css": "a { color: red; }\n/* issue 7: pages */\n/* issues page */\n",
+    "catalog/web/static/js/site.js": (
+        "// Issue #4: uploads\nconst x = 1; /* see\n   issue 9 */\nconst url = '/issues';\n"
+    ),
     "kdc/__init__.py": "import httpx\n",
     "kdc/cli.py": "import click\n\n\ndef run():\n    from catalog.services import buying\n",
     "auditchain/__init__.py": (
@@ -309,6 +324,9 @@ EXPECTED = {
     ],
     "no_issue_numbers_in_comments": [
         "catalog/api/things.py:6: # issue 12: undo",
+        "catalog/web/static/js/site.js:1: // Issue #4: uploads",
+        "catalog/web/static/js/site.js:2: /* see\n   issue 9 */",
+        "catalog/web/static/site.css:2: /* issue 7: pages */",
         "catalog/web/templates/page.html:1: {# issue 3 #}",
     ],
 }
