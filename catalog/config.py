@@ -202,6 +202,7 @@ def _operations_config(
     return {
         "S3_TIMEOUT": _number("KDC_S3_TIMEOUT", pick("S3_TIMEOUT"), 2.0, 0.1, 30),
         "S3_READ_TIMEOUT": _number("KDC_S3_READ_TIMEOUT", pick("S3_READ_TIMEOUT"), 60.0, 1, 3600),
+        "EVENTS_MAX_WAIT": _number("KDC_EVENTS_MAX_WAIT", pick("EVENTS_MAX_WAIT"), 30.0, 0, 30),
         "METRICS_TOKEN": token,
         "LOG_FORMAT": log_format,
         "REQUEST_ID_HEADER": header,

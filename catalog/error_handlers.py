@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
 
 from catalog.errors import DomainError
 from catalog.messages import MESSAGES
@@ -30,10 +31,10 @@ HTTP_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
-    406: "not_acceptable",
     409: "conflict",
     412: "precondition_failed",
     413: "payload_too_large",
+    414: "uri_too_long",
     415: "unsupported_media_type",
     422: "invalid_input",
     428: "precondition_required",
@@ -55,9 +56,10 @@ def problem_response(
     headers: dict | None = None,
     **extra: Any,
 ):
+    # One title per status, whatever raised it; the type names a page on this service.
     body = {
-        "type": f"https://kdc.example/problems/{code}",
-        "title": title,
+        "type": f"{request.host_url}problems/{code}",
+        "title": HTTP_STATUS_CODES.get(status, "Error"),
         "status": status,
         "detail": detail,
         "code": code,

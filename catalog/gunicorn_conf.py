@@ -23,6 +23,9 @@ bind = "127.0.0.1:8000"
 workers = 2
 worker_class = "sync"  # measured steadier than gthread for database endpoints on small hosts
 timeout = 60
+# No request-line limit in gunicorn, whose 414 is an HTML page: the app answers a line
+# beyond 8,190 bytes with a 414 problem (catalog.api.openapi).
+limit_request_line = 0
 # One control socket per user ($HOME/.gunicorn/gunicorn.ctl) would be shared by every
 # instance on the host; the service needs none (signals manage workers).
 control_socket_disable = True

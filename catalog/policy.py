@@ -306,6 +306,21 @@ POLICY: dict[str, Rule] = {
             ),
         )
     },
+    # --- scripts: who am I, what happened ---------------------------------------------------
+    "account.read": Rule(
+        "see who they are: their account, role, team and the token in use",
+        _all(USER_ROLES, OWN_ACCOUNT),
+    ),
+    "event.read": Rule(
+        "follow the feed of the events they may see (their team's or institution's notices; "
+        "everything for the programme office and auditors)",
+        {
+            ADMIN: (ANY,),
+            AUDITOR: (ANY,),
+            PROVIDER: (OWN_INSTITUTION,),
+            **_all(TEAM, OWN_TEAM),
+        },
+    ),
     # --- API tokens ------------------------------------------------------------------------
     "token.list": Rule("list API tokens", _all(USER_ROLES, OWN_ACCOUNT)),
     "token.create": Rule(
@@ -379,6 +394,7 @@ SCOPES: dict[str | None, tuple[str, ...]] = {
         "myteam.view",
         "licence.view",
         "webhook.view",
+        "event.read",
     ),
     "purchase:write": (
         "purchase.take_part",
@@ -408,7 +424,7 @@ SCOPES: dict[str | None, tuple[str, ...]] = {
         "team.eliminate",
         "licence.change_status",
     ),
-    None: ("token.list", "token.create", "token.revoke", "notice.read"),
+    None: ("token.list", "token.create", "token.revoke", "notice.read", "account.read"),
 }
 ALL_SCOPES = tuple(s for s in SCOPES if s is not None)
 _SCOPE_OF = {action: scope for scope, actions in SCOPES.items() for action in actions}

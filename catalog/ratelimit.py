@@ -30,7 +30,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from werkzeug.exceptions import TooManyRequests
 
 from catalog.db import get_session
@@ -84,12 +84,30 @@ def check_token_creation(user_id: int) -> None:
     through the API or the web page: both count against one limit."""
     limit, window = _limit("RATE_LIMIT_TOKEN_CREATE")
     result = hit("token-create", f"user:{user_id}", limit, window)
+    headers = ratelimit_headers("token-create", result, window)
     if result.exceeded:
         raise RateLimited(
             f"Too many tokens created: at most {limit} per {window} seconds. "
             f"Retry in {result.retry_after} seconds.",
-            headers={"Retry-After": str(result.retry_after)},
+            headers={"Retry-After": str(result.retry_after), **headers},
         )
+    g.ratelimit_headers = headers
+
+
+def ratelimit_headers(name: str, result: Hit, window: int) -> dict[str, str]:
+    """``RateLimit-Policy`` and ``RateLimit`` (IETF httpapi draft): the quota and what is
+    left of it, so a script slows down before it meets a 429."""
+    remaining = max(0, result.limit - result.count)
+    return {
+        "RateLimit-Policy": f'"{name}";q={result.limit};w={window}',
+        "RateLimit": f'"{name}";r={remaining};t={result.retry_after}',
+    }
+
+
+def _add_ratelimit_headers(resp):
+    for key, value in (g.pop("ratelimit_headers", None) or {}).items():
+        resp.headers.setdefault(key, value)
+    return resp
 
 
 def slowdown_delay(over: int) -> float:
@@ -137,3 +155,4 @@ def init_app(app: Flask) -> None:
         app.config.setdefault(setting, value)
     for setting, delay in DELAY_DEFAULTS.items():
         app.config.setdefault(setting, delay)
+    app.after_request(_add_ratelimit_headers)

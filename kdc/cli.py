@@ -795,7 +795,7 @@ def tokens() -> None:
 @pass_ctx
 def tokens_list(c: Context, as_json: bool) -> None:
     """Your tokens, newest first."""
-    result = c.client.get("/api/v1/tokens")
+    result = {"items": list(c.client.items("/api/v1/tokens"))}
     if as_json:
         emit_json(result)
         return
@@ -858,6 +858,16 @@ def _mount_audit() -> None:
 
 
 _mount_audit()
+
+
+def _mount_events() -> None:
+    from kdc.events_cmd import events, whoami  # `kdc whoami`, `kdc events --follow`
+
+    cli.add_command(whoami)
+    cli.add_command(events)
+
+
+_mount_events()
 
 
 def _seg(value: str) -> str:

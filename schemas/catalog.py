@@ -5,18 +5,19 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from catalog.models.datasets import Modality, Sensitivity
+from catalog.models.datasets import DatasetStatus, Modality, Sensitivity, VersionStatus
 from catalog.models.institutions import InstitutionKind
 from catalog.models.offers import OfferMode, Use
 from catalog.services.search import PRICE_BUCKETS, SORTS
-from schemas.common import PageMetaSchema
+from schemas.common import PageMetaSchema, computed, enum_field, string_enum
+from schemas.paging import cursor_field
 
 
 class InstitutionSchema(ma.Schema):
     code = ma.fields.String()
     name_ko = ma.fields.String()
     name_en = ma.fields.String()
-    kind = ma.fields.Enum(InstitutionKind, by_value=True)
+    kind = enum_field(InstitutionKind)
 
 
 class InstitutionListSchema(ma.Schema):
@@ -24,23 +25,27 @@ class InstitutionListSchema(ma.Schema):
 
 
 class OfferSchema(ma.Schema):
+    """An active offer of a dataset: what a purchase's `offer` names."""
+
     id = ma.fields.Integer()
-    mode = ma.fields.Enum(OfferMode, by_value=True)
+    mode = enum_field(OfferMode)
     price_krw = ma.fields.Integer(metadata={"description": "Whole won (KRW)"})
     term_months = ma.fields.Integer()
     min_teams = ma.fields.Integer(allow_none=True)
     max_teams = ma.fields.Integer(allow_none=True)
     join_window_days = ma.fields.Integer(allow_none=True)
-    uses = ma.fields.List(ma.fields.String(validate=validate.OneOf([u.value for u in Use])))
+    uses = ma.fields.List(enum_field(Use))
     attribution = ma.fields.String()
     survives_elimination = ma.fields.Boolean()
     download_quota = ma.fields.Integer(allow_none=True)
     active = ma.fields.Boolean()
 
 
-class VersionSchema(ma.Schema):
+class VersionSummarySchema(ma.Schema):
+    """A published version as the catalogue shows it."""
+
     label = ma.fields.String()
-    status = ma.fields.Function(lambda v: v.status.value)
+    status = enum_field(VersionStatus)
     object_count = ma.fields.Integer()
     total_bytes = ma.fields.Integer()
     release_notes = ma.fields.String()
@@ -49,23 +54,27 @@ class VersionSchema(ma.Schema):
 
 class DatasetSummarySchema(ma.Schema):
     slug = ma.fields.String()
-    institution = ma.fields.Function(lambda d: d.institution.code)
+    institution = ma.fields.String(
+        attribute="institution.code", metadata={"description": "The institution's code"}
+    )
     title_ko = ma.fields.String()
     title_en = ma.fields.String()
-    modality = ma.fields.Enum(Modality, by_value=True)
-    sensitivity = ma.fields.Enum(Sensitivity, by_value=True)
-    status = ma.fields.Function(lambda d: d.status.value)
+    modality = enum_field(Modality)
+    sensitivity = enum_field(Sensitivity)
+    status = enum_field(DatasetStatus)
     keywords = ma.fields.List(ma.fields.String())
     record_count = ma.fields.Integer()
     total_bytes = ma.fields.Integer()
     is_demo = ma.fields.Boolean()
-    offers = ma.fields.Function(
-        lambda d: OfferSchema(many=True).dump([o for o in d.offers if o.active])
+    offers = computed(
+        ma.fields.List(ma.fields.Nested(OfferSchema), metadata={"description": "Active offers"}),
+        lambda d: [o for o in d.offers if o.active],
     )
-    versions = ma.fields.Function(
-        lambda d: VersionSchema(many=True).dump(
-            [v for v in d.versions if v.status.value == "published"]
-        )
+    versions = computed(
+        ma.fields.List(
+            ma.fields.Nested(VersionSummarySchema), metadata={"description": "Published versions"}
+        ),
+        lambda d: [v for v in d.versions if v.status == VersionStatus.PUBLISHED],
     )
 
 
@@ -85,6 +94,11 @@ class DatasetSchema(DatasetSummarySchema):
     )
 
 
+def _named(enum_cls) -> ma.fields.String:
+    values = [m.value for m in enum_cls]
+    return string_enum(enum_cls.__name__, values, validate=validate.OneOf(values))
+
+
 class DatasetSearchArgsSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
@@ -93,16 +107,9 @@ class DatasetSearchArgsSchema(ma.Schema):
     institution = ma.fields.List(
         ma.fields.String(validate=validate.Length(max=16)), load_default=list
     )
-    modality = ma.fields.List(
-        ma.fields.String(validate=validate.OneOf([m.value for m in Modality])), load_default=list
-    )
-    use = ma.fields.List(
-        ma.fields.String(validate=validate.OneOf([u.value for u in Use])), load_default=list
-    )
-    sensitivity = ma.fields.List(
-        ma.fields.String(validate=validate.OneOf([s.value for s in Sensitivity])),
-        load_default=list,
-    )
+    modality = ma.fields.List(_named(Modality), load_default=list)
+    use = ma.fields.List(_named(Use), load_default=list)
+    sensitivity = ma.fields.List(_named(Sensitivity), load_default=list)
     price = ma.fields.List(
         ma.fields.String(validate=validate.OneOf([b[0] for b in PRICE_BUCKETS])), load_default=list
     )
@@ -114,6 +121,12 @@ class DatasetSearchArgsSchema(ma.Schema):
     sort = ma.fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
     page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class DatasetListArgsSchema(DatasetSearchArgsSchema):
+    """The API's search: the web page's parameters and a keyset ``cursor``."""
+
+    cursor = cursor_field()
 
 
 class DatasetPageSchema(PageMetaSchema):

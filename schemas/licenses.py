@@ -6,10 +6,12 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from catalog.models.licenses import LicenseStatus
+from catalog.models.licenses import LicenseStatus, RenewalStatus
+from catalog.models.offers import OfferMode, Use
 from catalog.services.licensing import effective_status
 from catalog.services.usage import MAX_QUOTA_BYTES, MAX_QUOTA_OBJECTS, current_usage
-from schemas.common import PageMetaSchema
+from schemas.common import PageMetaSchema, StrictBoolean, computed, enum_field, string_enum
+from schemas.paging import cursor_field
 
 
 class UsageSchema(ma.Schema):
@@ -36,33 +38,66 @@ def _attestation_state(lic) -> str | None:
     return None
 
 
+class LicenceDocumentRefSchema(ma.Schema):
+    id = ma.fields.Integer()
+    version = ma.fields.Integer()
+    sha256 = ma.fields.String()
+
+
+class LicenceTermsSchema(ma.Schema):
+    """The frozen copy of the offer's terms that a licence keeps (older licences may lack
+    the newer members)."""
+
+    offer_id = ma.fields.Integer()
+    mode = enum_field(OfferMode)
+    price_krw = ma.fields.Integer()
+    term_months = ma.fields.Integer()
+    uses = ma.fields.List(enum_field(Use))
+    attribution = ma.fields.String()
+    survives_elimination = ma.fields.Boolean()
+    download_quota = ma.fields.Integer(allow_none=True)
+    download_quota_bytes = ma.fields.Integer(allow_none=True)
+    kogl_type = ma.fields.Integer(allow_none=True)
+    min_teams = ma.fields.Integer(allow_none=True)
+    max_teams = ma.fields.Integer(allow_none=True)
+    licence_document = ma.fields.Nested(LicenceDocumentRefSchema, allow_none=True)
+
+
 class LicenseSchema(ma.Schema):
     id = ma.fields.Integer()
-    team = ma.fields.Function(lambda lic: lic.team.code)
-    dataset = ma.fields.Function(lambda lic: lic.dataset.slug)
+    team = ma.fields.String(attribute="team.code", metadata={"description": "The team's code"})
+    dataset = ma.fields.String(attribute="dataset.slug", metadata={"description": "Dataset slug"})
     purchase = ma.fields.Integer(attribute="purchase_id")
-    status = ma.fields.Function(
-        lambda lic: effective_status(lic).value,
-        metadata={"description": "active, suspended, revoked or expired (as of now)"},
+    status = computed(
+        enum_field(LicenseStatus, metadata={"description": "As of now"}), effective_status
     )
     valid_from = ma.fields.DateTime()
     valid_until = ma.fields.DateTime()
-    terms = ma.fields.Dict(metadata={"description": "Frozen copy of the offer's terms"})
+    terms = ma.fields.Nested(
+        LicenceTermsSchema, metadata={"description": "Frozen copy of the offer's terms"}
+    )
     status_reason = ma.fields.String()
     terms_accepted_at = ma.fields.DateTime(
         allow_none=True,
         metadata={"description": "When someone of the team accepted the terms; downloads need it"},
     )
-    usage = ma.fields.Function(
-        lambda lic: UsageSchema().dump(current_usage(lic).as_dict()),
-        metadata={"description": "Usage of the current term against the quotas"},
+    usage = computed(
+        ma.fields.Nested(
+            UsageSchema, metadata={"description": "Usage of the current term against the quotas"}
+        ),
+        lambda lic: current_usage(lic).as_dict(),
     )
-    attestation = ma.fields.Function(
+    attestation = computed(
+        string_enum(
+            "AttestationState",
+            ["due", "attested"],
+            allow_none=True,
+            metadata={
+                "description": "Destruction attestation: `due` (the licence ended), `attested`, "
+                "or null (none owed)"
+            },
+        ),
         _attestation_state,
-        metadata={
-            "description": "Destruction attestation: `due` (the licence ended), `attested`, "
-            "or null (none owed)"
-        },
     )
 
 
@@ -92,7 +127,7 @@ class ActionDecisionSchema(ma.Schema):
 
 
 class RenewalPartSchema(ma.Schema):
-    team = ma.fields.Function(lambda p: p.team.code)
+    team = ma.fields.String(attribute="team.code")
     license = ma.fields.Integer(attribute="license_id")
     confirmed_at = ma.fields.DateTime(allow_none=True)
     share_krw = ma.fields.Integer(allow_none=True, metadata={"description": "Set when approved"})
@@ -103,14 +138,11 @@ class RenewalPartSchema(ma.Schema):
 class RenewalSchema(ma.Schema):
     id = ma.fields.Integer()
     purchase = ma.fields.Integer(attribute="purchase_id")
-    dataset = ma.fields.Function(lambda r: r.dataset.slug)
-    status = ma.fields.Function(
-        lambda r: r.status.value,
-        metadata={"description": "requested, approved, rejected, cancelled or lapsed"},
-    )
+    dataset = ma.fields.String(attribute="dataset.slug")
+    status = enum_field(RenewalStatus)
     price_krw = ma.fields.Integer()
     term_months = ma.fields.Integer()
-    requester_team = ma.fields.Function(lambda r: r.requester_team.code)
+    requester_team = ma.fields.String(attribute="requester_team.code")
     created_at = ma.fields.DateTime()
     decided_at = ma.fields.DateTime(allow_none=True)
     decision_note = ma.fields.String()
@@ -120,7 +152,11 @@ class RenewalSchema(ma.Schema):
 class AttestationSchema(ma.Schema):
     id = ma.fields.Integer()
     license = ma.fields.Integer(attribute="license_id")
-    method = ma.fields.String(metadata={"description": "purge (kdc purge) or declaration"})
+    method = string_enum(
+        "AttestationMethod",
+        ["purge", "declaration"],
+        metadata={"description": "purge (kdc purge) or declaration"},
+    )
     host = ma.fields.String()
     dest = ma.fields.String()
     object_count = ma.fields.Integer()
@@ -134,7 +170,7 @@ class LicenseDetailSchema(LicenseSchema):
     """One licence with everything its readers may know about it."""
 
     valid_from = ma.fields.DateTime()
-    institution = ma.fields.Function(lambda lic: lic.dataset.institution.code)
+    institution = ma.fields.String(attribute="dataset.institution.code")
     acceptance = ma.fields.Nested(AcceptanceSchema)
     usage_by_user = ma.fields.List(ma.fields.Nested(UsageLineSchema))
     permissions = ma.fields.Dict(
@@ -145,8 +181,9 @@ class LicenseDetailSchema(LicenseSchema):
             "broker decides it now (`download`: one more object)"
         },
     )
-    licence_text = ma.fields.Dict(
-        metadata={"description": "The licence text: its SHA-256, version and where to read it"}
+    licence_text = ma.fields.Nested(
+        "LicenceTextRefSchema",
+        metadata={"description": "The licence text: its SHA-256, version and where to read it"},
     )
     attribution_text = ma.fields.String()
     kogl_type = ma.fields.Integer(allow_none=True)
@@ -158,17 +195,27 @@ class LicenseDetailSchema(LicenseSchema):
     days_overdue = ma.fields.Integer(allow_none=True)
 
 
+class LicenceTextRefSchema(ma.Schema):
+    sha256 = ma.fields.String()
+    version = ma.fields.Integer(allow_none=True)
+    url = ma.fields.String(metadata={"description": "Where to read it (`GET …/text`)"})
+
+
 class LicenseListArgsSchema(ma.Schema):
     class Meta:
         unknown = ma.RAISE
 
-    status = ma.fields.String(
-        load_default=None, validate=validate.OneOf([s.value for s in LicenseStatus])
+    status = string_enum(
+        "LicenseStatus",
+        [s.value for s in LicenseStatus],
+        load_default=None,
+        validate=validate.OneOf([s.value for s in LicenseStatus]),
     )
     team = ma.fields.String(load_default=None, validate=validate.Length(max=32))
     dataset = ma.fields.String(load_default=None, validate=validate.Length(max=100))
     page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = cursor_field()
 
 
 class LicensePageSchema(PageMetaSchema):
@@ -241,9 +288,9 @@ class AttestationCreateSchema(ma.Schema):
     )
     host = ma.fields.String(load_default="", validate=validate.Length(max=255))
     dest = ma.fields.String(load_default="", validate=validate.Length(max=1000))
-    complete = ma.fields.Boolean(load_default=True)
+    complete = StrictBoolean(load_default=True)
     reason = ma.fields.String(load_default="", validate=validate.Length(max=2000))
-    dry_run = ma.fields.Boolean(
+    dry_run = StrictBoolean(
         load_default=False, metadata={"description": "Check everything, record nothing"}
     )
 
@@ -252,7 +299,7 @@ class AttestationCheckSchema(ma.Schema):
     license = ma.fields.Integer(attribute="license_id")
     object_count = ma.fields.Integer()
     byte_count = ma.fields.Integer()
-    dry_run = ma.fields.Constant(True)
+    dry_run = ma.fields.Constant(True, metadata={"type": "boolean", "enum": [True]})
 
 
 class AttestationListSchema(ma.Schema):

@@ -6,6 +6,9 @@ import marshmallow as ma
 from marshmallow import validate
 
 from catalog.config import MAX_URL_TTL
+from catalog.models.datasets import VersionStatus
+from catalog.services.access import CURSOR_PATTERN
+from schemas.common import StrictBoolean, enum_field
 
 LABEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$"
 
@@ -27,7 +30,7 @@ class ManifestArgsSchema(_Strict):
     cursor = ma.fields.String(
         load_default=None,
         validate=validate.Length(min=1, max=2000),
-        metadata={"description": "From the previous page's `next`"},
+        metadata={"description": "From the previous page's `next`", "pattern": CURSOR_PATTERN},
     )
     limit = ma.fields.Integer(load_default=1000, validate=validate.Range(min=1, max=5000))
     ttl = ma.fields.Integer(
@@ -71,7 +74,7 @@ class FileArgsSchema(_Strict):
 
 class VersionSchema(ma.Schema):
     label = ma.fields.String()
-    status = ma.fields.Function(lambda v: v.status.value)
+    status = enum_field(VersionStatus)
     object_count = ma.fields.Integer()
     total_bytes = ma.fields.Integer()
     release_notes = ma.fields.String()
@@ -108,8 +111,9 @@ class UploadRequestSchema(_Strict):
         required=True, validate=validate.Regexp(r"^[0-9a-fA-F]{64}$", error="64 hexadecimal digits")
     )
     content_type = ma.fields.String(load_default=None, validate=validate.Length(min=1, max=200))
-    multipart = ma.fields.Boolean(
+    multipart = StrictBoolean(
         load_default=None,
+        allow_none=True,
         metadata={"description": "Force (true) or forbid (false) multipart; default: above 64 MiB"},
     )
     part_size = ma.fields.Integer(

@@ -5,7 +5,10 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from catalog.models.ledger import TransactionKind
+from catalog.models.offers import OfferMode
 from catalog.models.teams import TeamStatus
+from schemas.common import enum_field, string_enum
 
 
 class TeamPublicSchema(ma.Schema):
@@ -13,7 +16,7 @@ class TeamPublicSchema(ma.Schema):
     name_ko = ma.fields.String()
     name_en = ma.fields.String()
     organisations = ma.fields.List(ma.fields.String())
-    status = ma.fields.Enum(TeamStatus, by_value=True)
+    status = enum_field(TeamStatus)
     eliminated_phase = ma.fields.Integer(allow_none=True)
 
 
@@ -25,11 +28,10 @@ class TeamSchema(TeamPublicSchema):
             "description": "Remaining data budget in won; only for the team, admins and auditors"
         },
     )
-    money = ma.fields.Dict(
+    money = ma.fields.Nested(
+        "MoneySchema",
         allow_none=True,
-        metadata={
-            "description": "From the ledger: balance_krw, granted_krw, clawed_back_krw, spent_krw"
-        },
+        metadata={"description": "From the ledger (entitled readers only)"},
     )
     ledger = ma.fields.List(
         ma.fields.Nested("LedgerLineSchema"),
@@ -53,9 +55,17 @@ class TeamListSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(TeamSummarySchema))
 
 
+class MoneySchema(ma.Schema):
+    balance_krw = ma.fields.Integer()
+    granted_krw = ma.fields.Integer()
+    clawed_back_krw = ma.fields.Integer()
+    spent_krw = ma.fields.Integer()
+    reversed_krw = ma.fields.Integer()
+
+
 class LedgerLineSchema(ma.Schema):
     transaction_id = ma.fields.Integer()
-    kind = ma.fields.String()
+    kind = string_enum("TransactionKind", [k.value for k in TransactionKind])
     amount_krw = ma.fields.Integer()
     balance_after_krw = ma.fields.Integer()
     memo = ma.fields.String()
@@ -67,7 +77,7 @@ class LedgerLineSchema(ma.Schema):
 class HoldingSchema(ma.Schema):
     license_id = ma.fields.Integer()
     dataset = ma.fields.String()
-    mode = ma.fields.String(metadata={"description": "joint or individual"})
+    mode = string_enum("OfferMode", [m.value for m in OfferMode])
     purchase_id = ma.fields.Integer()
     price_krw = ma.fields.Integer()
     paid_krw = ma.fields.Integer(allow_none=True)
@@ -90,7 +100,7 @@ class GrantSchema(ma.Schema):
 
 class GrantResultSchema(ma.Schema):
     transaction_id = ma.fields.Integer()
-    kind = ma.fields.String()
+    kind = string_enum("TransactionKind", [k.value for k in TransactionKind])
     team = ma.fields.String()
     amount_krw = ma.fields.Integer()
     balance_krw = ma.fields.Integer()
@@ -107,6 +117,16 @@ class EliminateSchema(ma.Schema):
 class EliminationResultSchema(ma.Schema):
     team = ma.fields.String()
     phase = ma.fields.Integer()
-    revoked = ma.fields.List(ma.fields.Dict())
-    kept = ma.fields.List(ma.fields.Dict())
-    withdrawn = ma.fields.List(ma.fields.Dict())
+    revoked = ma.fields.List(ma.fields.Nested("LicenceRefSchema"))
+    kept = ma.fields.List(ma.fields.Nested("LicenceRefSchema"))
+    withdrawn = ma.fields.List(ma.fields.Nested("WithdrawnPurchaseSchema"))
+
+
+class LicenceRefSchema(ma.Schema):
+    license = ma.fields.Integer()
+    dataset = ma.fields.String()
+
+
+class WithdrawnPurchaseSchema(ma.Schema):
+    purchase = ma.fields.Integer()
+    outcome = ma.fields.String()

@@ -10,6 +10,8 @@ import marshmallow as ma
 from marshmallow import validate
 
 from catalog.services.tokens import ALL_SCOPES, MAX_DAYS, token_status
+from schemas.common import computed, string_enum
+from schemas.paging import cursor_field
 
 
 class TokenCreateSchema(ma.Schema):
@@ -43,7 +45,7 @@ class TokenSchema(ma.Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()
     prefix = ma.fields.String(metadata={"description": "The token's first characters"})
-    scopes = ma.fields.List(ma.fields.String())
+    scopes = ma.fields.List(string_enum("Scope", list(ALL_SCOPES)))
     created_at = ma.fields.DateTime()
     expires_at = ma.fields.DateTime(allow_none=True)
     last_used_at = ma.fields.DateTime(
@@ -51,14 +53,7 @@ class TokenSchema(ma.Schema):
         metadata={"description": "Last authenticated request (updated at most once a minute)"},
     )
     revoked_at = ma.fields.DateTime(allow_none=True)
-    status = ma.fields.Function(
-        lambda t: token_status(t),
-        metadata={
-            "type": "string",
-            "enum": ["active", "expired", "revoked"],
-            "description": "active, expired or revoked",
-        },
-    )
+    status = computed(string_enum("TokenStatus", ["active", "expired", "revoked"]), token_status)
 
 
 class TokenCreatedSchema(TokenSchema):
@@ -68,5 +63,17 @@ class TokenCreatedSchema(TokenSchema):
     )
 
 
+class TokenListArgsSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    limit = ma.fields.Integer(load_default=100, validate=validate.Range(min=1, max=100))
+    cursor = cursor_field()
+
+
 class TokenListSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(TokenSchema))
+    next = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "The next (older) page, or null: a keyset cursor link"},
+    )

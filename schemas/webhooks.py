@@ -8,6 +8,7 @@ from marshmallow import validate
 
 from catalog.models.notifications import NoticeKind
 from catalog.outbox.webhooks import message_id
+from schemas.common import computed, string_enum
 
 KINDS = [k.value for k in NoticeKind]
 
@@ -23,7 +24,7 @@ class WebhookCreateSchema(ma.Schema):
     )
     description = ma.fields.String(load_default="", validate=validate.Length(max=200))
     kinds = ma.fields.List(
-        ma.fields.String(validate=validate.OneOf(KINDS)),
+        string_enum("NoticeKind", KINDS, validate=validate.OneOf(KINDS)),
         load_default=list,
         validate=validate.Length(max=len(KINDS)),
         metadata={
@@ -38,12 +39,12 @@ class WebhookSchema(ma.Schema):
     url = ma.fields.String()
     description = ma.fields.String()
     kinds = ma.fields.List(
-        ma.fields.String(validate=validate.OneOf(KINDS)),
+        string_enum("NoticeKind", KINDS, validate=validate.OneOf(KINDS)),
         metadata={"description": "Notice kinds sent; empty means every kind"},
     )
-    owner = ma.fields.Function(
+    owner = computed(
+        string_enum("WebhookOwner", ["team", "institution"]),
         lambda w: "team" if w.team_id is not None else "institution",
-        metadata={"type": "string", "enum": ["team", "institution"]},
     )
     active = ma.fields.Boolean()
     created_at = ma.fields.DateTime()
@@ -64,26 +65,25 @@ class WebhookListSchema(ma.Schema):
 
 class DeliverySchema(ma.Schema):
     id = ma.fields.Integer()
-    message_id = ma.fields.Function(
+    message_id = computed(
+        ma.fields.String(metadata={"description": "The webhook-id header of the request"}),
         lambda d: message_id(d.notice_id),
-        metadata={"type": "string", "description": "The webhook-id header of the request"},
     )
-    type = ma.fields.Function(lambda d: d.payload.get("type"), metadata={"type": "string"})
-    status = ma.fields.Function(
-        lambda d: d.status.value,
-        metadata={"type": "string", "enum": ["pending", "sent", "failed"]},
+    type = computed(ma.fields.String(allow_none=True), lambda d: d.payload.get("type"))
+    status = computed(
+        string_enum("DeliveryStatus", ["pending", "sent", "failed"]), lambda d: d.status.value
     )
     attempts = ma.fields.Integer()
     created_at = ma.fields.DateTime()
     last_attempt_at = ma.fields.DateTime(allow_none=True)
-    next_attempt_at = ma.fields.Function(
-        lambda d: d.next_attempt_at.isoformat() if d.status.value == "pending" else None,
-        metadata={
-            "type": "string",
-            "format": "date-time",
-            "nullable": True,
-            "description": "When a pending delivery is tried next (null once sent or failed)",
-        },
+    next_attempt_at = computed(
+        ma.fields.DateTime(
+            allow_none=True,
+            metadata={
+                "description": "When a pending delivery is tried next (null once sent or failed)"
+            },
+        ),
+        lambda d: d.next_attempt_at if d.status.value == "pending" else None,
     )
     sent_at = ma.fields.DateTime(allow_none=True)
     response_status = ma.fields.Integer(allow_none=True)

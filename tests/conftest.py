@@ -83,6 +83,9 @@ def _config(db_url: str, storage: Path, **extra) -> dict:
         "STORAGE_URL": f"file://{storage}",
         "SECRET_KEY": "test-secret-key",
         "WTF_CSRF_ENABLED": False,
+        # Generated requests (schemathesis) may ask the event feed to wait 30 s; a second
+        # bounds the run. Tests of the long poll never depend on how long it waits.
+        "EVENTS_MAX_WAIT": 1.0,
         **extra,
     }
 

@@ -28,9 +28,11 @@ def blueprints() -> list:
     from catalog.api import (
         audit,
         datasets,
+        events,
         institutions,
         licenses,
         manifest,
+        me,
         purchases,
         renewals,
         teams,
@@ -49,6 +51,8 @@ def blueprints() -> list:
         webhooks.blp,
         audit.blp,
         manifest.blp,
+        me.blp,
+        events.blp,
     ]
 
 

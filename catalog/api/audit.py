@@ -134,7 +134,9 @@ class AuditExport(MethodView):
 @blp.route("/public-key")
 class AuditPublicKey(MethodView):
     @blp.response(200, PublicKeySchema)
-    @blp.alt_response(404, schema=None, description="No checkpoint key created yet")
+    @blp.alt_response(
+        409, schema=None, description="No checkpoint key created yet (`audit_key_missing`)"
+    )
     @policy.public("anyone may check checkpoint signatures")
     def get(self):
         """The Ed25519 public key that signs checkpoints (no authentication)

@@ -6,11 +6,12 @@ from flask import request, url_for
 from flask.views import MethodView
 
 from catalog import policy
+from catalog.api import paging
 from catalog.api.blueprint import ApiBlueprint as Blueprint
 from catalog.db import get_session
 from catalog.services import catalog as catalog_service
 from catalog.services.search import SearchFilters, search_datasets
-from schemas.catalog import DatasetPageSchema, DatasetSchema, DatasetSearchArgsSchema
+from schemas.catalog import DatasetListArgsSchema, DatasetPageSchema, DatasetSchema
 
 blp = Blueprint(
     "datasets",
@@ -30,18 +31,29 @@ def page_links(endpoint: str, page: int, pages: int, **params) -> tuple[str | No
 
 @blp.route("")
 class DatasetList(MethodView):
-    @blp.arguments(DatasetSearchArgsSchema, location="query", as_kwargs=True)
+    @blp.arguments(DatasetListArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, DatasetPageSchema)
     @policy.public("the catalogue is public")
-    def get(self, page, limit, **filters):
+    def get(self, page, limit, cursor, **filters):
         """Search published datasets
 
         `q` matches Korean and English titles, descriptions and keywords by substring
         (every term must occur). Repeat a filter to accept several values. `facets` give,
         for each filter, the count of datasets per value with the other filters applied.
+        `next` keeps the filters and carries a keyset cursor (stable under inserts for
+        every `sort`).
         """
-        result = search_datasets(get_session(), SearchFilters(**filters), page=page, limit=limit)
-        nxt, prev = page_links("datasets.DatasetList", result.page, result.pages)
+        kind = f"datasets:{filters.get('sort', 'relevance')}"
+        result = search_datasets(
+            get_session(),
+            SearchFilters(**filters),
+            page=page,
+            limit=limit,
+            after=paging.decode(kind, cursor),
+        )
+        nxt, prev = paging.links(
+            "datasets.DatasetList", kind, result.page, result.pages, result.next_key
+        )
         return {
             "items": result.items,
             "page": result.page,

@@ -27,7 +27,12 @@ DOC = {
             "in": "header",
             "name": HEADER,
             "required": False,
-            "schema": {"type": "string", "maxLength": 255},
+            "schema": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": service.MAX_KEY,
+                "pattern": service.KEY_PATTERN,
+            },
             "description": "Make a retry safe: the same key and request return the first "
             "response and change nothing; the same key with another request is "
             "a 422 `idempotency_key_reused`.",

@@ -9,9 +9,9 @@ import json
 from flask import current_app
 from flask.views import MethodView
 
+from catalog.api import paging
 from catalog.api.auth import SECURITY, current_actor, policy_required
 from catalog.api.blueprint import ApiBlueprint as Blueprint
-from catalog.api.datasets import page_links
 from catalog.api.idempotency import DOC as IDEMPOTENCY_DOC
 from catalog.api.idempotency import idempotent
 from catalog.db import get_session
@@ -47,15 +47,27 @@ class LicenseList(MethodView):
     @blp.response(200, LicensePageSchema)
     @blp.alt_response(401, schema=None, description="No valid token")
     @policy_required("licence.view")
-    def get(self, page, limit, **filters):
+    def get(self, page, limit, cursor, **filters):
         """Licences: your team's; a provider's institution's; all for admins and auditors
 
         `status` filters on the status as of now (a licence past `valid_until` is expired).
+        Newest first; follow `next` (a keyset cursor, stable under inserts) to read on.
         """
         result = licensing.list_licenses(
-            get_session(), current_actor(), page=page, limit=limit, **filters
+            get_session(),
+            current_actor(),
+            page=page,
+            limit=limit,
+            before=paging.decode_id("licenses", cursor),
+            **filters,
         )
-        nxt, prev = page_links("licenses.LicenseList", result.page, result.pages)
+        nxt, prev = paging.links(
+            "licenses.LicenseList",
+            "licenses",
+            result.page,
+            result.pages,
+            [result.next_before] if result.next_before else None,
+        )
         return {
             "items": result.items,
             "page": result.page,
@@ -153,7 +165,12 @@ class LicenseOne(MethodView):
 class LicensePolicy(MethodView):
     @blp.doc(
         security=SECURITY,
-        responses={"200": {"description": "The ODRL 2.2 policy", "content": {MEDIA_TYPE: {}}}},
+        responses={
+            "200": {
+                "description": "The ODRL 2.2 policy",
+                "content": {MEDIA_TYPE: {"schema": {"type": "object"}}},
+            }
+        },
     )
     @blp.alt_response(404, schema=None, description="No such licence you may see")
     @policy_required("licence.view")
@@ -178,7 +195,14 @@ class LicenseText(MethodView):
         responses={
             "200": {
                 "description": "The exact licence text (UTF-8); accept-terms takes its SHA-256",
-                "content": {"text/plain": {}},
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+                "headers": {
+                    "X-Content-SHA256": {
+                        "description": "SHA-256 of the text, as accept-terms takes it",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                    }
+                },
             }
         },
     )

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from flask.views import MethodView
 
+from catalog.api import paging
 from catalog.api.auth import SECURITY, current_actor, policy_required
 from catalog.api.blueprint import ApiBlueprint as Blueprint
-from catalog.api.datasets import page_links
 from catalog.api.idempotency import DOC as IDEMPOTENCY_DOC
 from catalog.api.idempotency import idempotent
 from catalog.db import get_session
@@ -60,16 +60,28 @@ class PurchaseList(MethodView):
     @blp.response(200, PurchasePageSchema)
     @_document
     @policy_required("purchase.view")
-    def get(self, page, limit, **filters):
+    def get(self, page, limit, cursor, **filters):
         """Purchases visible to you, newest first
 
         Teams see their own purchases and every joint purchase (the board); providers
-        those of their institution's datasets; admins and auditors all.
+        those of their institution's datasets; admins and auditors all. Follow `next`
+        (a keyset cursor, stable under inserts) to read on.
         """
         result = purchasing.list_purchases(
-            get_session(), current_actor(), page=page, limit=limit, **filters
+            get_session(),
+            current_actor(),
+            page=page,
+            limit=limit,
+            before=paging.decode_id("purchases", cursor),
+            **filters,
         )
-        nxt, prev = page_links("purchases.PurchaseList", result.page, result.pages)
+        nxt, prev = paging.links(
+            "purchases.PurchaseList",
+            "purchases",
+            result.page,
+            result.pages,
+            [result.next_before] if result.next_before else None,
+        )
         return {
             "items": [_for_viewer(p) for p in result.items],
             "page": result.page,

@@ -9,12 +9,18 @@ from __future__ import annotations
 from flask import g
 from flask.views import MethodView
 
+from catalog.api import paging
 from catalog.api.auth import SECURITY, current_actor, current_user, policy_required
 from catalog.api.blueprint import ApiBlueprint as Blueprint
 from catalog.db import get_session
 from catalog.ratelimit import check_token_creation
 from catalog.services import tokens as token_service
-from schemas.tokens import TokenCreatedSchema, TokenCreateSchema, TokenListSchema
+from schemas.tokens import (
+    TokenCreatedSchema,
+    TokenCreateSchema,
+    TokenListArgsSchema,
+    TokenListSchema,
+)
 
 blp = Blueprint(
     "tokens",
@@ -27,12 +33,22 @@ blp = Blueprint(
 @blp.route("")
 class TokenList(MethodView):
     @blp.doc(security=SECURITY)
+    @blp.arguments(TokenListArgsSchema, location="query", as_kwargs=True)
     @blp.response(200, TokenListSchema)
     @blp.alt_response(401, schema=None, description="No valid token")
     @policy_required("token.list")
-    def get(self):
-        """Your tokens, newest first (the raw tokens are never shown again)"""
-        return {"items": token_service.list_tokens(get_session(), current_actor())}
+    def get(self, limit, cursor):
+        """Your tokens, newest first (the raw tokens are never shown again)
+
+        Up to `limit` (100) a page; `next` (a keyset cursor link) reads on.
+        """
+        part = token_service.token_page(
+            get_session(), current_actor(), limit=limit, before=paging.decode_id("tokens", cursor)
+        )
+        nxt, _prev = paging.links(
+            "tokens.TokenList", "tokens", 1, 1, [part.next_before] if part.next_before else None
+        )
+        return {"items": part.items, "next": nxt}
 
     @blp.doc(security=SECURITY)
     @blp.arguments(TokenCreateSchema)

@@ -56,6 +56,7 @@ class NoticeKind(enum.StrEnum):
     RENEWAL_AWAITING_APPROVAL = "renewal.awaiting_approval"  # the provider decides
     RENEWAL_APPROVED = "renewal.approved"
     RENEWAL_DECLINED = "renewal.declined"  # rejected, cancelled or lapsed
+    DATASET_VERSION_PUBLISHED = "dataset.version_published"  # to teams holding a licence
     TEAM_ELIMINATED = "team.eliminated"
     BUDGET_GRANTED = "budget.granted"
     BUDGET_CLAWED_BACK = "budget.clawed_back"

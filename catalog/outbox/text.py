@@ -39,6 +39,7 @@ KIND_LABELS = {
     NoticeKind.RENEWAL_AWAITING_APPROVAL: _l("Renewals waiting for your decision"),
     NoticeKind.RENEWAL_APPROVED: _l("Renewal approved"),
     NoticeKind.RENEWAL_DECLINED: _l("Renewal rejected, withdrawn or lapsed"),
+    NoticeKind.DATASET_VERSION_PUBLISHED: _l("New version of a licensed dataset"),
     NoticeKind.TEAM_ELIMINATED: _l("Team eliminated"),
     NoticeKind.BUDGET_GRANTED: _l("Budget granted"),
     NoticeKind.BUDGET_CLAWED_BACK: _l("Budget clawed back"),
@@ -279,6 +280,19 @@ def _texts(kind: str, data: dict, d: dict, note_line: str) -> tuple[str, str]:
         }.get(str(data.get("status")), str(data.get("status")))
         return _("Renewal #%(id)s of “%(dataset)s”: %(status)s", **{**d, "status": status}), _join(
             _("Nobody was charged."), note_line
+        )
+    if k == NoticeKind.DATASET_VERSION_PUBLISHED:
+        return _(
+            "Version %(version)s of “%(dataset)s” is published",
+            version=data.get("version", ""),
+            **d,
+        ), _(
+            "Your team holds a licence for it: %(objects)s files, %(bytes)s bytes. "
+            "Fetch it with `kdc fetch %(slug)s --version %(version)s`.",
+            objects=_won(data.get("object_count")),
+            bytes=_won(data.get("total_bytes")),
+            slug=data.get("dataset", ""),
+            version=data.get("version", ""),
         )
     if k == NoticeKind.TEAM_ELIMINATED:
         return _(

@@ -42,7 +42,7 @@ from auditchain import (
 )
 from catalog import policy
 from catalog.db import end_read, transaction, utcnow
-from catalog.errors import Conflict, NotFound
+from catalog.errors import Conflict
 from catalog.models.audit import AuditAction, AuditChainHead, AuditCheckpoint, AuditEvent
 from catalog.services.audit import TS_FORMAT, record_event
 from catalog.services.context import Actor
@@ -103,7 +103,9 @@ class AuditKey:
         return base64.b64encode(self.private.sign(msg)).decode()
 
 
-class AuditKeyMissing(NotFound):
+class AuditKeyMissing(Conflict):
+    """The chain has no signing key yet: an operator creates it (409, as for the other keys)."""
+
     code = "audit_key_missing"
 
 

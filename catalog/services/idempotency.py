@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,8 +46,12 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
     return h.hexdigest()
 
 
+# Printable ASCII without surrounding spaces, as the OpenAPI document declares it.
+KEY_PATTERN = r"^[!-~](?:[ -~]*[!-~])?$"
+
+
 def check_key(key: str) -> str:
-    if not key or len(key) > MAX_KEY or not key.isprintable() or key.strip() != key:
+    if not key or len(key) > MAX_KEY or not re.fullmatch(KEY_PATTERN, key):
         raise InvalidInput(
             f"Idempotency-Key must be 1–{MAX_KEY} printable characters without surrounding spaces.",
             code="invalid_idempotency_key",

@@ -38,6 +38,7 @@ from catalog.models.teams import Team
 from catalog.services import notices
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
+from catalog.services.paging import id_desc_page
 
 LIVE = (LicenseStatus.ACTIVE, LicenseStatus.SUSPENDED)
 
@@ -318,6 +319,7 @@ class LicensePage:
     total: int
     page: int
     limit: int
+    next_before: int | None = None  # keyset cursor of the next page
 
     @property
     def pages(self) -> int:
@@ -353,11 +355,11 @@ def list_licenses(
     dataset: str | None = None,
     page: int = 1,
     limit: int = 20,
+    before: int | None = None,
     now: datetime | None = None,
 ) -> LicensePage:
-    """A page of the licences the actor may read; ``status`` is the effective status."""
-    from sqlalchemy import func
-
+    """A page of the licences the actor may read, newest first; ``status`` is the effective
+    status; ``before`` a keyset cursor (``catalog.services.paging``)."""
     now = now or utcnow()
     q = visible_licenses_query(actor)
     if team:
@@ -382,14 +384,16 @@ def list_licenses(
             q = q.where(License.status == wanted, License.valid_until > now)
         else:
             q = q.where(License.status == wanted)
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    items = session.scalars(
-        q.order_by(License.id.desc())
-        .offset((page - 1) * limit)
-        .limit(limit)
-        .options(selectinload(License.team), selectinload(License.dataset))
-    ).all()
-    return LicensePage(list(items), total, page, limit)
+    part = id_desc_page(
+        session,
+        q,
+        License.id,
+        page=page,
+        limit=limit,
+        before=before,
+        options=(selectinload(License.team), selectinload(License.dataset)),
+    )
+    return LicensePage(part.items, part.total, part.page, limit, part.next_before)
 
 
 EXPIRY_NOTICE_DAYS = (30, 7, 1)

@@ -27,6 +27,7 @@ license.attestation_due        the team's leads, when it becomes due, then every
 renewal.requested              the leads of the other teams holding the licences to renew
 renewal.awaiting_approval      the institution's provider staff, once every lead confirmed
 renewal.approved / declined    every team in the renewal
+dataset.version_published      the people of every team holding a live licence for the dataset
 team.eliminated, budget.*      the team's people
 =============================  ===============================================================
 
@@ -47,7 +48,7 @@ from catalog import policy
 from catalog.db import end_read, id_in_range, session_settings, transaction, utcnow
 from catalog.errors import InvalidInput, NotFound
 from catalog.models.audit import AuditAction
-from catalog.models.datasets import Dataset
+from catalog.models.datasets import Dataset, DatasetVersion
 from catalog.models.licenses import License, LicenseRenewal, LicenseStatus, RenewalStatus
 from catalog.models.notifications import (
     Channel,
@@ -673,6 +674,43 @@ def renewal_decided(session: Session, actor: Actor, renewal: LicenseRenewal) -> 
                 part.team_id,
                 note=renewal.decision_note,
                 new_valid_until=part.new_valid_until.isoformat() if part.new_valid_until else None,
+            )
+
+
+def version_published(
+    session: Session, actor: Actor, dataset: Dataset, version: DatasetVersion
+) -> None:
+    """A new version of a dataset is published: every team holding a live licence hears it."""
+    with transaction(session):
+        team_ids = sorted(
+            set(
+                session.scalars(
+                    select(License.team_id).where(
+                        License.dataset_id == dataset.id,
+                        License.status.in_((LicenseStatus.ACTIVE, LicenseStatus.SUSPENDED)),
+                    )
+                )
+            )
+        )
+        kind = NoticeKind.DATASET_VERSION_PUBLISHED
+        for team_id in team_ids:
+            notify(
+                session,
+                actor,
+                kind,
+                "dataset_version",
+                version.id,
+                {
+                    "dataset": dataset.slug,
+                    "dataset_title_ko": dataset.title_ko,
+                    "dataset_title_en": dataset.title_en,
+                    "version": version.label,
+                    "object_count": version.object_count,
+                    "total_bytes": version.total_bytes,
+                    "path": f"/datasets/{dataset.slug}",
+                },
+                recipients=_team_people(session, team_id, kind),
+                team_id=team_id,
             )
 
 

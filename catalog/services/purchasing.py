@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
@@ -63,6 +63,7 @@ from catalog.services.ledger import (
     post_transaction,
     team_account,
 )
+from catalog.services.paging import id_desc_page
 from catalog.services.shares import split_price
 
 LIVE_STATUSES = (PurchaseStatus.REQUESTED, PurchaseStatus.OPEN, PurchaseStatus.PENDING_APPROVAL)
@@ -130,6 +131,7 @@ class PurchasePage:
     total: int
     page: int
     limit: int
+    next_before: int | None = None  # keyset cursor of the next page
 
     @property
     def pages(self) -> int:
@@ -146,8 +148,10 @@ def list_purchases(
     mode: str | None = None,
     page: int = 1,
     limit: int = 20,
+    before: int | None = None,
 ) -> PurchasePage:
-    """A page of the purchases the actor may see, newest first."""
+    """A page of the purchases the actor may see, newest first (``before``: a keyset
+    cursor, the id below which the page starts; ``catalog.services.paging``)."""
     q = _visible_query(actor)
     if status:
         try:
@@ -171,14 +175,16 @@ def list_purchases(
         )
     if dataset:
         q = q.where(Purchase.dataset_id.in_(select(Dataset.id).where(Dataset.slug == dataset)))
-    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    items = session.scalars(
-        q.order_by(Purchase.id.desc())
-        .offset((page - 1) * limit)
-        .limit(limit)
-        .options(*_load_options())
-    ).all()
-    return PurchasePage(list(items), total, page, limit)
+    part = id_desc_page(
+        session,
+        q,
+        Purchase.id,
+        page=page,
+        limit=limit,
+        before=before,
+        options=tuple(_load_options()),
+    )
+    return PurchasePage(part.items, part.total, part.page, limit, part.next_before)
 
 
 def joined(purchase: Purchase) -> list[PurchaseParticipant]:

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from catalog.errors import InvalidInput
 from catalog.models.datasets import Dataset, DatasetStatus
 from catalog.models.institutions import Institution
 from catalog.models.offers import Offer
@@ -79,6 +83,7 @@ class SearchResult:
     page: int
     limit: int
     facets: dict[str, dict[str, int]]
+    next_key: list[Any] | None = None  # the sort key of this page's last item, if more follow
 
     @property
     def pages(self) -> int:
@@ -93,7 +98,7 @@ class _Row:
     institution: str
     modality: str
     sensitivity: str
-    created_at: object
+    created_at: datetime
     title: str
     title_all: str
     prices: list[int] = field(default_factory=list)
@@ -179,8 +184,12 @@ def search_datasets(
     page: int = 1,
     limit: int = 20,
     include_unpublished_of: int | None = None,
+    after: list[Any] | None = None,
 ) -> SearchResult:
-    """Search the catalogue. Facet counts for a facet ignore that facet's own filter."""
+    """Search the catalogue. Facet counts for a facet ignore that facet's own filter.
+
+    ``after`` is a keyset cursor: the sort key (``next_key``) of the last dataset of the
+    previous page; the page then starts after it, whatever was published meanwhile."""
     terms = query_terms(filters.q)
     candidates = _candidates(session, terms, include_unpublished_of)
     matched = [r for r in candidates if _matches(r, filters)]
@@ -209,17 +218,18 @@ def search_datasets(
             for bucket in {_price_bucket(p) for p in row.prices}:
                 bump("price", bucket)
     sort = filters.sort if filters.sort in SORTS else "relevance"
-    if sort == "relevance":
-        matched.sort(key=lambda r: (-sum(1 for t in terms if t in r.title_all), r.title, r.id))
-    elif sort == "title":
-        matched.sort(key=lambda r: (r.title, r.id))
-    elif sort == "newest":
-        matched.sort(key=lambda r: (r.created_at, r.id), reverse=True)
-    elif sort == "price_asc":
-        matched.sort(key=lambda r: (min(r.prices, default=math.inf), r.id))
-    elif sort == "price_desc":
-        matched.sort(key=lambda r: (max(r.prices or [-1]), r.id), reverse=True)
-    start = (page - 1) * limit
+    key = _sort_key(sort, terms)
+    matched.sort(key=key)
+    if after is not None:
+        try:
+            start = sum(1 for r in matched if key(r) <= tuple(after))
+        except TypeError:
+            raise InvalidInput(
+                "cursor is not one a `next` link of this search gave", code="invalid_cursor"
+            ) from None
+        page = start // limit + 1
+    else:
+        start = (page - 1) * limit
     page_ids = [r.id for r in matched[start : start + limit]]
     by_id = (
         {
@@ -237,13 +247,32 @@ def search_datasets(
         if page_ids
         else {}
     )
+    end = start + len(page_ids)
     return SearchResult(
         items=[by_id[i] for i in page_ids],
         total=len(matched),
         page=page,
         limit=limit,
         facets=facets,
+        next_key=list(key(matched[end - 1])) if page_ids and end < len(matched) else None,
     )
+
+
+_NO_PRICE = 10**18
+
+
+def _sort_key(sort: str, terms: list[str]) -> Callable[[_Row], tuple[Any, ...]]:
+    """The ascending key of a sort: JSON-friendly (ints and strings), unique per dataset
+    (the id breaks ties), so a keyset cursor can carry it."""
+    if sort == "title":
+        return lambda r: (r.title, r.id)
+    if sort == "newest":
+        return lambda r: (-round(r.created_at.timestamp() * 1_000_000), -r.id)
+    if sort == "price_asc":
+        return lambda r: (min(r.prices or [_NO_PRICE]), r.id)
+    if sort == "price_desc":
+        return lambda r: (-max(r.prices or [-1]), -r.id)
+    return lambda r: (-sum(1 for t in terms if t in r.title_all), r.title, r.id)
 
 
 def reindex_dataset(dataset: Dataset) -> None:

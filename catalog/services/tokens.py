@@ -21,6 +21,7 @@ from catalog.models.audit import AuditAction
 from catalog.models.users import ApiToken, Role, User
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
+from catalog.services.paging import KeysetSlice, id_desc_page
 
 TOKEN_PREFIX = "kdc_"
 ALL_SCOPES = policy.ALL_SCOPES
@@ -117,6 +118,20 @@ def list_tokens(session: Session, actor: Actor) -> list[ApiToken]:
             .where(ApiToken.user_id == actor.user_id)
             .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
         )
+    )
+
+
+def token_page(
+    session: Session, actor: Actor, *, limit: int = 100, before: int | None = None
+) -> KeysetSlice:
+    """A page of the acting user's own tokens, newest first (``before``: a keyset cursor)."""
+    return id_desc_page(
+        session,
+        select(ApiToken).where(ApiToken.user_id == actor.user_id),
+        ApiToken.id,
+        page=1,
+        limit=limit,
+        before=before,
     )
 
 

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from catalog import policy
 from catalog.db import after_commit, transaction, utcnow
-from catalog.errors import Conflict, InvalidInput, NotFound, Unavailable
+from catalog.errors import Conflict, DomainError, InvalidInput, NotFound, Unavailable
 from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset, DatasetObject, DatasetVersion, VersionStatus
+from catalog.services import notices
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
 from storage.base import (
@@ -76,11 +77,12 @@ def store_for_version(store: ObjectStore, version: DatasetVersion) -> ObjectStor
 
             assert isinstance(store, S3Store)
             return store.for_bucket(version.bucket)
-    raise Unavailable(
+    # Permanent until an operator configures the store: no Retry-After.
+    raise DomainError(
         f"Version {version.label} is stored in a {version.storage_backend!r} store that this "
         "server is not configured for.",
         code="storage_not_configured",
-        retry_after=60,
+        status=503,
     )
 
 
@@ -273,6 +275,7 @@ def publish_version(session: Session, actor: Actor, slug: str, label: str) -> Da
                 "total_bytes": version.total_bytes,
             },
         )
+        notices.version_published(session, actor, dataset, version)
     return version
 
 

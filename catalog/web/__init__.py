@@ -109,6 +109,7 @@ def init_web(app: Flask) -> None:
         filters,
         licences,
         notifications,
+        problems,
         provider,
         purchases,
         team,
@@ -116,7 +117,17 @@ def init_web(app: Flask) -> None:
     )
 
     filters.register(app)
-    for module in (views, purchases, team, provider, admin, auditor, notifications, licences):
+    for module in (
+        views,
+        purchases,
+        team,
+        provider,
+        admin,
+        auditor,
+        notifications,
+        licences,
+        problems,
+    ):
         app.register_blueprint(module.bp)
     # The API authenticates with bearer tokens only, so cookies cannot forge its POSTs.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False

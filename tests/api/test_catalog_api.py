@@ -24,7 +24,7 @@ def test_dataset_list_has_stable_fields_and_paging(client):
     resp = client.get("/api/v1/datasets", query_string={"limit": 1})
     body = resp.json
     assert body["limit"] == 1 and body["page"] == 1 and body["total"] >= 2
-    assert body["next"] and "page=2" in body["next"]
+    assert body["next"] and "cursor=" in body["next"]
     item = body["items"][0]
     for field in ("slug", "institution", "title_ko", "title_en", "modality", "offers", "versions"):
         assert field in item

@@ -201,7 +201,7 @@ def test_api_verify_checkpoints_export_and_public_key(keyed_app, token_for, tmp_
     client = keyed_app.test_client()
     auditor = token_for("auditor@kdc.test")
     resp = client.get("/api/v1/audit/public-key")
-    assert resp.status_code == 404 and resp.get_json()["code"] == "audit_key_missing"
+    assert resp.status_code == 409 and resp.get_json()["code"] == "audit_key_missing"
     assert keyed_app.test_cli_runner().invoke(args=["audit", "checkpoint"]).exit_code == 0
     key = client.get("/api/v1/audit/public-key").get_json()
     assert key["algorithm"] == "Ed25519" and "BEGIN PUBLIC KEY" in key["public_key_pem"]

@@ -158,3 +158,37 @@ def test_closing_soon_is_announced_once_per_purchase(demo_session):
     assert count == 5  # one per active team, once
     assert [k for k, _d in inbox_of(session, "naver-member@kdc.test")] == ["joint.closing_soon"]
     assert utcnow() < p.deadline
+
+
+def test_rejection_cancellation_and_leaving_are_announced_to_those_concerned(demo_session):
+    session = demo_session
+    naver_lead = actor(session, "naver-lead@kdc.test")
+    # Rejected: the requesting team hears it, with the provider's note; others do not.
+    p = purchasing.request_purchase(
+        session, naver_lead, dataset=SPEECH, offer=offer_of(session, SPEECH, "individual")
+    )
+    purchasing.reject_purchase(session, actor(session, "kbs@kdc.test"), p.id, note="재검토 필요")
+    naver = inbox_of(session, "naver-member@kdc.test")
+    assert [k for k, _d in naver] == ["purchase.rejected"]
+    assert inbox_of(session, "upstage-lead@kdc.test") == []
+
+    # Cancelled while awaiting the provider: the provider's staff hear it too.
+    p = purchasing.request_purchase(
+        session, naver_lead, dataset=SPEECH, offer=offer_of(session, SPEECH, "individual")
+    )
+    assert [k for k, _d in inbox_of(session, "kbs@kdc.test")][-1] == "purchase.awaiting_approval"
+    purchasing.cancel_purchase(session, naver_lead, p.id, note="예산 재배정")
+    assert [k for k, _d in inbox_of(session, "kbs@kdc.test")][-1] == "purchase.cancelled"
+    assert [k for k, _d in inbox_of(session, "naver-member@kdc.test")][-1] == "purchase.cancelled"
+
+    # Leaving a joint purchase: the teams still in it hear who left; the leaver's own
+    # people are not told about what their lead did.
+    joint = purchasing.request_purchase(
+        session, naver_lead, dataset=ANNALS, offer=offer_of(session, ANNALS, "joint")
+    )
+    upstage = actor(session, "upstage-lead@kdc.test")
+    purchasing.join_purchase(session, upstage, joint.id)
+    before = len(inbox_of(session, "upstage-member@kdc.test"))
+    purchasing.leave_purchase(session, upstage, joint.id)
+    assert [k for k, _d in inbox_of(session, "naver-member@kdc.test")][-1] == "joint.left"
+    assert all(k != "joint.left" for k, _d in inbox_of(session, "upstage-member@kdc.test")[before:])

@@ -251,6 +251,12 @@ token.revoke                        other_token                      ok     404:
 
 notice.read                         -,own_account                    ok     ok        ok         ok           ok       forbidden
 notice.read                         other_account                    forbidden forbidden forbidden forbidden forbidden forbidden
+account.read                        -,own_account                    ok     ok        ok         ok           ok       forbidden
+account.read                        other_account                    forbidden forbidden forbidden forbidden forbidden forbidden
+event.read                          -                                ok     ok        ok         ok           ok       forbidden
+event.read                          our_licence                      ok     forbidden ok         ok           ok       forbidden
+event.read                          licence_of_our_dataset           ok     ok        forbidden  forbidden    ok       forbidden
+event.read                          their_licence                    ok     forbidden forbidden  forbidden    ok       forbidden
 
 webhook.view,webhook.manage         -                                webhook_owner_required ok ok lead_required read_only webhook_owner_required
 webhook.view,webhook.manage         our_webhook                      webhook_owner_required 404:webhook_not_found ok lead_required read_only webhook_owner_required

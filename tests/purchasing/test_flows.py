@@ -411,7 +411,7 @@ def test_purchase_list_filters_and_paging(demo_app, api, dataset_factory):
     r = api.get("naver-member", "/api/v1/purchases", query_string={"limit": 2})
     body = r.json
     assert body["total"] == 4 and body["pages"] == 2 and len(body["items"]) == 2
-    assert body["next"] and "page=2" in body["next"]
+    assert body["next"] and "cursor=" in body["next"]
     r = api.get(
         "naver-member",
         "/api/v1/purchases",
