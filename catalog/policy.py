@@ -151,6 +151,7 @@ POLICY: dict[str, Rule] = {
         otherwise="not_found",
         hidden=True,
     ),
+    "dataset.view_holders": Rule("see which teams hold a licence for a dataset", _all(ROLES, ANY)),
     "dataset.manage": Rule(
         "manage datasets, offers, versions and uploads",
         {**_OFFICE, PROVIDER: (OWN_INSTITUTION,)},
@@ -388,6 +389,7 @@ def webhook_owner(actor: Any) -> tuple[str, int]:
 SCOPES: dict[str | None, tuple[str, ...]] = {
     "catalog:read": (
         "catalog.read",
+        "dataset.view_holders",
         "dataset.view_drafts",
         "purchase.view",
         "team.view_money",
@@ -461,6 +463,8 @@ def role_of(actor: Any) -> str:
     """The actor's role in the table: its user's role, or ``system`` for no user."""
     if actor.role is not None:
         return Role(actor.role).value
+    if getattr(actor, "anonymous", False):
+        return "nobody"
     return SYSTEM if actor.user_id is None else "nobody"
 
 

@@ -270,9 +270,13 @@ PROBLEMS: tuple[Problem, ...] = (
     Problem(
         "422",
         ("invalid_kind",),
-        "a notice kind that does not exist, or that your team's or institution's webhooks (or your e-mail preferences) cannot receive",
+        "a notice (event) kind that does not exist, or that your team's or institution's webhooks (or your e-mail preferences) cannot receive",
     ),
-    Problem("422", ("invalid_cursor",), "a manifest `cursor` that did not come from a `next` link"),
+    Problem(
+        "422",
+        ("invalid_cursor",),
+        "a `cursor` that did not come from a `next` link of the same list (and `sort`), or an event feed `after` out of range",
+    ),
     Problem(
         "422",
         ("invalid_quota",),

@@ -4,6 +4,7 @@ from alembic import context
 
 from catalog.db import make_engine
 from catalog.models import Base
+from catalog.services.search import include_in_migrations
 
 config = context.config
 target_metadata = Base.metadata
@@ -29,6 +30,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_in_migrations,
     )
     with context.begin_transaction():
         context.run_migrations()

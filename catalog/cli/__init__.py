@@ -9,7 +9,17 @@ from flask import Flask
 
 
 def init_cli(app: Flask) -> None:
-    from catalog.cli import accounts, audit, backup, database, demo, money, notices, storage
+    from catalog.cli import (
+        accounts,
+        audit,
+        backup,
+        database,
+        demo,
+        money,
+        notices,
+        search,
+        storage,
+    )
 
     for command in (
         database.db_cli,
@@ -22,6 +32,7 @@ def init_cli(app: Flask) -> None:
         notices.deliver_command,
         audit.audit_cli,
         storage.storage_cli,
+        search.search_cli,
         backup.backup_command,
         backup.restore_command,
     ):

@@ -3,28 +3,74 @@
 All searching goes through ``search_datasets``. Matching is on ``Dataset.search_text``,
 a normalised (NFKC, case-folded) copy of titles, descriptions, keywords and the
 institution's names, so that ``실록`` finds 조선왕조실록 and ``annals`` finds "Annals".
-Each whitespace-separated query term must occur (AND). Korean nouns are mostly two
-syllables, which rules out trigram indexes (they silently match nothing for ``실록``);
-a substring scan is exact and, for a catalogue of thousands of datasets, fast — see
-docs/benchmarks.md. A bigram index can replace the scan behind this one function.
+Each whitespace-separated query term must occur (AND) as a substring.
+
+Korean nouns are mostly two syllables, which rules out trigram indexes (they match nothing
+for ``실록``), so the index is of *bigrams*: every two adjacent characters of every word of
+``search_text``, and every single character (for one-syllable queries). A term's bigrams
+must all be present, which for a term of one or two characters is exactly the substring
+test and for a longer one a superset that ``LIKE`` then confirms on the few candidates.
+Results are therefore the same as a substring scan (tests compare both on random corpora).
+
+The index lives in tables of its own, outside the models, kept up to date inside the same
+flush as every change to a dataset or an offer (``_after_flush``):
+
+* ``dataset_search`` — one row per dataset with what filters, facets and sorts need
+  (status, institution, modality, sensitivity, creation time, normalised titles, the price
+  buckets, lowest and highest price and permitted uses of the active offers); on PostgreSQL
+  also ``document``, a ``tsvector`` of the bigram tokens under a GIN index;
+* ``dataset_search_fts`` — on SQLite, an FTS5 table of the same tokens (rowid = dataset id).
+
+Facet counts come from one ``GROUP BY`` over the matching rows; results are paged in SQL.
+``flask --app app search reindex`` rebuilds the index (``rebuild_index``).
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    event,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
+from sqlalchemy.orm import Session, UOWTransaction, selectinload
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import ColumnElement
 
+from catalog.db import transaction
 from catalog.errors import InvalidInput
+from catalog.models._types import UTCDateTime
 from catalog.models.datasets import Dataset, DatasetStatus
 from catalog.models.institutions import Institution
-from catalog.models.offers import Offer
+from catalog.models.offers import Offer, OfferMode
+from catalog.services.context import Actor
 
 SORTS = ("relevance", "title", "newest", "price_asc", "price_desc")
 PRICE_BUCKETS = (
@@ -33,6 +79,37 @@ PRICE_BUCKETS = (
     ("500m_1b", 500_000_000, 1_000_000_000),
     ("gte_1b", 1_000_000_000, None),
 )
+_BUCKET_BIT = {name: 1 << i for i, (name, _lo, _hi) in enumerate(PRICE_BUCKETS)}
+_CHUNK = 500
+
+index_metadata = MetaData()
+search_rows = Table(
+    "dataset_search",
+    index_metadata,
+    Column("dataset_id", Integer, primary_key=True),
+    Column("institution_id", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("modality", String(16), nullable=False),
+    Column("sensitivity", String(32), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("title_key", Text, nullable=False),
+    Column("title_all", Text, nullable=False),
+    Column("price_mask", Integer, nullable=False),
+    Column("min_price", BigInteger),
+    Column("max_price", BigInteger),
+    Column("uses", Text, nullable=False),
+    Column("document", TSVECTOR),  # PostgreSQL only
+)
+
+
+def is_index_table(name: str | None) -> bool:
+    """The search index's tables (and FTS5's shadow tables), which the models do not describe."""
+    return bool(name) and str(name).startswith("dataset_search")
+
+
+def include_in_migrations(name: str | None, type_: str, _parents: object) -> bool:
+    """Alembic ``include_name``: leave the search index out of model comparisons."""
+    return not (type_ == "table" and is_index_table(name))
 
 
 def normalise(text: str) -> str:
@@ -60,6 +137,22 @@ def query_terms(q: str | None) -> list[str]:
 
 def _like_escape(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def term_tokens(term: str) -> set[str]:
+    """The index tokens a document must hold to contain ``term`` (no whitespace in it)."""
+    if len(term) == 1:
+        return {f"u{ord(term):x}"}
+    return {f"b{ord(a):x}x{ord(b):x}" for a, b in zip(term, term[1:], strict=False)}
+
+
+def document_tokens(search_text: str) -> set[str]:
+    """Every character and every pair of adjacent characters of each word, as ASCII tokens."""
+    tokens: set[str] = set()
+    for word in search_text.split():
+        tokens.update(f"u{ord(c):x}" for c in word)
+        tokens.update(f"b{ord(a):x}x{ord(b):x}" for a, b in zip(word, word[1:], strict=False))
+    return tokens
 
 
 @dataclass
@@ -90,66 +183,6 @@ class SearchResult:
         return max(1, math.ceil(self.total / self.limit)) if self.limit else 1
 
 
-@dataclass
-class _Row:
-    """The few columns filtering, faceting and sorting need; ORM objects only for one page."""
-
-    id: int
-    institution: str
-    modality: str
-    sensitivity: str
-    created_at: datetime
-    title: str
-    title_all: str
-    prices: list[int] = field(default_factory=list)
-    uses: set[str] = field(default_factory=set)
-    modes: set[str] = field(default_factory=set)
-
-
-def _visible(terms: list[str], include_unpublished_of: int | None) -> ColumnElement[bool]:
-    visible = Dataset.status == DatasetStatus.PUBLISHED
-    if include_unpublished_of is not None:
-        visible = or_(visible, Dataset.institution_id == include_unpublished_of)
-    conds = [visible]
-    for term in terms:
-        conds.append(Dataset.search_text.like(f"%{_like_escape(term)}%", escape="\\"))
-    return and_(*conds)
-
-
-def _candidates(
-    session: Session, terms: list[str], include_unpublished_of: int | None
-) -> list[_Row]:
-    where = _visible(terms, include_unpublished_of)
-    rows: dict[int, _Row] = {}
-    for r in session.execute(
-        select(
-            Dataset.id,
-            Institution.code,
-            Dataset.modality,
-            Dataset.sensitivity,
-            Dataset.created_at,
-            Dataset.title_ko,
-            Dataset.title_en,
-        )
-        .join(Institution, Institution.id == Dataset.institution_id)
-        .where(where)
-    ):
-        rows[r[0]] = _Row(
-            r[0], r[1], r[2].value, r[3].value, r[4], normalise(r[5]), normalise(r[5] + " " + r[6])
-        )
-    if rows:
-        for ds_id, price, uses, mode in session.execute(
-            select(Offer.dataset_id, Offer.price_krw, Offer.uses, Offer.mode)
-            .join(Dataset, Dataset.id == Offer.dataset_id)
-            .where(where, Offer.active.is_(True))
-        ):
-            row = rows[ds_id]
-            row.prices.append(price)
-            row.uses.update(uses or [])
-            row.modes.add(mode.value)
-    return list(rows.values())
-
-
 def _price_bucket(price: int) -> str:
     for name, lo, hi in PRICE_BUCKETS:
         if price >= lo and (hi is None or price < hi):
@@ -157,24 +190,160 @@ def _price_bucket(price: int) -> str:
     return PRICE_BUCKETS[-1][0]
 
 
-def _matches(row: _Row, f: SearchFilters, skip: str | None = None) -> bool:
-    if skip != "institution" and f.institution and row.institution not in f.institution:
-        return False
-    if skip != "modality" and f.modality and row.modality not in f.modality:
-        return False
-    if skip != "sensitivity" and f.sensitivity and row.sensitivity not in f.sensitivity:
-        return False
-    if skip != "use" and f.use and not set(f.use) <= row.uses:
-        return False
-    if skip != "price" and f.price and not any(_price_bucket(p) in f.price for p in row.prices):
-        return False
-    if f.joint and "joint" not in row.modes:
-        return False
-    if f.min_price is not None and not any(p >= f.min_price for p in row.prices):
-        return False
-    if f.max_price is not None and not any(p <= f.max_price for p in row.prices):
-        return False
-    return True
+# --- keeping the index up to date -------------------------------------------------------
+
+
+def _is_postgres(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def refresh_index(conn: Connection, dataset_ids: Iterable[int]) -> None:
+    """Rewrite the index rows of these datasets from the datasets and offers tables."""
+    ids = sorted({i for i in dataset_ids if i is not None})
+    for start in range(0, len(ids), _CHUNK):
+        _refresh_chunk(conn, ids[start : start + _CHUNK])
+
+
+def _refresh_chunk(conn: Connection, ids: list[int]) -> None:
+    ds = Dataset.__table__
+    of = Offer.__table__
+    offers: dict[int, list[tuple[int, list[str]]]] = {}
+    for ds_id, price, uses in conn.execute(
+        select(of.c.dataset_id, of.c.price_krw, of.c.uses).where(
+            of.c.dataset_id.in_(ids), of.c.active.is_(True)
+        )
+    ):
+        offers.setdefault(ds_id, []).append((price, uses or []))
+    rows: list[dict[str, Any]] = []
+    fts: list[dict[str, Any]] = []
+    pg = _is_postgres(conn)
+    for r in conn.execute(
+        select(
+            ds.c.id,
+            ds.c.institution_id,
+            ds.c.status,
+            ds.c.modality,
+            ds.c.sensitivity,
+            ds.c.created_at,
+            ds.c.title_ko,
+            ds.c.title_en,
+            ds.c.search_text,
+        ).where(ds.c.id.in_(ids))
+    ):
+        prices = [p for p, _u in offers.get(r.id, [])]
+        uses = sorted({u for _p, us in offers.get(r.id, []) for u in us})
+        mask = 0
+        for p in prices:
+            mask |= _BUCKET_BIT[_price_bucket(p)]
+        doc = " ".join(sorted(document_tokens(r.search_text or "")))
+        row = {
+            "dataset_id": r.id,
+            "institution_id": r.institution_id,
+            "status": str(getattr(r.status, "value", r.status)),
+            "modality": str(getattr(r.modality, "value", r.modality)),
+            "sensitivity": str(getattr(r.sensitivity, "value", r.sensitivity)),
+            "created_at": r.created_at,
+            "title_key": normalise(r.title_ko),
+            "title_all": normalise(r.title_ko + " " + r.title_en),
+            "price_mask": mask,
+            "min_price": min(prices) if prices else None,
+            "max_price": max(prices) if prices else None,
+            "uses": "|" + "|".join(uses) + "|" if uses else "",
+        }
+        if pg:
+            row["doc"] = doc
+        else:
+            fts.append({"rowid": r.id, "doc": doc})
+        rows.append(row)
+    conn.execute(delete(search_rows).where(search_rows.c.dataset_id.in_(ids)))
+    if not pg:
+        conn.execute(
+            text("DELETE FROM dataset_search_fts WHERE rowid IN :ids").bindparams(
+                bindparam("ids", expanding=True)
+            ),
+            {"ids": ids},
+        )
+    if not rows:
+        return
+    if pg:
+        conn.execute(
+            insert(search_rows).values(
+                document=func.array_to_tsvector(
+                    func.string_to_array(bindparam("doc", type_=Text), " ")
+                )
+            ),
+            rows,
+        )
+    else:
+        conn.execute(insert(search_rows), rows)
+        conn.execute(
+            text("INSERT INTO dataset_search_fts (rowid, document) VALUES (:rowid, :doc)"), fts
+        )
+
+
+def rebuild_index(session: Session) -> int:
+    """Rebuild the whole index (``flask search reindex``); returns the number of datasets."""
+    conn = session.connection()
+    conn.execute(delete(search_rows))
+    if not _is_postgres(conn):
+        conn.execute(text("DELETE FROM dataset_search_fts"))
+    ids = list(conn.scalars(select(Dataset.__table__.c.id)))
+    refresh_index(conn, ids)
+    return len(ids)
+
+
+def _after_flush(session: Session, _context: UOWTransaction) -> None:
+    """Re-index every dataset that this flush created or changed, or whose offers changed."""
+    touched: set[int] = set()
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(obj, Dataset):
+            touched.add(obj.id)
+        elif isinstance(obj, Offer):
+            touched.add(obj.dataset_id)
+    if touched:
+        refresh_index(session.connection(), touched)
+
+
+event.listen(Session, "after_flush", _after_flush)
+
+
+# --- searching ---------------------------------------------------------------------------
+
+
+def _price_mask(names: Sequence[str]) -> int:
+    mask = 0
+    for name in names:
+        mask |= _BUCKET_BIT.get(name, 0)
+    return mask
+
+
+def _query_tokens(terms: list[str]) -> list[str]:
+    tokens: set[str] = set()
+    for t in terms:
+        tokens |= term_tokens(t)
+    return sorted(tokens)
+
+
+def _text_conditions(session: Session, terms: list[str]) -> tuple[list[ColumnElement[bool]], bool]:
+    """Conditions on ``dataset_search`` for the terms, and whether datasets must be joined."""
+    if not terms:
+        return [], False
+    tokens = _query_tokens(terms)
+    conds: list[ColumnElement[bool]] = []
+    if session.get_bind().dialect.name == "postgresql":
+        conds.append(search_rows.c.document.op("@@")(cast(" & ".join(tokens), TSQUERY)))
+    else:
+        fts: Select[Any] = (
+            select(literal_column("rowid"))
+            .select_from(text("dataset_search_fts"))
+            .where(text("dataset_search_fts MATCH :fts_query"))
+        )
+        conds.append(search_rows.c.dataset_id.in_(fts))
+    # Bigrams prove a substring of one or two characters; longer terms are confirmed.
+    long_terms = [t for t in terms if len(t) > 2]
+    for t in long_terms:
+        conds.append(Dataset.search_text.like(f"%{_like_escape(t)}%", escape="\\"))
+    return conds, bool(long_terms)
 
 
 def search_datasets(
@@ -190,9 +359,64 @@ def search_datasets(
 
     ``after`` is a keyset cursor: the sort key (``next_key``) of the last dataset of the
     previous page; the page then starts after it, whatever was published meanwhile."""
-    terms = query_terms(filters.q)
-    candidates = _candidates(session, terms, include_unpublished_of)
-    matched = [r for r in candidates if _matches(r, filters)]
+    f = filters
+    terms = query_terms(f.q)
+    s = search_rows.c
+    visible: ColumnElement[bool] = s.status == DatasetStatus.PUBLISHED.value
+    if include_unpublished_of is not None:
+        visible = or_(visible, s.institution_id == include_unpublished_of)
+    text_conds, join_datasets = _text_conditions(session, terms)
+    base: list[ColumnElement[bool]] = [visible, *text_conds]
+    if f.min_price is not None:
+        base.append(s.max_price >= f.min_price)
+    if f.max_price is not None:
+        base.append(s.min_price <= f.max_price)
+    if f.joint:
+        base.append(
+            exists().where(
+                Offer.dataset_id == s.dataset_id,
+                Offer.mode == OfferMode.JOINT,
+                Offer.active.is_(True),
+            )
+        )
+    params: dict[str, Any] = {}
+    if terms:
+        params["fts_query"] = " AND ".join(sorted(set().union(*(term_tokens(t) for t in terms))))
+
+    def from_(stmt: Any) -> Any:
+        stmt = stmt.select_from(search_rows)
+        if join_datasets:
+            stmt = stmt.join(Dataset, Dataset.id == s.dataset_id)
+        return stmt
+
+    codes: dict[int, str] = {
+        i: c for i, c in session.execute(select(Institution.id, Institution.code))
+    }
+
+    def filter_conds(skip: str | None = None) -> list[ColumnElement[bool]]:
+        conds: list[ColumnElement[bool]] = []
+        if skip != "institution" and f.institution:
+            conds.append(s.institution_id.in_([i for i, c in codes.items() if c in f.institution]))
+        if skip != "modality" and f.modality:
+            conds.append(s.modality.in_(f.modality))
+        if skip != "sensitivity" and f.sensitivity:
+            conds.append(s.sensitivity.in_(f.sensitivity))
+        if skip != "use":
+            for use in f.use:
+                conds.append(s.uses.like(f"%|{_like_escape(use)}|%", escape="\\"))
+        if skip != "price" and f.price:
+            conds.append(s.price_mask.op("&")(_price_mask(f.price)) != 0)
+        return conds
+
+    def counts(facet: str, column: Any) -> list[tuple[Any, int]]:
+        stmt = (
+            from_(select(column, func.count()))
+            .where(*base, *filter_conds(skip=facet))
+            .group_by(column)
+        )
+        return [(r[0], r[1]) for r in session.execute(stmt, params)]
+
+    # One GROUP BY per facet, each with every filter but its own.
     facets: dict[str, dict[str, int]] = {
         "institution": {},
         "modality": {},
@@ -200,37 +424,74 @@ def search_datasets(
         "sensitivity": {},
         "price": {},
     }
+    total = 0
+    for inst_id, n in counts("institution", s.institution_id):
+        code = codes.get(inst_id, "")
+        facets["institution"][code] = facets["institution"].get(code, 0) + n
+        if not f.institution or code in f.institution:
+            total += n
+    if total:
+        facets["modality"] = dict(counts("modality", s.modality))
+        facets["sensitivity"] = dict(counts("sensitivity", s.sensitivity))
+        for uses, n in counts("use", s.uses):
+            for use in uses.split("|"):
+                if use:
+                    facets["use"][use] = facets["use"].get(use, 0) + n
+        for mask, n in counts("price", s.price_mask):
+            for name, bit in _BUCKET_BIT.items():
+                if mask & bit:
+                    facets["price"][name] = facets["price"].get(name, 0) + n
+    else:  # nothing matches: a facet can still count what its own filter hides
+        facets["modality"] = dict(counts("modality", s.modality)) if f.modality else {}
+        facets["sensitivity"] = dict(counts("sensitivity", s.sensitivity)) if f.sensitivity else {}
+        if f.use:
+            for uses, n in counts("use", s.uses):
+                for use in uses.split("|"):
+                    if use:
+                        facets["use"][use] = facets["use"].get(use, 0) + n
+        if f.price:
+            for mask, n in counts("price", s.price_mask):
+                for name, bit in _BUCKET_BIT.items():
+                    if mask & bit:
+                        facets["price"][name] = facets["price"].get(name, 0) + n
 
-    def bump(facet: str, value: str) -> None:
-        facets[facet][value] = facets[facet].get(value, 0) + 1
-
-    for row in candidates:
-        if _matches(row, filters, skip="institution"):
-            bump("institution", row.institution)
-        if _matches(row, filters, skip="modality"):
-            bump("modality", row.modality)
-        if _matches(row, filters, skip="sensitivity"):
-            bump("sensitivity", row.sensitivity)
-        if _matches(row, filters, skip="use"):
-            for use in row.uses:
-                bump("use", use)
-        if _matches(row, filters, skip="price"):
-            for bucket in {_price_bucket(p) for p in row.prices}:
-                bump("price", bucket)
-    sort = filters.sort if filters.sort in SORTS else "relevance"
-    key = _sort_key(sort, terms)
-    matched.sort(key=key)
+    sort = f.sort if f.sort in SORTS else "relevance"
+    keys = _sort_keys(sort, terms)
+    where = [*base, *filter_conds()]
     if after is not None:
-        try:
-            start = sum(1 for r in matched if key(r) <= tuple(after))
-        except TypeError:
+        if len(after) != len(keys) or any(
+            not isinstance(v, k.kind) or isinstance(v, bool)
+            for v, k in zip(after, keys, strict=False)
+        ):
             raise InvalidInput(
                 "cursor is not one a `next` link of this search gave", code="invalid_cursor"
-            ) from None
+            )
+        later = _after(keys, after)
+        remaining = session.scalar(from_(select(func.count())).where(*where, later), params) or 0
+        start = total - remaining
         page = start // limit + 1
+        where.append(later)
+        offset = 0
     else:
-        start = (page - 1) * limit
-    page_ids = [r.id for r in matched[start : start + limit]]
+        start = offset = (page - 1) * limit
+    page_rows: list[Any] = []
+    if total > start:
+        page_rows = list(
+            session.execute(
+                from_(select(s.dataset_id, *(k.expr for k in keys)))
+                .where(and_(*where))
+                .order_by(
+                    *(k.expr.desc() if k.descending else k.expr for k in keys if not k.constant)
+                )
+                .limit(limit)
+                .offset(offset),
+                params,
+            )
+        )
+    page_ids = [r[0] for r in page_rows]
+    next_key = None
+    if page_rows and start + len(page_rows) < total:
+        next_key = [k.to_key(v) for k, v in zip(keys, page_rows[-1][1:], strict=True)]
     by_id = (
         {
             d.id: d
@@ -247,33 +508,92 @@ def search_datasets(
         if page_ids
         else {}
     )
-    end = start + len(page_ids)
     return SearchResult(
         items=[by_id[i] for i in page_ids],
-        total=len(matched),
+        total=total,
         page=page,
         limit=limit,
         facets=facets,
-        next_key=list(key(matched[end - 1])) if page_ids and end < len(matched) else None,
+        next_key=next_key,
     )
 
 
 _NO_PRICE = 10**18
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _sort_key(sort: str, terms: list[str]) -> Callable[[_Row], tuple[Any, ...]]:
-    """The ascending key of a sort: JSON-friendly (ints and strings), unique per dataset
-    (the id breaks ties), so a keyset cursor can carry it."""
-    if sort == "title":
-        return lambda r: (r.title, r.id)
+@dataclass
+class _Key:
+    """One part of a sort key: its SQL expression, direction, and the JSON-friendly value a
+    cursor carries (ascending: a descending part is negated)."""
+
+    expr: Any
+    descending: bool
+    kind: type
+    to_key: Callable[[Any], Any]
+    from_key: Callable[[Any], Any]
+    constant: bool = False  # the same for every row: left out of ORDER BY
+
+
+def _neg(v: Any) -> Any:
+    return -v
+
+
+def _same(v: Any) -> Any:
+    return v
+
+
+def _micros(v: datetime) -> int:
+    return -round((v - _EPOCH) / timedelta(microseconds=1))
+
+
+def _from_micros(k: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=-k)
+
+
+def _sort_keys(sort: str, terms: list[str]) -> list[_Key]:
+    """The sort's key parts; unique per dataset (the id breaks ties) for keyset cursors."""
+    s = search_rows.c
+    ds_id = _Key(s.dataset_id, False, int, _same, _same)
+    ds_id_desc = _Key(s.dataset_id, True, int, _neg, _neg)
+    title = _Key(s.title_key, False, str, _same, _same)
+    if sort == "title" or (sort == "relevance" and not terms):
+        if sort == "relevance":  # no terms: every score is 0
+            return [_Key(literal_column("0"), False, int, lambda v: 0, _same, True), title, ds_id]
+        return [title, ds_id]
     if sort == "newest":
-        return lambda r: (-round(r.created_at.timestamp() * 1_000_000), -r.id)
+        return [_Key(s.created_at, True, int, _micros, _from_micros), ds_id_desc]
     if sort == "price_asc":
-        return lambda r: (min(r.prices or [_NO_PRICE]), r.id)
+        return [_Key(func.coalesce(s.min_price, _NO_PRICE), False, int, _same, _same), ds_id]
     if sort == "price_desc":
-        return lambda r: (-max(r.prices or [-1]), -r.id)
-    return lambda r: (-sum(1 for t in terms if t in r.title_all), r.title, r.id)
+        return [_Key(func.coalesce(s.max_price, -1), True, int, _neg, _neg), ds_id_desc]
+    hits = [
+        case((s.title_all.like(f"%{_like_escape(t)}%", escape="\\"), 1), else_=0) for t in terms
+    ]
+    score = functools.reduce(operator.add, hits)
+    return [_Key(score, True, int, _neg, _neg), title, ds_id]
+
+
+def _after(keys: list[_Key], after: list[Any]) -> ColumnElement[bool]:
+    """Rows whose sort key comes after ``after`` (lexicographic over the key parts)."""
+    ors: list[ColumnElement[bool]] = []
+    for i, k in enumerate(keys):
+        eqs = [keys[j].expr == keys[j].from_key(after[j]) for j in range(i)]
+        v = k.from_key(after[i])
+        ors.append(and_(*eqs, k.expr < v if k.descending else k.expr > v))
+    return or_(*ors)
 
 
 def reindex_dataset(dataset: Dataset) -> None:
+    """Recompute the dataset's search text; the index follows when the session flushes."""
     dataset.search_text = build_search_text(dataset)
+
+
+def reindex(session: Session, actor: Actor) -> int:
+    """Rebuild the search index from the datasets and offers (an operator's repair).
+
+    The index is derived data, so this writes no audit event; ``actor`` is the operator.
+    """
+    del actor
+    with transaction(session):
+        return rebuild_index(session)

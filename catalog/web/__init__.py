@@ -109,6 +109,7 @@ def init_web(app: Flask) -> None:
         filters,
         licences,
         notifications,
+        previews,
         problems,
         provider,
         purchases,
@@ -126,6 +127,7 @@ def init_web(app: Flask) -> None:
         auditor,
         notifications,
         licences,
+        previews,
         problems,
     ):
         app.register_blueprint(module.bp)

@@ -149,7 +149,6 @@ def favicon():
 def dataset(slug: str):
     session_ = get_session()
     ds = catalog_service.get_published_dataset(session_, slug)
-    licensed_by = catalog_service.licensed_team_codes(session_, ds)
     state, open_purchases, my_license = None, [], None
     if current_user.is_authenticated:
         actor = web_actor()
@@ -166,15 +165,16 @@ def dataset(slug: str):
             )
     from catalog import licence_terms
     from catalog.services.licence_detail import offer_attribution
+    from catalog.web.previews import card_context
 
     return render_template(
         "dataset.html",
+        **card_context(slug),
         attributions={
             o.id: offer_attribution(session_, o) for o in ds.offers if o.active and o.kogl_type
         },
         kogl_urls={t: k.url for t, k in licence_terms.KOGL.items()},
         ds=ds,
-        licensed_by=licensed_by,
         state=state,
         open_purchases=open_purchases,
         my_license=my_license,

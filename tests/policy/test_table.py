@@ -158,6 +158,9 @@ EXPECTED = """
 catalog.read                        -                                ok     ok        ok         ok           ok       ok
 catalog.read                        their_dataset                    ok     ok        ok         ok           ok       ok
 
+dataset.view_holders                -                                ok     ok        ok         ok           ok       ok
+dataset.view_holders                their_dataset                    ok     ok        ok         ok           ok       ok
+
 dataset.view_drafts                 -                                ok     ok        forbidden  forbidden    ok       ok
 dataset.view_drafts                 our_dataset                      ok     ok        forbidden  forbidden    ok       ok
 dataset.view_drafts                 their_dataset                    ok     404:not_found forbidden forbidden ok       ok
