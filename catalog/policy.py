@@ -187,6 +187,13 @@ POLICY: dict[str, Rule] = {
         why_not=((PARTICIPANT, "lead_required"),),
         otherwise="not_participant",
     ),
+    "purchase.invite": Rule(
+        "invite another team to a joint purchase their team takes part in",
+        _all(TEAM, PARTICIPANT),
+        default="team_role_required",
+        refuse=_WRITE,
+        otherwise="not_participant",
+    ),
     "purchase.confirm": Rule(
         "confirm the team's participation (commit its money)",
         {TEAM_LEAD: (PARTICIPANT,)},
@@ -307,6 +314,8 @@ POLICY: dict[str, Rule] = {
             ),
         )
     },
+    # --- the to-do list ---------------------------------------------------------------------
+    "todo.view": Rule("see what they have to do", _all(USER_ROLES, ANY)),
     # --- scripts: who am I, what happened ---------------------------------------------------
     "account.read": Rule(
         "see who they are: their account, role, team and the token in use",
@@ -402,6 +411,7 @@ SCOPES: dict[str | None, tuple[str, ...]] = {
         "purchase.take_part",
         "purchase.leave",
         "purchase.confirm",
+        "purchase.invite",
         "purchase.close",
         "purchase.cancel",
         "licence.renew",
@@ -426,7 +436,14 @@ SCOPES: dict[str | None, tuple[str, ...]] = {
         "team.eliminate",
         "licence.change_status",
     ),
-    None: ("token.list", "token.create", "token.revoke", "notice.read", "account.read"),
+    None: (
+        "token.list",
+        "token.create",
+        "token.revoke",
+        "notice.read",
+        "account.read",
+        "todo.view",
+    ),
 }
 ALL_SCOPES = tuple(s for s in SCOPES if s is not None)
 _SCOPE_OF = {action: scope for scope, actions in SCOPES.items() for action in actions}
