@@ -51,6 +51,7 @@ from sqlalchemy import (
     cast,
     delete,
     event,
+    exists,
     func,
     insert,
     literal_column,
@@ -68,7 +69,7 @@ from catalog.errors import InvalidInput
 from catalog.models._types import UTCDateTime
 from catalog.models.datasets import Dataset, DatasetStatus
 from catalog.models.institutions import Institution
-from catalog.models.offers import Offer
+from catalog.models.offers import Offer, OfferMode
 from catalog.services.context import Actor
 
 SORTS = ("relevance", "title", "newest", "price_asc", "price_desc")
@@ -164,6 +165,7 @@ class SearchFilters:
     price: list[str] = field(default_factory=list)  # PRICE_BUCKETS names
     min_price: int | None = None
     max_price: int | None = None
+    joint: bool = False  # only datasets with an active joint offer
     sort: str = "relevance"
 
 
@@ -369,6 +371,14 @@ def search_datasets(
         base.append(s.max_price >= f.min_price)
     if f.max_price is not None:
         base.append(s.min_price <= f.max_price)
+    if f.joint:
+        base.append(
+            exists().where(
+                Offer.dataset_id == s.dataset_id,
+                Offer.mode == OfferMode.JOINT,
+                Offer.active.is_(True),
+            )
+        )
     params: dict[str, Any] = {}
     if terms:
         params["fts_query"] = " AND ".join(sorted(set().union(*(term_tokens(t) for t in terms))))
