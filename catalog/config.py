@@ -23,6 +23,7 @@ DEFAULT_SESSION_IDLE = 30 * 60
 DEFAULT_SESSION_MAX = 12 * 3600
 DEFAULT_CHECKPOINT_EVENTS = 1000
 DEFAULT_CHECKPOINT_HOURS = 1
+DEFAULT_PREVIEW_BYTES = 256 * 1024
 LOG_FORMATS = ("text", "json")
 # A request id taken from a trusted proxy's header: short, and nothing a log line could
 # be forged with.
@@ -262,8 +263,19 @@ def load_config(
         " hours",
         DEFAULT_CHECKPOINT_HOURS,
     )
+    # How much of each preview file the service reads and serves before a purchase.
+    preview_bytes = _setting(
+        overrides,
+        "PREVIEW_BYTES",
+        "KDC_PREVIEW_BYTES",
+        1024,
+        16 * 1024 * 1024,
+        " bytes",
+        DEFAULT_PREVIEW_BYTES,
+    )
     config: dict[str, Any] = {
         "DATABASE_URL": env.get("KDC_DATABASE_URL", db_default),
+        "PREVIEW_BYTES": preview_bytes,
         "STORAGE_URL": env.get("KDC_STORAGE_URL", storage_default),
         "URL_TTL": ttl,
         "AUDIT_KEY": env.get("KDC_AUDIT_KEY", str(instance / "audit_ed25519.pem")),

@@ -52,6 +52,10 @@ MESSAGES = {
     ),
     "purchase_full": _l("This joint purchase already has the maximum number of teams."),
     "already_participant": _l("Your team already takes part in this purchase."),
+    "invalid_deadline": _l(
+        "Choose a deadline between tomorrow and the end of the offer's join window."
+    ),
+    "invalid_team": _l("There is no active team with that code to invite."),
     "already_licensed": _l("The team already holds an active licence for this dataset."),
     "purchase_pending": _l(
         "Your team already takes part in an undecided purchase of this dataset."

@@ -151,6 +151,7 @@ POLICY: dict[str, Rule] = {
         otherwise="not_found",
         hidden=True,
     ),
+    "dataset.view_holders": Rule("see which teams hold a licence for a dataset", _all(ROLES, ANY)),
     "dataset.manage": Rule(
         "manage datasets, offers, versions and uploads",
         {**_OFFICE, PROVIDER: (OWN_INSTITUTION,)},
@@ -184,6 +185,13 @@ POLICY: dict[str, Rule] = {
         default="team_role_required",
         refuse=_WRITE,
         why_not=((PARTICIPANT, "lead_required"),),
+        otherwise="not_participant",
+    ),
+    "purchase.invite": Rule(
+        "invite another team to a joint purchase their team takes part in",
+        _all(TEAM, PARTICIPANT),
+        default="team_role_required",
+        refuse=_WRITE,
         otherwise="not_participant",
     ),
     "purchase.confirm": Rule(
@@ -306,6 +314,8 @@ POLICY: dict[str, Rule] = {
             ),
         )
     },
+    # --- the to-do list ---------------------------------------------------------------------
+    "todo.view": Rule("see what they have to do", _all(USER_ROLES, ANY)),
     # --- scripts: who am I, what happened ---------------------------------------------------
     "account.read": Rule(
         "see who they are: their account, role, team and the token in use",
@@ -388,6 +398,7 @@ def webhook_owner(actor: Any) -> tuple[str, int]:
 SCOPES: dict[str | None, tuple[str, ...]] = {
     "catalog:read": (
         "catalog.read",
+        "dataset.view_holders",
         "dataset.view_drafts",
         "purchase.view",
         "team.view_money",
@@ -400,6 +411,7 @@ SCOPES: dict[str | None, tuple[str, ...]] = {
         "purchase.take_part",
         "purchase.leave",
         "purchase.confirm",
+        "purchase.invite",
         "purchase.close",
         "purchase.cancel",
         "licence.renew",
@@ -424,7 +436,14 @@ SCOPES: dict[str | None, tuple[str, ...]] = {
         "team.eliminate",
         "licence.change_status",
     ),
-    None: ("token.list", "token.create", "token.revoke", "notice.read", "account.read"),
+    None: (
+        "token.list",
+        "token.create",
+        "token.revoke",
+        "notice.read",
+        "account.read",
+        "todo.view",
+    ),
 }
 ALL_SCOPES = tuple(s for s in SCOPES if s is not None)
 _SCOPE_OF = {action: scope for scope, actions in SCOPES.items() for action in actions}
@@ -461,6 +480,8 @@ def role_of(actor: Any) -> str:
     """The actor's role in the table: its user's role, or ``system`` for no user."""
     if actor.role is not None:
         return Role(actor.role).value
+    if getattr(actor, "anonymous", False):
+        return "nobody"
     return SYSTEM if actor.user_id is None else "nobody"
 
 

@@ -156,4 +156,11 @@ class ObjectSchema(ma.Schema):
     size = ma.fields.Integer()
     sha256 = ma.fields.String()
     content_type = ma.fields.String()
+    preview = ma.fields.Boolean()
     created_at = ma.fields.DateTime()
+
+
+class ObjectPatchSchema(_Strict):
+    """What a provider may change on a file of a version: whether it is a preview file."""
+
+    preview = ma.fields.Boolean(required=True)

@@ -18,11 +18,12 @@ from catalog.api.auth import SECURITY, current_actor, policy_required
 from catalog.api.blueprint import ApiBlueprint as Blueprint
 from catalog.db import get_session
 from catalog.objectstore import get_object_store
-from catalog.services import access, uploads, versions
+from catalog.services import access, previews, uploads, versions
 from schemas.storage import (
     FileArgsSchema,
     ManifestArgsSchema,
     ManifestPageSchema,
+    ObjectPatchSchema,
     ObjectSchema,
     UploadPlanSchema,
     UploadRequestSchema,
@@ -206,6 +207,16 @@ class VersionObject(MethodView):
     def delete(self, slug, label, key):
         """Remove a file from a draft version (and its bytes from the store)"""
         versions.delete_object(get_session(), current_actor(), get_object_store(), slug, label, key)
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(ObjectPatchSchema)
+    @blp.response(200, ObjectSchema)
+    @policy_required("dataset.manage")
+    def patch(self, args, slug, label, key):
+        """Mark a file as a preview file (readable before purchase), or unmark it"""
+        return previews.set_preview(
+            get_session(), current_actor(), slug, label, key, args["preview"]
+        )
 
 
 def _plan(plan: uploads.UploadPlan) -> dict:

@@ -121,6 +121,46 @@ def _ensure_users(session: Session, actor: Actor) -> None:
             )
 
 
+def preview_keys(files: dict) -> set[str]:
+    """The demo's preview files: the README and the first file of each other kind.
+
+    The rest stay licensed-only, so that every demo dataset with two files of a kind shows
+    the difference between a sample and the data."""
+    keys: set[str] = set()
+    seen: set[str] = set()
+    for key in sorted(files):
+        ext = key.rsplit(".", 1)[-1].lower()
+        if key.lower().startswith("readme") or ext not in seen:
+            keys.add(key)
+            seen.add(ext)
+    return keys
+
+
+def demo_card(spec: dict) -> dict:
+    """The card fields of a demo dataset, said the same way for every one."""
+    personal = {
+        "open": "개인정보 없음. No personal data.",
+        "restricted": "개인정보 없음; 이용 범위 제한. No personal data; use is restricted.",
+        "deidentified_personal": (
+            "가명처리된 개인정보 포함: 재식별 시도 금지 (개인정보 보호법 제28조의2). "
+            "Pseudonymised personal data: never try to re-identify anyone."
+        ),
+    }[spec["sensitivity"]]
+    return {
+        "update_frequency": "연 1회 (매년 12월) · yearly, in December",
+        "contact_department": f"{spec['institution']} 데이터개방팀 · Open Data Team",
+        "intended_uses": (
+            "파운데이션 모델 사전학습·미세조정과 평가. "
+            "Pre-training, fine-tuning and evaluating foundation models."
+        ),
+        "limitations": (
+            "데모 샘플이며 실제 분포를 대표하지 않습니다. "
+            "Demo samples: they do not represent the real data's distribution."
+        ),
+        "personal_data": personal,
+    }
+
+
 def _ensure_dataset(
     session: Session,
     actor: Actor,
@@ -130,7 +170,10 @@ def _ensure_dataset(
 ) -> bool:
     if session.scalar(select(Dataset).where(Dataset.slug == spec["slug"])) is not None:
         return False
-    fields = {k: v for k, v in spec.items() if k not in ("offers", "files", "institution")}
+    fields = {
+        k: v for k, v in spec.items() if k not in ("offers", "files", "institution", "preview")
+    }
+    fields.setdefault("card", demo_card(spec))
     fields["modality"] = Modality(fields["modality"])
     fields["sensitivity"] = Sensitivity(fields["sensitivity"])
     ds = Dataset(
@@ -159,6 +202,7 @@ def _ensure_dataset(
     session.add(version)
     session.flush()
     total = 0
+    previews = spec.get("preview") or preview_keys(spec["files"])
     for key, text in sorted(spec["files"].items()):
         data = text.encode("utf-8") if isinstance(text, str) else text
         ctype = mimetypes.guess_type(key)[0] or "application/octet-stream"
@@ -172,6 +216,7 @@ def _ensure_dataset(
                 size=len(data),
                 sha256=hashlib.sha256(data).hexdigest(),
                 content_type=ctype,
+                preview=key in previews,
             )
         )
         total += len(data)

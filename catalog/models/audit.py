@@ -50,6 +50,7 @@ class AuditAction(enum.StrEnum):
     PURCHASE_CANCEL = "purchase:cancel"
     PURCHASE_CLOSE = "purchase:close"
     PURCHASE_CONFIRM = "purchase:confirm"
+    PURCHASE_INVITE = "purchase:invite"
     PURCHASE_JOIN = "purchase:join"
     PURCHASE_LEAVE = "purchase:leave"
     PURCHASE_OPEN = "purchase:open"

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.db import Base, utcnow
@@ -72,6 +80,10 @@ class Dataset(Base):
         str_enum(DatasetStatus, "dataset_status"), default=DatasetStatus.DRAFT
     )
     is_demo: Mapped[bool] = mapped_column(default=False)
+    # The dataset card's free fields (catalog.services.previews.CARD_FIELDS): update
+    # frequency, contact department, intended uses, limitations, personal-data note and the
+    # provider's column descriptions ({"file key": {"column": "description"}}).
+    card: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, server_default="{}")
     # Titles, descriptions and keywords, lower-cased and expanded into character
     # bigrams by catalog.services.search; the only text the search queries.
     search_text: Mapped[str] = mapped_column(Text, default="")
@@ -127,4 +139,7 @@ class DatasetObject(Base):
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     content_type: Mapped[str] = mapped_column(String(200), default="application/octet-stream")
+    # A sample anyone who may see the dataset may read before buying (within the preview
+    # byte cap), through the preview route; every other object needs a licence.
+    preview: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

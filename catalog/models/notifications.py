@@ -41,6 +41,7 @@ class NoticeKind(enum.StrEnum):
     PURCHASE_REJECTED = "purchase.rejected"
     PURCHASE_CANCELLED = "purchase.cancelled"
     JOINT_OPENED = "joint.opened"
+    JOINT_INVITED = "joint.invited"  # a team taking part invites another
     JOINT_JOINED = "joint.joined"
     JOINT_LEFT = "joint.left"
     JOINT_CLOSING_SOON = "joint.closing_soon"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -24,6 +24,7 @@ KIND_LABELS = {
     NoticeKind.PURCHASE_REJECTED: _l("Purchase rejected"),
     NoticeKind.PURCHASE_CANCELLED: _l("Purchase cancelled"),
     NoticeKind.JOINT_OPENED: _l("Joint purchase opened"),
+    NoticeKind.JOINT_INVITED: _l("Invitation to a joint purchase"),
     NoticeKind.JOINT_JOINED: _l("A team joined a joint purchase"),
     NoticeKind.JOINT_LEFT: _l("A team left a joint purchase"),
     NoticeKind.JOINT_CLOSING_SOON: _l("Joint purchase closing within 24 hours"),
@@ -69,7 +70,9 @@ def _won(value) -> str:
 def _when(value: str | None) -> str:
     if not value:
         return "—"
-    return format_datetime(datetime.fromisoformat(value), "short")
+    from catalog.web.formatting import dt
+
+    return dt(datetime.fromisoformat(value))
 
 
 def _status(value: str) -> str:
@@ -97,7 +100,10 @@ def render(kind: str, data: dict) -> NoticeText:
     note = data.get("note") or ""
     note_line = _("Note: %(note)s", note=note) if note else ""
     title, body = _texts(kind, data, d, note_line)
-    return NoticeText(title, body, path)
+    from catalog.web.formatting import particles
+
+    # Particles after a code or number ("#12을(를)") follow its final consonant.
+    return NoticeText(particles(title), particles(body), path)
 
 
 def _texts(kind: str, data: dict, d: dict, note_line: str) -> tuple[str, str]:
@@ -151,6 +157,17 @@ def _texts(kind: str, data: dict, d: dict, note_line: str) -> tuple[str, str]:
         ), _(
             "₩%(price)s, shared among the teams that join. Open until %(deadline)s.",
             price=d["price"],
+            deadline=_when(data.get("deadline")),
+        )
+    if k == NoticeKind.JOINT_INVITED:
+        return _(
+            "Team %(inviter)s invites your team to joint purchase #%(id)s of “%(dataset)s”",
+            **{**d, "inviter": data.get("inviter_team", "")},
+        ), _(
+            "With your team, each of %(teams)s teams would pay about ₩%(share)s. Open until "
+            "%(deadline)s.",
+            teams=data.get("teams_if_joined", ""),
+            share=f"{int(data.get('share_if_joined_krw') or 0):,}",
             deadline=_when(data.get("deadline")),
         )
     if k in (NoticeKind.JOINT_JOINED, NoticeKind.JOINT_LEFT):
@@ -313,7 +330,9 @@ def _texts(kind: str, data: dict, d: dict, note_line: str) -> tuple[str, str]:
             if k == NoticeKind.BUDGET_GRANTED
             else _("The programme clawed back ₩%(amount)s of your team's budget", **amounts)
         )
-        memo = data.get("memo") or ""
+        from catalog.web.formatting import memo as system_memo
+
+        memo = system_memo(data.get("memo") or "")
         return title, _join(
             _("Balance now: ₩%(balance)s.", **amounts),
             _("Memo: %(memo)s", memo=memo) if memo else "",

@@ -20,6 +20,8 @@ class Actor:
     institution_id: int | None = None
     token_id: int | None = None
     client_addr: str = ""
+    # A visitor who has not signed in: no user, and not the system either.
+    anonymous: bool = False
 
     @classmethod
     def for_user(cls, user: User, *, token_id: int | None = None, client_addr: str = "") -> Actor:
@@ -31,6 +33,13 @@ class Actor:
             institution_id=user.institution_id,
             token_id=token_id,
             client_addr=client_addr or "",
+        )
+
+    @classmethod
+    def visitor(cls, client_addr: str = "") -> Actor:
+        """Someone who has not signed in: may do only what is public."""
+        return cls(
+            user_id=None, label="anonymous", role=None, client_addr=client_addr, anonymous=True
         )
 
     @classmethod

@@ -18,6 +18,7 @@ purchase.confirmed             the team's people (a lead confirmed)
 purchase.approved / rejected   every participating team's people
 purchase.cancelled             the participating teams; the providers if it awaited them
 joint.opened                   the people of every other active team (joint purchases are public)
+joint.invited                  the people of the team invited by a team taking part
 joint.joined / left            the people of the other participating teams
 joint.closing_soon             the people of every active team (once per purchase, by ``tick``)
 joint.closed                   the people of the teams that took part
@@ -337,6 +338,24 @@ def purchase_joined(session: Session, actor: Actor, purchase: Purchase, team: Te
                     other_team=team.code,
                     teams_count=count,
                 )
+
+
+def purchase_invited(
+    session: Session, actor: Actor, purchase: Purchase, inviter: Team, team: Team, share_krw: int
+) -> None:
+    """A team taking part in an open joint purchase invites ``team`` to join it."""
+    with transaction(session):
+        _to_team(
+            session,
+            actor,
+            NoticeKind.JOINT_INVITED,
+            purchase,
+            team,
+            inviter_team=inviter.code,
+            teams_if_joined=len(_joined(purchase)) + 1,
+            share_if_joined_krw=share_krw,
+            by=actor.label,
+        )
 
 
 def purchase_left(

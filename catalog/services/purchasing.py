@@ -502,6 +502,35 @@ def _note(note: str | None) -> str:
     return note
 
 
+MIN_JOIN_WINDOW = timedelta(days=1)
+
+
+def deadline_window(offer: Offer, now: datetime) -> tuple[datetime, datetime]:
+    """The earliest and latest deadline an opener may choose under ``offer``."""
+    return now + MIN_JOIN_WINDOW, now + timedelta(days=offer.join_window_days or 0)
+
+
+def _joint_deadline(offer: Offer, chosen: datetime | None, now: datetime) -> datetime:
+    earliest, latest = deadline_window(offer, now)
+    if chosen is None:
+        return latest
+    if chosen.tzinfo is None:
+        raise InvalidInput("deadline must carry a time zone", code="invalid_deadline")
+    if latest < chosen < latest + timedelta(days=1):
+        # A day picked as the window's last day ends with the window.
+        return latest
+    if chosen < earliest or chosen > latest:
+        raise InvalidInput(
+            f"The deadline must be between {earliest:%Y-%m-%d %H:%M} and "
+            f"{latest:%Y-%m-%d %H:%M} UTC (the offer's join window is "
+            f"{offer.join_window_days} days).",
+            code="invalid_deadline",
+            earliest=earliest.isoformat(),
+            latest=latest.isoformat(),
+        )
+    return chosen
+
+
 # --------------------------------------------------------------------------- transitions
 
 
@@ -513,9 +542,15 @@ def request_purchase(
     offer: int,
     mode: str | None = None,
     team: str | None = None,
+    deadline: datetime | None = None,
     now: datetime | None = None,
 ) -> Purchase:
-    """Request an individual purchase, or open a joint one, for the actor's team."""
+    """Request an individual purchase, or open a joint one, for the actor's team.
+
+    The opener of a joint purchase may choose its ``deadline``: at least a day ahead and
+    within the offer's join window (the default is the end of that window; a deadline less
+    than a day past the window's end is brought back to it, so that a person who picks the
+    window's last day gets it)."""
     now = now or utcnow()
     with transaction(session):
         acting = _acting_team(session, actor, team)
@@ -531,13 +566,15 @@ def request_purchase(
             raise InvalidInput(
                 f"Offer {off.id} is {off.mode.value}, not {mode}.", code="mode_mismatch"
             )
+        joint = off.mode == OfferMode.JOINT
+        closes_at = _joint_deadline(off, deadline, now) if joint else None
+        if deadline is not None and not joint:
+            raise InvalidInput(
+                f"Offer {off.id} is individual; only a joint purchase has a deadline.",
+                code="invalid_deadline",
+            )
         acting = _lock_active_team(session, acting)
         _check_can_take_part(session, acting, ds, now)
-        joint = off.mode == OfferMode.JOINT
-        deadline = None
-        if joint:
-            assert off.join_window_days is not None  # a check constraint of offers
-            deadline = now + timedelta(days=off.join_window_days)
         purchase = Purchase(
             dataset_id=ds.id,
             offer_id=off.id,
@@ -546,7 +583,7 @@ def request_purchase(
             price_krw=off.price_krw,
             opener_team_id=acting.id,
             opened_by_id=actor.user_id,
-            deadline=deadline,
+            deadline=closes_at,
             created_at=now,
         )
         session.add(purchase)
@@ -622,6 +659,76 @@ def join_purchase(
             {"team": acting.code, "confirmed": lead, "shares": _preview(purchase)},
         )
         notices.purchase_joined(session, actor, purchase, acting)
+    return purchase
+
+
+def invitable_teams(session: Session, actor: Actor, purchase: Purchase) -> list[Team]:
+    """The active teams the actor's team may invite to ``purchase`` (none if it may not)."""
+    if (
+        purchase.mode != OfferMode.JOINT
+        or purchase.status != PurchaseStatus.OPEN
+        or not policy.can(actor, "purchase.invite", purchase)
+        or len(joined(purchase)) >= (purchase.offer.max_teams or 0)
+    ):
+        return []
+    taking_part = {p.team_id for p in joined(purchase)}
+    return [
+        t
+        for t in session.scalars(
+            select(Team).where(Team.status == TeamStatus.ACTIVE).order_by(Team.code)
+        )
+        if t.id not in taking_part
+    ]
+
+
+def invite_team(
+    session: Session,
+    actor: Actor,
+    purchase_id: int,
+    *,
+    team: str,
+    now: datetime | None = None,
+) -> Purchase:
+    """A team taking part in an open joint purchase invites another active team: that
+    team's people get a notice with the share they would pay. Nothing else changes."""
+    now = now or utcnow()
+    with transaction(session):
+        purchase = lock_purchase(session, actor, purchase_id)
+        policy.require(actor, "purchase.invite", purchase)
+        _require_joint(purchase, "shared by invitation")
+        _require_open(purchase, now)
+        _require_on_sale(purchase)
+        invited = session.scalar(select(Team).where(Team.code == team))
+        if invited is None or invited.status != TeamStatus.ACTIVE:
+            raise InvalidInput(
+                f"No active team {team!r} to invite.", code="invalid_team", team=team
+            )
+        if participant_of(purchase, invited.id) is not None and any(
+            p.team_id == invited.id for p in joined(purchase)
+        ):
+            raise Conflict(
+                f"Team {invited.code} already takes part in purchase {purchase.id}.",
+                code="already_participant",
+            )
+        count = len(joined(purchase))
+        if count >= (purchase.offer.max_teams or 0):
+            raise Conflict(
+                f"Purchase {purchase.id} already has the maximum of "
+                f"{purchase.offer.max_teams} teams.",
+                code="purchase_full",
+            )
+        inviter = session.get(Team, actor.team_id)
+        assert inviter is not None
+        share = split_price(purchase.price_krw, count + 1)[-1]
+        record_event(
+            session,
+            actor,
+            AuditAction.PURCHASE_INVITE,
+            "purchase",
+            purchase.id,
+            {"team": inviter.code, "invited": invited.code, "share_if_joined_krw": share},
+        )
+        notices.purchase_invited(session, actor, purchase, inviter, invited, share)
     return purchase
 
 

@@ -109,16 +109,19 @@ def init_web(app: Flask) -> None:
         filters,
         licences,
         notifications,
+        previews,
         problems,
         provider,
         purchases,
         team,
+        todo,
         views,
     )
 
     filters.register(app)
     for module in (
         views,
+        todo,
         purchases,
         team,
         provider,
@@ -126,6 +129,7 @@ def init_web(app: Flask) -> None:
         auditor,
         notifications,
         licences,
+        previews,
         problems,
     ):
         app.register_blueprint(module.bp)
@@ -173,6 +177,7 @@ def init_web(app: Flask) -> None:
             "may": may,
             "may_everywhere": may_everywhere,
             "unread_notifications": _unread_notifications,
+            "todo_counts": _todo_counts,
         }
 
 
@@ -189,3 +194,22 @@ def _unread_notifications() -> int | None:
         return unread_count(get_session(), current_user.id)
     except SQLAlchemyError:
         return None
+
+
+def _todo_counts():
+    """The signed-in user's to-do list for the navigation's badges, read once per request;
+    None if the database cannot say."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from catalog.errors import DomainError
+    from catalog.services.todo import todo_for
+    from catalog.web.guards import web_actor
+
+    if not current_user.is_authenticated:
+        return None
+    if "kdc_todo" not in g:
+        try:
+            g.kdc_todo = todo_for(get_session(), web_actor())
+        except (SQLAlchemyError, DomainError):
+            g.kdc_todo = None
+    return g.kdc_todo

@@ -23,7 +23,6 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
@@ -31,6 +30,7 @@ from marshmallow import ValidationError
 from catalog.db import end_read, get_session
 from catalog.services import audit_review, reports
 from catalog.services.context import Actor
+from catalog.web.formatting import krw_short
 from catalog.web.guards import policy_required, web_actor
 from schemas.audit import (
     AccessLogFilterSchema,
@@ -97,18 +97,8 @@ def _export_args() -> dict:
 
 
 def short_krw(value: int) -> str:
-    """Compact won for chart labels: 12.3억 in Korean, ₩1.23B in English."""
-    if str(get_locale() or "ko")[:2] == "ko":
-        if abs(value) >= 10**8:
-            return f"{value / 10**8:,.1f}억"
-        if abs(value) >= 10**4:
-            return f"{value / 10**4:,.0f}만"
-        return f"{value:,}원"
-    if abs(value) >= 10**9:
-        return f"₩{value / 10**9:,.2f}B"
-    if abs(value) >= 10**6:
-        return f"₩{value / 10**6:,.1f}M"
-    return f"₩{value:,}"
+    """Won for chart labels, where space is short: the one short form of the UI."""
+    return krw_short(value)
 
 
 def bar_chart(

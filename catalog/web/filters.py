@@ -1,20 +1,17 @@
-"""Template filters: money in won, byte sizes, dates in the viewer's locale."""
+"""Template filters: byte sizes, countdowns, shares; money, dates and labels come from
+``catalog.web.formatting``."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_number, get_locale
+from flask_babel import format_number, get_locale
 from flask_babel import gettext as _
 
 from catalog.services.shares import split_price
-
-
-def krw(value: int | None) -> str:
-    if value is None:
-        return "—"
-    return f"₩{int(value):,}"
+from catalog.web import formatting
+from catalog.web.formatting import krw  # noqa: F401  (kept importable from here)
 
 
 def filesize(value: int | None) -> str:
@@ -84,10 +81,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["timeleft"] = timeleft
     app.jinja_env.filters["share_of"] = share_of
     app.jinja_env.filters["number"] = lambda v: format_number(v) if v is not None else "—"
-    app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(v, fmt) if v else "—"
     app.jinja_env.filters["reject_page"] = reject_page
     app.jinja_env.globals["version_sample"] = version_sample
-    app.jinja_env.filters["krw"] = krw
     app.jinja_env.filters["filesize"] = filesize
-    app.jinja_env.filters["dt"] = lambda v, fmt="medium": format_datetime(v, fmt) if v else "—"
     app.jinja_env.globals["localized"] = localized
+    formatting.register(app)

@@ -82,6 +82,8 @@ class ActionForm(FlaskForm):
 
 class PurchaseRequestForm(FlaskForm):
     offer_id = HiddenField(validators=[DataRequired()])
+    # Joint offers only: the last day (KST) teams may join; the end of the join window if empty.
+    deadline = DateField(_l("Teams may join until"), validators=[Optional()])
 
 
 class NoteForm(FlaskForm):

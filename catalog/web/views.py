@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -22,6 +23,7 @@ from catalog.services import catalog as catalog_service
 from catalog.services import myteam, purchasing, users
 from catalog.services.search import SearchFilters, search_datasets
 from catalog.web import LOCALES, clear_session, start_session
+from catalog.web.formatting import KST
 from catalog.web.forms import PurchaseRequestForm
 from catalog.web.guards import flash_error, policy_required, web_actor
 from schemas.catalog import DatasetSearchArgsSchema
@@ -36,10 +38,10 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
 
-def _safe_next(target: str | None) -> str:
+def _safe_next(target: str | None, default: str = "web.index") -> str:
     if target and not urlsplit(target).netloc and target.startswith("/"):
         return target
-    return url_for("web.index")
+    return url_for(default)
 
 
 # What the sign-in form sends. Anything else (JSON, say) is refused rather than read by
@@ -68,7 +70,8 @@ def login():
         else:
             start_session(user)
             flash(_("Signed in as %(email)s.", email=user.email), "success")
-            return redirect(_safe_next(request.args.get("next")))
+            # Everyone lands on what they have to do, unless they came for a page.
+            return redirect(_safe_next(request.args.get("next"), "todo.index"))
     return render_template(
         "login.html", form=form
     ), 200 if request.method == "GET" else 400 if form.errors else 200
@@ -133,11 +136,13 @@ def index():
 def dataset(slug: str):
     session_ = get_session()
     ds = catalog_service.get_published_dataset(session_, slug)
-    licensed_by = catalog_service.licensed_team_codes(session_, ds)
     state, open_purchases, my_license = None, [], None
     if current_user.is_authenticated:
         actor = web_actor()
         state = myteam.dataset_states(session_, actor, [ds.id]).get(ds.id)
+        team = current_user.team
+        if state is None and team is not None and team.status.value == "eliminated":
+            state = "eliminated"  # no buy buttons: the team can no longer buy
         open_purchases = myteam.dataset_purchases(session_, actor, ds)
         if policy.can(actor, "myteam.view"):
             my_license = next(
@@ -150,20 +155,22 @@ def dataset(slug: str):
             )
     from catalog import licence_terms
     from catalog.services.licence_detail import offer_attribution
+    from catalog.web.previews import card_context
 
     return render_template(
         "dataset.html",
+        **card_context(slug),
         attributions={
             o.id: offer_attribution(session_, o) for o in ds.offers if o.active and o.kogl_type
         },
         kogl_urls={t: k.url for t, k in licence_terms.KOGL.items()},
         ds=ds,
-        licensed_by=licensed_by,
         state=state,
         open_purchases=open_purchases,
         my_license=my_license,
         form=PurchaseRequestForm(),
         OfferMode=OfferMode,
+        deadline_days=_deadline_days,
     )
 
 
@@ -174,25 +181,59 @@ def request_purchase(slug: str):
     form = PurchaseRequestForm()
     back = url_for("web.dataset", slug=slug)
     if not form.validate_on_submit() or not form.offer_id.data.isdigit():
-        flash(_("Choose an offer."), "error")
+        if form.deadline.errors:
+            flash(
+                _("Choose a deadline between tomorrow and the end of the offer's join window."),
+                "error",
+            )
+        else:
+            flash(_("Choose an offer."), "error")
         return redirect(back)
+    actor = web_actor()
     try:
         purchase = purchasing.request_purchase(
-            get_session(), web_actor(), dataset=slug, offer=int(form.offer_id.data)
+            get_session(),
+            actor,
+            dataset=slug,
+            offer=int(form.offer_id.data),
+            deadline=_end_of_day_kst(form.deadline.data) if form.deadline.data else None,
         )
     except DomainError as exc:
         flash_error(exc)
         return redirect(back)
+    # One message saying where the purchase stands now (the timeline on its page says the rest).
+    lead = policy.can(actor, "purchase.confirm", purchase)
     if purchase.mode == OfferMode.JOINT:
-        flash(
-            _(
-                "Joint purchase #%(id)d is open. Other teams can now join it from the board.",
+        message = (
+            _("Joint purchase #%(id)d is open. Other teams can now join it.", id=purchase.id)
+            if lead
+            else _(
+                "Joint purchase #%(id)d is open. It counts for your team once a lead of your "
+                "team confirms it.",
                 id=purchase.id,
-            ),
-            "success",
+            )
         )
     else:
-        flash(_("Purchase request #%(id)d was sent to the provider.", id=purchase.id), "success")
-    if not policy.can(web_actor(), "purchase.confirm"):
-        flash(_("A team lead of your team must confirm it before it counts."), "info")
+        message = (
+            _("Purchase request #%(id)d was sent to the provider.", id=purchase.id)
+            if lead
+            else _(
+                "Purchase request #%(id)d waits for a lead of your team to confirm it; then "
+                "it goes to the provider.",
+                id=purchase.id,
+            )
+        )
+    flash(message, "success")
     return redirect(url_for("joint.detail", purchase_id=purchase.id))
+
+
+def _deadline_days(offer) -> tuple[str, str]:
+    """The first and last day (KST) an opener may pick as a joint purchase's deadline."""
+    earliest, latest = purchasing.deadline_window(offer, datetime.now(KST))
+    return f"{earliest.astimezone(KST):%Y-%m-%d}", f"{latest.astimezone(KST):%Y-%m-%d}"
+
+
+def _end_of_day_kst(day) -> datetime:
+    """The last minute of ``day`` in Korea: the deadline a person means by a date (the
+    service brings the window's last day back to the window's end)."""
+    return datetime.combine(day, time(23, 59), tzinfo=KST)

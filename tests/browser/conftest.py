@@ -79,13 +79,16 @@ class User:
         if email:
             self.login()
 
-    def login(self) -> None:
+    def login(self, landing: str | None = "/") -> None:
+        """Sign in through the form. Signing in lands on the to-do list (``/todo``); the
+        journeys start from the catalogue (``landing="/"``, the ``next`` of the form), and
+        ``landing=None`` follows the default landing."""
         page = self.page
-        page.goto("/login")
+        page.goto("/login" if landing is None else f"/login?next={landing}")
         page.fill("#email", self.email)
         page.fill("#password", PASSWORD)
         page.locator("main form button[type=submit]").click()
-        page.wait_for_url(re.compile(r"/$"))
+        page.wait_for_url(re.compile(r"/todo$" if landing is None else re.escape(landing) + "$"))
 
     def close(self) -> None:
         self.context.close()

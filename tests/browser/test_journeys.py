@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from catalog.web.formatting import josa
 from tests.browser.conftest import shot
 
 ANNALS = "joseon-annals-original"
@@ -84,7 +85,7 @@ def test_2_upstage_lead_joins_from_the_board_and_the_opener_closes(user_factory,
     pid = STATE["purchase"]
     lead = user_factory("upstage-lead@kdc.test")
     page = lead.page
-    page.get_by_role("link", name="공동 구매").first.click()
+    page.locator("nav a.purchases-link").click()
     card = page.locator(f"#purchase-{pid}")
     expect(card.locator('td.share[data-team="naver"]')).to_have_text("₩600,000,000")
     expect(card.locator(".preview")).to_contain_text("₩300,000,000")
@@ -99,7 +100,9 @@ def test_2_upstage_lead_joins_from_the_board_and_the_opener_closes(user_factory,
     opener = user_factory("naver-member@kdc.test")
     opener.page.goto(f"/purchases/{pid}")
     opener.page.get_by_role("button", name="참여 마감").click()
-    expect(opener.page.locator(".flash-success")).to_contain_text(f"구매 #{pid}을(를) 마감했습니다")
+    expect(opener.page.locator(".flash-success")).to_contain_text(
+        josa(f"구매 #{pid}", "을/를") + " 마감했습니다"
+    )
     expect(opener.page.locator(f"#purchase-{pid} .tag.status-pending_approval")).to_have_text(
         "제공 기관 승인 대기"
     )
@@ -118,7 +121,9 @@ def test_3_nikh_approves_and_both_teams_see_a_licence_and_a_lower_balance(user_f
     expect(item).not_to_contain_text(won(before["upstage"]))
     shot(page, "provider-console")
     item.get_by_role("button", name="승인").click()
-    expect(page.locator(".flash-success")).to_contain_text(f"구매 #{pid}을(를) 승인했습니다")
+    expect(page.locator(".flash-success")).to_contain_text(
+        josa(f"구매 #{pid}", "을/를") + " 승인했습니다"
+    )
     expect(page.locator(f"#queue-{pid}")).to_have_count(0)
 
     for email, code in (("naver-member@kdc.test", "naver"), ("upstage-lead@kdc.test", "upstage")):
@@ -281,7 +286,7 @@ def test_8_provider_uploads_files_from_the_browser_and_publishes(user_factory, s
     assert not provider.errors, provider.errors
     page.reload()
     page.get_by_role("button", name="버전 게시").click()
-    expect(page.locator(".flash-success")).to_contain_text("버전 2026.2을(를) 게시했습니다")
+    expect(page.locator(".flash-success")).to_contain_text("버전 2026.2를 게시했습니다")
     stored = db(
         server,
         lambda s: dict(

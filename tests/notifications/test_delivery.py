@@ -63,7 +63,7 @@ def test_the_lead_gets_a_korean_e_mail_with_an_absolute_link(mail_app, smtp_serv
     assert msg["To"].addresses[0].addr_spec == LEAD
     assert got.mail_from == "noreply@kdc.test"
     subject = str(msg["Subject"])
-    assert subject.startswith("[K-데이터 카탈로그] ")
+    assert subject.startswith("[K-Data Catalog] ")  # one brand in every language
     assert (
         "naver-member@kdc.test 님이 팀을 위해 “KBS 뉴스 음성·자막” 구매를 요청했습니다" in subject
     )

@@ -17,8 +17,14 @@ def test_a_webhook_receives_what_the_feed_shows(sqlite_demo_app, webhook_receive
     client = sqlite_demo_app.test_client()
     lead = {"Authorization": f"Bearer {make_token(sqlite_demo_app, 'naver-lead@kdc.test')}"}
     kinds = client.get("/api/v1/openapi.json").json["components"]["schemas"]
-    feed_kinds = kinds["Event"]["properties"]["type"]["enum"]
-    hook_kinds = kinds["WebhookCreate"]["properties"]["kinds"]["items"]["enum"]
+
+    def enum_of(prop):
+        # An enum is published once, as a named component that properties reference.
+        ref = prop.get("$ref") or (prop.get("allOf") or [{}])[0].get("$ref")
+        return kinds[ref.rsplit("/", 1)[1]]["enum"] if ref else prop["enum"]
+
+    feed_kinds = enum_of(kinds["Event"]["properties"]["type"])
+    hook_kinds = enum_of(kinds["WebhookCreate"]["properties"]["kinds"]["items"])
     assert sorted(feed_kinds) == sorted(hook_kinds)
     assert "dataset.version_published" in feed_kinds
 

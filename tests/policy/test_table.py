@@ -158,6 +158,9 @@ EXPECTED = """
 catalog.read                        -                                ok     ok        ok         ok           ok       ok
 catalog.read                        their_dataset                    ok     ok        ok         ok           ok       ok
 
+dataset.view_holders                -                                ok     ok        ok         ok           ok       ok
+dataset.view_holders                their_dataset                    ok     ok        ok         ok           ok       ok
+
 dataset.view_drafts                 -                                ok     ok        forbidden  forbidden    ok       ok
 dataset.view_drafts                 our_dataset                      ok     ok        forbidden  forbidden    ok       ok
 dataset.view_drafts                 their_dataset                    ok     404:not_found forbidden forbidden ok       ok
@@ -188,6 +191,10 @@ purchase.leave                      members_request,joint_joined_by_member,joint
 purchase.confirm                    -                                team_role_required team_role_required ok lead_required read_only team_role_required
 purchase.confirm                    others_request,our_institutions,joint_apart,joint_we_opened_then_eliminated team_role_required team_role_required not_participant lead_required read_only team_role_required
 purchase.confirm                    colleagues_request,members_request,joint_joined_by_colleague,joint_joined_by_member,joint_opened_by_member,joint_opener_eliminated team_role_required team_role_required ok lead_required read_only team_role_required
+
+purchase.invite                     -                                team_role_required team_role_required ok ok read_only team_role_required
+purchase.invite                     others_request,our_institutions,joint_apart,joint_we_opened_then_eliminated team_role_required team_role_required not_participant not_participant read_only team_role_required
+purchase.invite                     colleagues_request,members_request,joint_joined_by_colleague,joint_joined_by_member,joint_opened_by_member,joint_opener_eliminated team_role_required team_role_required ok ok read_only team_role_required
 
 purchase.close,purchase.cancel      -                                ok     forbidden ok         ok           read_only ok
 purchase.close,purchase.cancel      others_request,our_institutions,joint_apart,joint_joined_by_colleague,joint_joined_by_member ok forbidden not_opener not_opener read_only ok
@@ -249,6 +256,7 @@ token.create                        other_account                    ok     forb
 token.revoke                        -,own_token                      ok     ok        ok         ok           ok       ok
 token.revoke                        other_token                      ok     404:token_not_found 404:token_not_found 404:token_not_found 404:token_not_found ok
 
+todo.view                           -,their_team                     ok     ok        ok         ok           ok       forbidden
 notice.read                         -,own_account                    ok     ok        ok         ok           ok       forbidden
 notice.read                         other_account                    forbidden forbidden forbidden forbidden forbidden forbidden
 account.read                        -,own_account                    ok     ok        ok         ok           ok       forbidden

@@ -169,10 +169,12 @@ def test_unknown_dataset_is_a_helpful_404_page(web):
 def test_login_with_a_demo_account(web):
     assert web.get("/login").status_code == 200
     resp = web.post("/login", data={"email": "naver-lead@kdc.test", "password": "kdc-demo"})
-    assert resp.status_code == 302 and resp.headers["Location"] == "/"
+    # Signing in lands on the to-do list; the header names the role in words.
+    assert resp.status_code == 302 and resp.headers["Location"] == "/todo"
     assert _logged_in_user(web)
     page = _page(web.get("/"))
-    assert "naver-lead@kdc.test" in page and "team_lead" in page and "Sign out" in page
+    assert "naver-lead@kdc.test" in page and "Team lead" in page and "Sign out" in page
+    assert "team_lead" not in page
     resp = web.post("/logout")
     assert resp.status_code == 302 and not _logged_in_user(web)
 

@@ -81,7 +81,9 @@ def test_a_member_request_waits_for_the_lead_and_refusals_are_explained(ui, run)
         follow_redirects=True,
     )
     page = text_of(resp)
-    assert "was sent to the provider" in page and "must confirm it" in page
+    # One message: the lead confirms first, then it goes to the provider.
+    assert "waits for a lead of your team to confirm it; then it goes to the provider" in page
+    assert "was sent to the provider" not in page
     assert "waiting for a lead" in page
     # A second request for the same dataset is refused in words, not a 500.
     resp = member.post(

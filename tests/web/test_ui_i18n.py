@@ -114,9 +114,11 @@ def test_money_and_dates_follow_the_locale(ui, run):
     ko = text_of(ui("naver-lead@kdc.test").get(f"/purchases/{pid}"))
     en = text_of(ui("naver-lead@kdc.test", lang="en").get(f"/purchases/{pid}"))
     assert "₩600,000,000" in ko and "₩600,000,000" in en
-    # Korean dates read "26. 12. 28. 오후 3:09"; English ones "12/28/26, 3:09 PM".
+    # One date format in both languages, in Korean time with a four-digit year:
+    # "2026-12-28 15:09".
     import re
 
-    assert re.search(r"\d\d\. \d{1,2}\. \d{1,2}\. (오전|오후) \d{1,2}:\d\d", ko)
-    assert re.search(r"\d{1,2}/\d{1,2}/\d\d, \d{1,2}:\d\d\s?(AM|PM)", en)
+    assert re.search(r"20\d\d-\d\d-\d\d \d\d:\d\d", ko)
+    assert re.search(r"20\d\d-\d\d-\d\d \d\d:\d\d", en)
+    assert not re.search(r"(오전|오후) \d{1,2}:\d\d|\d{1,2}/\d{1,2}/\d\d,", ko + en)
     assert "남음" in ko and " left" in en

@@ -62,7 +62,7 @@ def test_mark_all_read(ui, run):
     member = ui("naver-member@kdc.test")
     assert re.search(r'id="notification-count"[^>]*>2<', member.get("/").get_data(as_text=True))
     page = text_of(member.get("/notifications"))
-    assert "사업단이 팀에 ₩1,000을(를) 배정했습니다" in page and "현재 잔액" in page
+    assert "사업단이 팀에 ₩1,000을 배정했습니다" in page and "현재 잔액" in page
     resp = member.post("/notifications/read-all", follow_redirects=True)
     assert "알림 2건을 읽음으로 표시했습니다" in text_of(resp)
     assert 'id="notification-count"' not in member.get("/").get_data(as_text=True)
