@@ -49,7 +49,6 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
-    any_,
     bindparam,
     case,
     cast,
@@ -64,7 +63,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY, TSVECTOR
+from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR
 from sqlalchemy.orm import Session, UOWTransaction, selectinload
 from sqlalchemy.sql import Select
 from sqlalchemy.sql.elements import ColumnElement
@@ -396,11 +395,17 @@ def _matched(
 ) -> ColumnElement[bool]:
     """The condition "visible and matches the terms", worked out once: the index lookup and
     the substring check run in one statement, whose ids the facet counts and the page then
-    reuse (a temporary table on SQLite, an array on PostgreSQL)."""
+    reuse from a temporary table (the connection's own, emptied for each search)."""
     s = search_rows.c
     published = DatasetStatus.PUBLISHED.value
     long_terms = [t for t in terms if len(t) > 2]
-    if session.get_bind().dialect.name == "postgresql":
+    conn = session.connection()
+    # Each time: creating it is transactional, so a rolled-back read would drop it again.
+    conn.exec_driver_sql(
+        "CREATE TEMP TABLE IF NOT EXISTS search_match (dataset_id INTEGER PRIMARY KEY)"
+    )
+    conn.exec_driver_sql("DELETE FROM search_match")
+    if conn.dialect.name == "postgresql":
         visible: ColumnElement[bool] = s.status == published
         if own_institution is not None:
             visible = or_(visible, s.institution_id == own_institution)
@@ -408,13 +413,16 @@ def _matched(
         ids: Select[Any] = select(s.dataset_id).select_from(search_rows)
         if join_datasets:
             ids = ids.join(Dataset, Dataset.id == s.dataset_id)
-        matched = list(session.scalars(ids.where(visible, *text_conds)))
-        return s.dataset_id == any_(bindparam("matched_ids", matched, type_=ARRAY(Integer)))
+        conn.execute(
+            insert(_match_table).from_select(["dataset_id"], ids.where(visible, *text_conds))
+        )
+        conn.exec_driver_sql("ANALYZE search_match")
+        return s.dataset_id.in_(select(_match_table.c.dataset_id))
     # SQLite: CROSS JOIN keeps the join order: the FTS5 hits in rowid order, then each
     # dataset by its primary key, which reads the tables in order (the planner would start
     # from dataset_search's status index and look the texts up at random, twice as slow).
     params: dict[str, Any] = {"fts_query": " AND ".join(_query_tokens(terms)), "pub": published}
-    sql = ["INSERT INTO temp.search_match (dataset_id) SELECT s.dataset_id FROM dataset_search_fts"]
+    sql = ["INSERT INTO search_match (dataset_id) SELECT s.dataset_id FROM dataset_search_fts"]
     if long_terms:
         sql.append("CROSS JOIN datasets AS d ON d.id = dataset_search_fts.rowid")
     sql.append("CROSS JOIN dataset_search AS s ON s.dataset_id = dataset_search_fts.rowid")
@@ -429,11 +437,6 @@ def _matched(
     for n, t in enumerate(long_terms):
         sql.append(f"AND instr(d.search_text, :t{n}) > 0")
         params[f"t{n}"] = t
-    conn = session.connection()
-    conn.exec_driver_sql(
-        "CREATE TEMP TABLE IF NOT EXISTS search_match (dataset_id INTEGER PRIMARY KEY)"
-    )
-    conn.exec_driver_sql("DELETE FROM temp.search_match")
     conn.execute(text(" ".join(sql)), params)
     return s.dataset_id.in_(select(_match_table.c.dataset_id))
 
