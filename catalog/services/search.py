@@ -446,9 +446,10 @@ def _matched(
         sql.append(f"AND instr(d.search_text, :t{n}) > 0")
         params[f"t{n}"] = t
     n = conn.execute(text(" ".join(sql)), params).rowcount
-    if n > _MANY_MATCHES:
-        # Many matches: walk the narrow covering index and probe the ids, rather than look
-        # thousands of wide rows up by key ("+" keeps SQLite from using the primary key).
+    if n > _MANY_MATCHES and n * 4 > (conn.scalar(select(func.max(search_rows.c.dataset_id))) or 0):
+        # A large share of the catalogue matches: walk the narrow covering index and probe
+        # the ids, rather than look most wide rows up by key ("+" keeps SQLite from using
+        # the primary key). For fewer matches the lookups by key are faster.
         return literal_column("+dataset_search.dataset_id").in_(select(_match_table.c.dataset_id))
     return s.dataset_id.in_(select(_match_table.c.dataset_id))
 
