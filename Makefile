@@ -61,8 +61,8 @@ format: $(DEVTOOLS) ## Format the code with ruff
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(DEVTOOLS) ## Run the benchmarks (prints figures; see docs/benchmarks.md)
-	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+bench: $(DEVTOOLS) ## Run every benchmark (short; KDC_BENCH_LONG=1 for full) and print one table of goals
+	@$(BIN)/python bench/run_all.py
 
 clean: ## Remove the virtualenv and caches (keeps instance/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -29,7 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
             raise
         _die(exc)
 
-    from catalog import db, error_handlers, monitoring, objectstore, proxies
+    from catalog import db, error_handlers, monitoring, objectstore, proxies, responsecache
     from catalog.api import init_api
     from catalog.cli import init_cli
     from catalog.web import init_web
@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_api(app)
     init_web(app)
     init_cli(app)
+    responsecache.init_app(app)
     if app.config.get("CHECK_DB_AT_START"):
         try:
             db.check_database(app)

@@ -174,6 +174,10 @@ def main() -> None:
                     capture_output=True,
                     text=True,
                 )
+                if not res.stdout.strip():
+                    raise SystemExit(
+                        f"kdc fetch printed nothing (exit {res.returncode}): {res.stderr}"
+                    )
                 s = json.loads(res.stdout)
                 assert s["status"] == "complete", res.stderr
                 mb = s["bytes_downloaded"] / 1024**2

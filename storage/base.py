@@ -155,6 +155,23 @@ class ObjectStore(abc.ABC):
         """
         return [self.presign_get(k, expires_in, filename=f) for k, f in keys]
 
+    def presign_downloads(
+        self,
+        prefix: str,
+        keys: builtins.list[tuple[str, str | None]],
+        expires_in: int,
+        *,
+        issued_at: datetime | None = None,
+    ) -> builtins.list[str]:
+        """Presign GETs of ``prefix/key`` for ``(key, quoted)`` pairs, each saved under its
+        base name; ``quoted`` is ``storage.sigv4.quote_key(key)``, stored when the object was
+        registered (or None). Backends whose URLs carry the encoded key use it as it is."""
+        return self.presign_get_many(
+            [(f"{prefix}/{k}", k.rpartition("/")[2]) for k, _q in keys],
+            expires_in,
+            issued_at=issued_at,
+        )
+
     # --- multipart uploads (parts of 5 MiB … 5 GiB, at most 10,000) ----------------------
 
     @abc.abstractmethod

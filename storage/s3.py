@@ -14,7 +14,7 @@ from __future__ import annotations
 import builtins
 import io
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,7 +39,14 @@ from storage.base import (
     check_key,
     is_internal_key,
 )
-from storage.sigv4 import Credentials, SigV4Presigner, encoded_content_disposition
+from storage.sigv4 import (
+    Credentials,
+    PreEncoded,
+    SigV4Presigner,
+    encoded_content_disposition,
+    encoded_disposition_of_quoted,
+    quote_key,
+)
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -413,6 +420,38 @@ class S3Store(ObjectStore):
             int(expires_in),
             now=now,
         )
+
+    def presign_downloads(
+        self,
+        prefix: str,
+        keys: builtins.list[tuple[str, str | None]],
+        expires_in: int,
+        *,
+        issued_at: datetime | None = None,
+    ) -> builtins.list[str]:
+        now = issued_at or datetime.now(UTC).replace(microsecond=0)
+        head = f"{self.prefix}/{prefix}/" if self.prefix else f"{prefix}/"
+        quoted_head = quote_key(head)
+        disposition = encoded_content_disposition
+        disposition_of_quoted = encoded_disposition_of_quoted
+        items: builtins.list[tuple[str, Sequence[tuple[str, str]]]] = []
+        for key, quoted in keys:
+            name = key.rpartition("/")[2]
+            if quoted is None:
+                items.append((head + key, [("response-content-disposition", disposition(name))]))
+            else:
+                items.append(
+                    (
+                        PreEncoded(quoted_head + quoted),
+                        [
+                            (
+                                "response-content-disposition",
+                                disposition_of_quoted(name, quoted.rpartition("/")[2]),
+                            )
+                        ],
+                    )
+                )
+        return self.presigner.presign_many("GET", items, int(expires_in), now=now)
 
     def presign_put(self, key: str, expires_in: int, *, content_type: str | None = None) -> str:
         params = {"Bucket": self.bucket, "Key": self._key(key)}

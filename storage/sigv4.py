@@ -87,6 +87,33 @@ def encoded_content_disposition(filename: str) -> PreEncoded:
     return PreEncoded(_DISPOSITION_HEAD + _quote_param(fallback) + _DISPOSITION_STAR + starred)
 
 
+# Bytes RFC 5987 keeps but the query encodes: in a quoted key they are "%XX" already, and
+# stay so; every other "%XX" of a quoted key is an RFC 5987 escape, whose "%" the query
+# encodes as "%25".
+_RFC5987_KEPT_ESCAPES = tuple((f"%25{b:02X}", f"%{b:02X}") for b in b"!#$&+^`|")
+# In a quoted name, what the ASCII fallback name writes as "_": a UTF-8 sequence (one
+# non-ASCII character), and the ASCII bytes a quoted-string cannot carry (", %, \\,
+# controls). Every other escape of the fallback equals the quoted name's.
+_NOT_PLAIN_QUOTED = re.compile(r"%(?:[C-F][0-9A-F](?:%[89AB][0-9A-F])+|22|25|5C|[01][0-9A-F]|7F)")
+
+
+def encoded_disposition_of_quoted(filename: str, quoted: str) -> PreEncoded:
+    """``encoded_content_disposition(filename)`` from ``quoted``, ``quote_key(filename)``.
+
+    Both encodings keep the unreserved characters and write every other byte as ``%XX``,
+    so the RFC 5987 part is the quoted name with a few ``str.replace`` (in C) instead of
+    a table lookup per UTF-8 byte: Korean names cost about what ASCII names cost.
+    """
+    if _PLAIN_FILENAME.fullmatch(filename):
+        return PreEncoded(_DISPOSITION_HEAD + quoted + _DISPOSITION_END)
+    fallback = _NOT_PLAIN_QUOTED.sub("_", quoted)
+    starred = quoted.replace("%", "%25")
+    for escaped, kept in _RFC5987_KEPT_ESCAPES:
+        if escaped in starred:
+            starred = starred.replace(escaped, kept)
+    return PreEncoded(_DISPOSITION_HEAD + fallback + _DISPOSITION_STAR + starred)
+
+
 @functools.lru_cache(maxsize=64)
 def _quote_name(name: str) -> str:
     """Query parameter names repeat on every URL of a page: quote each once."""
@@ -193,7 +220,8 @@ class SigV4Presigner:
         quote_name = _quote_name
         out = []
         for key, params in requests:
-            quoted_key = quote_key(key)
+            # A key already quoted (stored so at publication) is used as it is.
+            quoted_key = key if type(key) is PreEncoded else quote_key(key)
             if len(params) == 1:
                 # The common case (a download's file name), without the general merging.
                 name, value = params[0]

@@ -46,7 +46,7 @@ def citation_ko(dataset: Any, version: Any, base: str) -> str:
     """출처 표시: institution, title, version, where to get it, year."""
     label = f", {version.label}" if version is not None else ""
     return (
-        f"{dataset.institution.name_ko}, 「{dataset.title_ko}」{label}, K-데이터 카탈로그, "
+        f"{dataset.institution.name_ko}, 「{dataset.title_ko}」{label}, K-Data Catalog, "
         f"{base}/datasets/{dataset.slug} ({_year(dataset, version)})."
     )
 

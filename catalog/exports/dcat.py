@@ -59,7 +59,7 @@ def catalogue_nodes(datasets: list[Any], base: str, title: str, description: str
     and versions loaded."""
     cat = Node(f"{base}/catalog", ["dcat:Catalog"])
     cat.add("dct:title", Literal(title, lang="en"))
-    cat.add("dct:title", Literal("K-데이터 카탈로그", lang="ko"))
+    cat.add("dct:title", Literal("K-Data Catalog", lang="ko"))
     cat.add("dct:description", Literal(description, lang="en"))
     cat.add("foaf:homepage", Iri(f"{base}/"))
     programme = Node(f"{base}/catalog#publisher", ["foaf:Agent"])

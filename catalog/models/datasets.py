@@ -15,14 +15,21 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from catalog.db import Base, utcnow
 from catalog.models._types import BigId, JSONType, UTCDateTime, str_enum
 from catalog.models.institutions import Institution
+from storage.sigv4 import quote_key
 
 if TYPE_CHECKING:
     from catalog.models.offers import Offer
+
+
+def _quoted_key(context: DefaultExecutionContext) -> str:
+    params: dict[str, str] = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    return quote_key(params["key"])
 
 
 class Modality(enum.StrEnum):
@@ -136,6 +143,10 @@ class DatasetObject(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("dataset_versions.id"))
     key: Mapped[str] = mapped_column(String(1024))
+    # The key percent-encoded as it appears in a URL path (RFC 3986, "/" kept), written
+    # once when the object is registered so that presigning a manifest page does not
+    # re-encode every Korean key (see storage.sigv4.quote_key). Null: encode on the fly.
+    quoted_key: Mapped[str | None] = mapped_column(Text, default=_quoted_key)
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     content_type: Mapped[str] = mapped_column(String(200), default="application/octet-stream")

@@ -25,6 +25,7 @@ import base64
 import binascii
 import posixpath
 import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -233,13 +234,57 @@ def within_quota(
     return locked
 
 
+# A manifest row as read: key, size, sha256, quoted key (None for rows stored before it).
+ObjectRow = tuple[str, int, str, str | None]
+# What a page yields: key, size, sha256, presigned URL.
+SignedObject = tuple[str, int, str, str]
+# URLs are signed this many at a time while a page is written out.
+SIGNING_CHUNK = 500
+
+
+class PresignedObjects:
+    """A page's objects with their URLs, signed a chunk at a time as they are read.
+
+    The first chunk is signed at once, inside the unit of work (a store that cannot sign
+    fails before the grant commits); the rest while the response streams, so a page of
+    5,000 objects never holds all its URLs, nor its whole JSON body, in memory.
+    """
+
+    def __init__(
+        self,
+        rows: Sequence[ObjectRow],
+        sign: Callable[[list[tuple[str, str | None]]], list[str]],
+    ) -> None:
+        self._rows = rows
+        self._sign = sign
+        self._first = self._signed(0)
+
+    def _signed(self, start: int) -> list[SignedObject]:
+        part = self._rows[start : start + SIGNING_CHUNK]
+        urls = self._sign([(k, q) for k, _s, _h, q in part])
+        return [(k, s, h, u) for (k, s, h, _q), u in zip(part, urls, strict=True)]
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def chunks(self) -> Iterator[list[SignedObject]]:
+        if self._first:
+            yield self._first
+        for start in range(SIGNING_CHUNK, len(self._rows), SIGNING_CHUNK):
+            yield self._signed(start)
+
+    def __iter__(self) -> Iterator[SignedObject]:
+        for chunk in self.chunks():
+            yield from chunk
+
+
 @dataclass
 class ManifestPage:
     dataset: str
     version: str
     object_count: int
     total_bytes: int
-    objects: list[tuple[str, int, str, str]]  # key, size, sha256, url
+    objects: PresignedObjects
     expires_at: datetime
     ttl: int
     next_cursor: str | None
@@ -345,27 +390,33 @@ def issue_download_urls(
         ver = published_version(session, dataset, version)
         seconds = url_ttl(ttl, default_ttl, lic, now)
         stmt = (
-            select(DatasetObject.key, DatasetObject.size, DatasetObject.sha256)
+            select(
+                DatasetObject.key,
+                DatasetObject.size,
+                DatasetObject.sha256,
+                DatasetObject.quoted_key,
+            )
             .where(DatasetObject.version_id == ver.id)
             .order_by(DatasetObject.key)
             .limit(limit + 1)
         )
         if after is not None:
             stmt = stmt.where(DatasetObject.key > after)
-        rows = session.execute(stmt).all()
+        rows: list[ObjectRow] = [tuple(r) for r in session.execute(stmt)]  # type: ignore[misc]
         more = len(rows) > limit
         rows = rows[:limit]
-        page_bytes = sum(int(s) for _k, s, _h in rows)
+        page_bytes = sum(int(s) for _k, s, _h, _q in rows)
         lic = within_quota(session, lic, len(rows), page_bytes, now)
         ver_store = store_for_version(store, ver)
         prefix = ver.prefix
+
+        def sign(keys: list[tuple[str, str | None]]) -> list[str]:
+            with storage_errors():
+                return ver_store.presign_downloads(prefix, keys, seconds, issued_at=now)
+
         with storage_errors():
             ver_store.check_available()
-            urls = ver_store.presign_get_many(
-                [(f"{prefix}/{k}", posixpath.basename(k)) for k, _s, _h in rows],
-                seconds,
-                issued_at=now,
-            )
+        objects = PresignedObjects(rows, sign)
         grant = _grant(
             session,
             actor,
@@ -386,7 +437,7 @@ def issue_download_urls(
             version=ver.label,
             object_count=ver.object_count,
             total_bytes=ver.total_bytes,
-            objects=[(k, s, h, u) for (k, s, h), u in zip(rows, urls, strict=True)],
+            objects=objects,
             expires_at=now + timedelta(seconds=seconds),
             ttl=seconds,
             next_cursor=encode_cursor(rows[-1][0]) if more else None,

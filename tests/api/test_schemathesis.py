@@ -127,6 +127,9 @@ CROSS_FIELD_RULES = {
     "invalid_label",
     "invalid_webhook_url",
     "invalid_kind",
+    # A list's cursor is opaque: only one taken from a `next` link of the same list and sort
+    # is a position (a JSON schema can say what it looks like, not where it came from).
+    "invalid_cursor",
 }
 
 

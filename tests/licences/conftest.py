@@ -190,14 +190,25 @@ def backend_live_server(request, templates, tmp_path, backend):
         pg.drop(pg_name)
 
 
-@pytest.fixture
-def pg_live_server(request, templates, tmp_path):
-    """A real server over the demo catalogue on PostgreSQL (concurrency tests)."""
-    pg = request.getfixturevalue("pg")
-    url, storage, pg_name = templates("postgresql", True).instantiate(tmp_path, pg)
+def _live_server(request, templates, tmp_path, backend: str):
+    pg = request.getfixturevalue("pg") if backend == "postgresql" else None
+    url, storage, pg_name = templates(backend, True).instantiate(tmp_path, pg)
     server = LiveServer(url, storage, tmp_path / "instance").start()
     server.app = create_app(_config(url, storage, SECRET_KEY="live-test-secret"))
     yield server
     server.stop()
     server.app.extensions["kdc_engine"].dispose()
-    pg.drop(pg_name)
+    if pg is not None:
+        pg.drop(pg_name)
+
+
+@pytest.fixture
+def pg_live_server(request, templates, tmp_path):
+    """A real server over the demo catalogue on PostgreSQL (concurrency tests)."""
+    yield from _live_server(request, templates, tmp_path, "postgresql")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_live_server(request, templates, tmp_path):
+    """A real server over the demo catalogue, on each database."""
+    yield from _live_server(request, templates, tmp_path, request.param)

@@ -198,3 +198,25 @@ def test_pre_encoded_disposition_equals_quoting_the_whole_header(filename):
     from storage.sigv4 import _quote_param, encoded_content_disposition
 
     assert encoded_content_disposition(filename) == _quote_param(content_disposition(filename))
+
+
+@pytest.mark.parametrize("url", STORES)
+def test_download_urls_from_stored_quoted_keys_equal_botocore(url):
+    from storage.sigv4 import quote_key
+
+    store = _store(url)
+    when = datetime(2026, 3, 1, 12, 34, 56, tzinfo=UTC)
+    keys = KEYS[:200]
+    ours = store.presign_downloads(
+        "datasets/v 1", [(k, quote_key(k)) for k in keys], 900, issued_at=when
+    )
+    unquoted = store.presign_downloads(
+        "datasets/v 1", [(k, None) for k in keys], 900, issued_at=when
+    )
+    assert ours == unquoted
+    for key, url_ in zip(keys, ours, strict=True):
+        params = {
+            "Key": store._key(f"datasets/v 1/{key}"),
+            "ResponseContentDisposition": content_disposition(key.rsplit("/", 1)[-1]),
+        }
+        assert url_ == _boto(store, "get_object", when, 900, **params), key

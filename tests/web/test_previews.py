@@ -112,7 +112,7 @@ def test_card_facts_citation_tree_and_related(anon):
     # Languages by name, not codes.
     assert "Languages Literary Chinese, Korean" in text
     # Citations to copy.
-    assert "국사편찬위원회, 「조선왕조실록 원문」, 2025.1, K-데이터 카탈로그" in text
+    assert "국사편찬위원회, 「조선왕조실록 원문」, 2025.1, K-Data Catalog" in text
     assert "@misc{joseon_annals_original," in text
     # The folder tree with sizes per folder.
     assert re.search(r"sejong/ 1 file · \d+ B", text)

@@ -1,4 +1,4 @@
-"""Quotas under concurrency, on PostgreSQL behind a real server: 50 manifest requests at once
+"""Quotas under concurrency, on SQLite and PostgreSQL behind a real server: 50 manifest requests at once
 never issue more than the quota allows."""
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ PAGE = 4
 QUOTA = 30  # room for 7 pages of 4 (28 objects); the 8th would cross it
 
 
-def test_fifty_parallel_manifest_requests_never_exceed_the_quota(pg_live_server):
-    app = pg_live_server.app
+def test_fifty_parallel_manifest_requests_never_exceed_the_quota(any_live_server):
+    app = any_live_server.app
     files = {f"f{i:02d}.txt": f"{i}\n".encode() * 10 for i in range(PAGE)}
     with app.app_context():
         session = get_session()
@@ -35,7 +35,7 @@ def test_fifty_parallel_manifest_requests_never_exceed_the_quota(pg_live_server)
         _pid, lics = buy(session, slug, offer_id)
     license_id = lics["naver"]
     token = make_token(app, "naver-member@kdc.test")
-    url = f"{pg_live_server.url}/api/v1/datasets/{slug}/manifest"
+    url = f"{any_live_server.url}/api/v1/datasets/{slug}/manifest"
     start = threading.Barrier(REQUESTS)
 
     def ask(_n: int) -> tuple[int, str]:
