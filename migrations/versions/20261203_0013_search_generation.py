@@ -1,7 +1,7 @@
 """search generation and covering index: dataset_search_state, ix_dataset_search_facets
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-03 12:20:00
 
 ``dataset_search_state`` holds one row, the catalogue's search generation: the flush that
@@ -16,7 +16,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = "0013"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
