@@ -21,7 +21,14 @@ flush as every change to a dataset or an offer (``_after_flush``):
   also ``document``, a ``tsvector`` of the bigram tokens under a GIN index;
 * ``dataset_search_fts`` — on SQLite, an FTS5 table of the same tokens (rowid = dataset id).
 
-Facet counts come from one ``GROUP BY`` over the matching rows; results are paged in SQL.
+* ``dataset_search_state`` — one row, the catalogue's *generation*: a random number that
+  every re-indexing flush replaces in its own transaction.
+
+A search with terms fills the temporary table ``search_match`` once (index lookup and
+substring confirmation); the facet counts (one ``GROUP BY`` per facet) and the page read it.
+Results without the datasets themselves (counts, the page's ids, the cursor) are cached per
+process in a bounded LRU keyed by the generation, so a change is visible at once in every
+worker and host; a transaction that re-indexed something bypasses the cache.
 ``flask --app app search reindex`` rebuilds the index (``rebuild_index``).
 """
 
