@@ -174,9 +174,16 @@ def _word_tokens(word: str) -> frozenset[str]:
     return frozenset(tokens)
 
 
-def document_tokens(search_text: str) -> set[str]:
-    """Every character and every pair of adjacent characters of each word, as ASCII tokens."""
-    return set().union(*map(_word_tokens, set(search_text.split())))
+@functools.lru_cache(maxsize=1 << 16)
+def _word_document(word: str) -> str:
+    return " ".join(_word_tokens(word))
+
+
+def document(search_text: str) -> str:
+    """The tokens of a text as the index stores them, separated by spaces. A token shared
+    by two words appears twice, which FTS5 and ``array_to_tsvector`` both accept (deduplicating
+    here costs more than the index build's other steps together)."""
+    return " ".join(map(_word_document, set(search_text.split())))
 
 
 @dataclass
@@ -269,7 +276,7 @@ def _refresh_chunk(conn: Connection, ids: list[int], fresh: bool) -> None:
         mask = 0
         for p in prices:
             mask |= _BUCKET_BIT[_price_bucket(p)]
-        doc = " ".join(document_tokens(r.search_text or ""))
+        doc = document(r.search_text or "")
         row = {
             "dataset_id": r.id,
             "institution_id": r.institution_id,
