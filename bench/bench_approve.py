@@ -37,7 +37,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def run(db_url: str, storage: Path, n: int) -> dict[str, float]:
+def run(db_url: str, storage: Path, n: int, show_sql: bool = False) -> dict[str, float]:
     from sqlalchemy import event, select
 
     from app import create_app
@@ -104,9 +104,11 @@ def run(db_url: str, storage: Path, n: int) -> dict[str, float]:
 
         engine = get_engine()
         counter = {"n": 0}
+        seen: list[str] = []
 
-        def count(*_args: object) -> None:
+        def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
             counter["n"] += 1
+            seen.append(" ".join(statement.split())[:160])
 
         event.listen(engine, "before_cursor_execute", count)
         times, statements = [], []
@@ -114,6 +116,7 @@ def run(db_url: str, storage: Path, n: int) -> dict[str, float]:
             session = get_session()
             session.expunge_all()  # as in a new request: nothing cached
             counter["n"] = 0
+            seen.clear()
             t0 = time.perf_counter()
             purchase = purchasing.approve_purchase(session, provider, pid)
             times.append((time.perf_counter() - t0) * 1000)
@@ -121,6 +124,8 @@ def run(db_url: str, storage: Path, n: int) -> dict[str, float]:
             assert purchase.status == PurchaseStatus.APPROVED
             session.close()
         event.remove(engine, "before_cursor_execute", count)
+        if show_sql:
+            print("\n".join(seen))
         engine.dispose()
     return {
         "n": len(times),
@@ -136,6 +141,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=30, help="joint purchases to approve")
     parser.add_argument("--backend", choices=("postgresql", "sqlite", "both"), default="both")
+    parser.add_argument(
+        "--show-sql", action="store_true", help="print the statements of the last approval"
+    )
     args = parser.parse_args()
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     backends = ["postgresql", "sqlite"] if args.backend == "both" else [args.backend]
@@ -160,7 +168,7 @@ def main() -> None:
                 )
             else:
                 db_url = f"sqlite:///{tmp / 'bench.db'}"
-            r = run(db_url, tmp / "storage", args.n)
+            r = run(db_url, tmp / "storage", args.n, args.show_sql)
             print(
                 f"joint approve, 5 teams, in process, {backend}: n={r['n']} "
                 f"p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, max {r['max']:.1f} ms; "
