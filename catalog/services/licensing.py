@@ -36,7 +36,7 @@ from catalog.models.datasets import Dataset
 from catalog.models.licenses import License, LicenseStatus
 from catalog.models.teams import Team
 from catalog.services import notices
-from catalog.services.audit import record_event
+from catalog.services.audit import record_event, record_events
 from catalog.services.context import Actor
 from catalog.services.paging import id_desc_page
 
@@ -115,36 +115,114 @@ def issue_license(
     now: datetime,
 ) -> License:
     """Create an active licence (a step of the approval's unit of work)."""
+    return issue_licenses(
+        session,
+        actor,
+        teams=[team],
+        dataset=dataset,
+        purchase_id=purchase_id,
+        terms=terms,
+        term_months=term_months,
+        now=now,
+    )[0]
+
+
+def issue_licenses(
+    session: Session,
+    actor: Actor,
+    *,
+    teams: list[Team],
+    dataset: Dataset,
+    purchase_id: int,
+    terms: dict[str, Any],
+    term_months: int,
+    now: datetime,
+) -> list[License]:
+    """Create an active licence for each team, in the order given: the same rows, events
+    and notices as ``issue_license`` for each team in turn, in batched statements."""
     with transaction(session):
-        expire_stale(session, actor, team.id, dataset.id, now)
-        lic = License(
-            team_id=team.id,
-            dataset_id=dataset.id,
-            purchase_id=purchase_id,
-            status=LicenseStatus.ACTIVE,
-            valid_from=now,
-            valid_until=add_months(now, term_months),
-            terms=dict(terms),
-        )
-        session.add(lic)
+        stale = session.scalars(
+            select(License)
+            .where(
+                License.team_id.in_([t.id for t in teams]),
+                License.dataset_id == dataset.id,
+                License.status.in_(LIVE),
+                License.valid_until <= now,
+            )
+            .order_by(License.id)
+            .with_for_update(key_share=True)
+        ).all()
+        if not stale:
+            return _issue_batch(
+                session, actor, teams, dataset, purchase_id, terms, term_months, now
+            )
+        # A lapsed licence is marked expired just before its team's new one is issued.
+        out = []
+        for team in teams:
+            for lic in stale:
+                if lic.team_id == team.id:
+                    _set_status(
+                        session,
+                        actor,
+                        lic,
+                        LicenseStatus.EXPIRED,
+                        "term ended",
+                        AuditAction.LICENSE_EXPIRE,
+                        now,
+                    )
+            out += _issue_batch(
+                session, actor, [team], dataset, purchase_id, terms, term_months, now
+            )
+        return out
+
+
+def _issue_batch(
+    session: Session,
+    actor: Actor,
+    teams: list[Team],
+    dataset: Dataset,
+    purchase_id: int,
+    terms: dict[str, Any],
+    term_months: int,
+    now: datetime,
+) -> list[License]:
+    with transaction(session):
+        lics = [
+            License(
+                team_id=team.id,
+                dataset_id=dataset.id,
+                purchase_id=purchase_id,
+                status=LicenseStatus.ACTIVE,
+                valid_from=now,
+                valid_until=add_months(now, term_months),
+                terms=dict(terms),
+            )
+            for team in teams
+        ]
+        session.add_all(lics)
         session.flush()
-        record_event(
+        record_events(
             session,
             actor,
-            AuditAction.LICENSE_ISSUE,
-            "license",
-            lic.id,
-            {
-                "team": team.code,
-                "dataset": dataset.slug,
-                "purchase_id": purchase_id,
-                "valid_from": lic.valid_from.isoformat(),
-                "valid_until": lic.valid_until.isoformat(),
-                "terms": lic.terms,
-            },
+            [
+                (
+                    AuditAction.LICENSE_ISSUE,
+                    "license",
+                    lic.id,
+                    {
+                        "team": team.code,
+                        "dataset": dataset.slug,
+                        "purchase_id": purchase_id,
+                        "valid_from": lic.valid_from.isoformat(),
+                        "valid_until": lic.valid_until.isoformat(),
+                        "terms": lic.terms,
+                    },
+                )
+                for team, lic in zip(teams, lics, strict=True)
+            ],
         )
-        notices.license_changed(session, actor, lic)
-        return lic
+        notices.licenses_changed(session, actor, lics)
+        return lics
 
 
 def _set_status(
