@@ -103,6 +103,21 @@ def team_account(session: Session, team: Team) -> LedgerAccount:
     return _ensure_account(session, f"team:{team.code}", AccountKind.TEAM, team_id=team.id)
 
 
+def team_accounts(session: Session, teams: list[Team]) -> dict[int, LedgerAccount]:
+    """``team_account`` of several teams, read in one query: team id → account."""
+    found = {
+        a.team_id: a
+        for a in session.scalars(
+            select(LedgerAccount).where(LedgerAccount.team_id.in_([t.id for t in teams]))
+        )
+        if a.team_id is not None
+    }
+    for team in teams:
+        if team.id not in found:
+            found[team.id] = team_account(session, team)
+    return found
+
+
 def institution_account(session: Session, institution: Institution) -> LedgerAccount:
     acct = session.scalar(
         select(LedgerAccount).where(LedgerAccount.institution_id == institution.id)

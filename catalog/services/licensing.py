@@ -76,6 +76,24 @@ def live_license(
     )
 
 
+def live_licenses(
+    session: Session, team_ids: list[int], dataset_id: int, now: datetime | None = None
+) -> dict[int, License]:
+    """``live_license`` of several teams in one read: team id → its live licence."""
+    now = now or utcnow()
+    rows = session.scalars(
+        select(License)
+        .where(
+            License.team_id.in_(team_ids),
+            License.dataset_id == dataset_id,
+            License.status.in_(LIVE),
+            License.valid_until > now,
+        )
+        .order_by(License.id)
+    )
+    return {lic.team_id: lic for lic in rows}  # the newest wins, as in ``live_license``
+
+
 def expire_stale(
     session: Session, actor: Actor, team_id: int, dataset_id: int, now: datetime
 ) -> None:

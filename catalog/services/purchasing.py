@@ -61,7 +61,7 @@ from catalog.services.ledger import (
     institution_account,
     lock_teams,
     post_transaction,
-    team_account,
+    team_accounts,
 )
 from catalog.services.paging import id_desc_page
 from catalog.services.shares import split_price
@@ -862,13 +862,14 @@ def approve_purchase(
         if not parts:
             raise Conflict(f"Purchase {purchase.id} has no participants.", code="no_participants")
         teams = lock_teams(session, [p.team_id for p in parts])
+        live = licensing.live_licenses(session, list(teams), dataset.id, now)
         for p in parts:
             team = teams[p.team_id]
             if team.status == TeamStatus.ELIMINATED:
                 raise Conflict(
                     f"Team {team.code} has been eliminated.", code="team_eliminated", team=team.code
                 )
-            lic = licensing.live_license(session, team.id, dataset.id, now)
+            lic = live.get(team.id)
             if lic is not None:
                 raise Conflict(
                     f"Team {team.code} already holds licence {lic.id} for {dataset.slug}.",
@@ -887,10 +888,8 @@ def approve_purchase(
             raise budget_exceeded(
                 actor, first, need, "Nobody was charged.", teams=[t.code for t, _s in short]
             )
-        entries = [
-            (team_account(session, teams[p.team_id]), -s)
-            for p, s in zip(parts, shares, strict=True)
-        ]
+        accounts = team_accounts(session, [teams[p.team_id] for p in parts])
+        entries = [(accounts[p.team_id], -s) for p, s in zip(parts, shares, strict=True)]
         entries.append((institution_account(session, dataset.institution), purchase.price_krw))
         txn = post_transaction(
             session,
@@ -925,18 +924,16 @@ def approve_purchase(
                 ],
             },
         )
-        terms = offer.terms()
-        for p in parts:
-            licensing.issue_license(
-                session,
-                actor,
-                team=teams[p.team_id],
-                dataset=dataset,
-                purchase_id=purchase.id,
-                terms=terms,
-                term_months=offer.term_months,
-                now=now,
-            )
+        licensing.issue_licenses(
+            session,
+            actor,
+            teams=[teams[p.team_id] for p in parts],
+            dataset=dataset,
+            purchase_id=purchase.id,
+            terms=offer.terms(),
+            term_months=offer.term_months,
+            now=now,
+        )
         _refresh(session, purchase)
         pause_point("purchase.approve.licensed")
         notices.purchase_decided(session, actor, purchase)
