@@ -39,6 +39,10 @@ _INSERT_COLUMNS = (
 )
 
 
+# An event to record: (action, subject_type, subject_id, data).
+AuditItem = tuple[AuditAction, str, object, dict[str, Any] | None]
+
+
 def normalise_data(data: dict[str, Any] | None) -> dict[str, Any]:
     """``data`` exactly as the database will give it back, so that the hash computed now
     matches the one a verifier computes later: tuples become lists, keys strings, numbers
@@ -98,7 +102,7 @@ def record_event(
 def record_events(
     session: Session,
     actor: Actor,
-    items: list[tuple[AuditAction, str, object, dict[str, Any] | None]],
+    items: list[AuditItem],
 ) -> list[AuditEvent]:
     """Append several events by one actor, in the order given, with one lock of the chain
     head and one INSERT: each event is linked to the one before exactly as if they had been

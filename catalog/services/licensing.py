@@ -36,7 +36,7 @@ from catalog.models.datasets import Dataset
 from catalog.models.licenses import License, LicenseStatus
 from catalog.models.teams import Team
 from catalog.services import notices
-from catalog.services.audit import record_event, record_events
+from catalog.services.audit import AuditItem, record_event, record_events
 from catalog.services.context import Actor
 from catalog.services.paging import id_desc_page
 
@@ -155,9 +155,14 @@ def issue_licenses(
     terms: dict[str, Any],
     term_months: int,
     now: datetime,
+    preceding: list[AuditItem] | None = None,
 ) -> list[License]:
     """Create an active licence for each team, in the order given: the same rows, events
-    and notices as ``issue_license`` for each team in turn, in batched statements."""
+    and notices as ``issue_license`` for each team in turn, in batched statements.
+
+    ``preceding``: audit events still to record, which come just before the licences'
+    own in the chain (recorded with them, in one append)."""
+    preceding = list(preceding or [])
     with transaction(session):
         stale = session.scalars(
             select(License)
@@ -172,8 +177,9 @@ def issue_licenses(
         ).all()
         if not stale:
             return _issue_batch(
-                session, actor, teams, dataset, purchase_id, terms, term_months, now
+                session, actor, teams, dataset, purchase_id, terms, term_months, now, preceding
             )
+        record_events(session, actor, preceding)
         # A lapsed licence is marked expired just before its team's new one is issued.
         out = []
         for team in teams:
@@ -203,6 +209,7 @@ def _issue_batch(
     terms: dict[str, Any],
     term_months: int,
     now: datetime,
+    preceding: list[AuditItem] | None = None,
 ) -> list[License]:
     with transaction(session):
         lics = [
@@ -222,7 +229,8 @@ def _issue_batch(
         record_events(
             session,
             actor,
-            [
+            list(preceding or [])
+            + [
                 (
                     AuditAction.LICENSE_ISSUE,
                     "license",

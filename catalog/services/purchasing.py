@@ -54,11 +54,10 @@ from catalog.models.purchases import (
 )
 from catalog.models.teams import Team, TeamStatus
 from catalog.services import licensing, notices
-from catalog.services.audit import record_event
+from catalog.services.audit import AuditItem, record_event
 from catalog.services.context import Actor
 from catalog.services.ledger import (
     budget_exceeded,
-    institution_account,
     lock_teams,
     post_transaction,
     team_accounts,
@@ -888,9 +887,15 @@ def approve_purchase(
             raise budget_exceeded(
                 actor, first, need, "Nobody was charged.", teams=[t.code for t, _s in short]
             )
-        accounts = team_accounts(session, [teams[p.team_id] for p in parts])
+        accounts, seller = team_accounts(
+            session, [teams[p.team_id] for p in parts], dataset.institution
+        )
+        assert seller is not None  # asked for with the institution
         entries = [(accounts[p.team_id], -s) for p, s in zip(parts, shares, strict=True)]
-        entries.append((institution_account(session, dataset.institution), purchase.price_krw))
+        entries.append((seller, purchase.price_krw))
+        # The ledger's, the approval's and the licences' events are appended together, in
+        # that order, once the licences exist (one lock of the chain head, one INSERT).
+        events: list[AuditItem] = []
         txn = post_transaction(
             session,
             actor,
@@ -898,6 +903,7 @@ def approve_purchase(
             entries,
             purchase_id=purchase.id,
             memo=f"purchase {purchase.id}: {dataset.slug}",
+            events=events,
         )
         pause_point("purchase.approve.charged")
         for p, s in zip(parts, shares, strict=True):
@@ -907,22 +913,22 @@ def approve_purchase(
         purchase.decided_by_id = actor.user_id
         purchase.decision_note = note
         session.flush()
-        record_event(
-            session,
-            actor,
-            AuditAction.PURCHASE_APPROVE,
-            "purchase",
-            purchase.id,
-            {
-                "dataset": dataset.slug,
-                "price_krw": purchase.price_krw,
-                "ledger_transaction_id": txn.id,
-                "note": note,
-                "shares": [
-                    {"team": teams[p.team_id].code, "share_krw": s}
-                    for p, s in zip(parts, shares, strict=True)
-                ],
-            },
+        events.append(
+            (
+                AuditAction.PURCHASE_APPROVE,
+                "purchase",
+                purchase.id,
+                {
+                    "dataset": dataset.slug,
+                    "price_krw": purchase.price_krw,
+                    "ledger_transaction_id": txn.id,
+                    "note": note,
+                    "shares": [
+                        {"team": teams[p.team_id].code, "share_krw": s}
+                        for p, s in zip(parts, shares, strict=True)
+                    ],
+                },
+            )
         )
         licensing.issue_licenses(
             session,
@@ -933,6 +939,7 @@ def approve_purchase(
             terms=offer.terms(),
             term_months=offer.term_months,
             now=now,
+            preceding=events,
         )
         _refresh(session, purchase)
         pause_point("purchase.approve.licensed")
