@@ -108,7 +108,7 @@ def run(db_url: str, storage: Path, n: int, show_sql: bool = False) -> dict[str,
 
         def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
             counter["n"] += 1
-            seen.append(" ".join(statement.split())[:160])
+            seen.append(" ".join(statement.split())[:300])
 
         event.listen(engine, "before_cursor_execute", count)
         times, statements = [], []

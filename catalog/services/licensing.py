@@ -156,12 +156,15 @@ def issue_licenses(
     term_months: int,
     now: datetime,
     preceding: list[AuditItem] | None = None,
+    notices_out: list[notices.NoticeDraft] | None = None,
 ) -> list[License]:
     """Create an active licence for each team, in the order given: the same rows, events
     and notices as ``issue_license`` for each team in turn, in batched statements.
 
     ``preceding``: audit events still to record, which come just before the licences'
-    own in the chain (recorded with them, in one append)."""
+    own in the chain (recorded with them, in one append). ``notices_out``: the licences'
+    notices are appended to it for the caller to write next, unless a lapsed licence had
+    to be expired first (then they are written at once, in their place)."""
     preceding = list(preceding or [])
     with transaction(session):
         stale = session.scalars(
@@ -177,7 +180,16 @@ def issue_licenses(
         ).all()
         if not stale:
             return _issue_batch(
-                session, actor, teams, dataset, purchase_id, terms, term_months, now, preceding
+                session,
+                actor,
+                teams,
+                dataset,
+                purchase_id,
+                terms,
+                term_months,
+                now,
+                preceding,
+                notices_out,
             )
         record_events(session, actor, preceding)
         # A lapsed licence is marked expired just before its team's new one is issued.
@@ -210,6 +222,7 @@ def _issue_batch(
     term_months: int,
     now: datetime,
     preceding: list[AuditItem] | None = None,
+    notices_out: list[notices.NoticeDraft] | None = None,
 ) -> list[License]:
     with transaction(session):
         lics = [
@@ -247,7 +260,7 @@ def _issue_batch(
                 for team, lic in zip(teams, lics, strict=True)
             ],
         )
-        notices.licenses_changed(session, actor, lics)
+        notices.licenses_changed(session, actor, lics, drafts_out=notices_out)
         return lics
 
 

@@ -496,8 +496,15 @@ def purchase_closed(
             _to_providers(session, actor, NoticeKind.PURCHASE_AWAITING_APPROVAL, purchase)
 
 
-def purchase_decided(session: Session, actor: Actor, purchase: Purchase) -> None:
-    """The provider approved (each team with its share) or rejected the purchase."""
+def purchase_decided(
+    session: Session,
+    actor: Actor,
+    purchase: Purchase,
+    preceding: list[NoticeDraft] | None = None,
+) -> None:
+    """The provider approved (each team with its share) or rejected the purchase.
+
+    ``preceding``: notices still to write that come just before these (written with them)."""
     kind = (
         NoticeKind.PURCHASE_APPROVED
         if purchase.status == PurchaseStatus.APPROVED
@@ -509,7 +516,8 @@ def purchase_decided(session: Session, actor: Actor, purchase: Purchase) -> None
         notify_many(
             session,
             actor,
-            [
+            list(preceding or [])
+            + [
                 NoticeDraft(
                     kind,
                     "purchase",
@@ -598,9 +606,17 @@ def license_changed(
 
 
 def licenses_changed(
-    session: Session, actor: Actor, lics: list[License], *, reinstated: bool = False
+    session: Session,
+    actor: Actor,
+    lics: list[License],
+    *,
+    reinstated: bool = False,
+    drafts_out: list[NoticeDraft] | None = None,
 ) -> None:
-    """``license_changed`` for several licences at once, in the order given."""
+    """``license_changed`` for several licences at once, in the order given.
+
+    ``drafts_out``: the notices are appended to it for the caller to write (``notify_many``)
+    instead of being written now."""
     drafts = []
     with transaction(session):
         kinds = {
@@ -639,7 +655,10 @@ def licenses_changed(
                     team_id=lic.team_id,
                 )
             )
-        notify_many(session, actor, drafts)
+        if drafts_out is not None:
+            drafts_out.extend(drafts)
+        else:
+            notify_many(session, actor, drafts)
 
 
 def _license_data(session: Session, lic: License, **extra: Any) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from catalog.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFo
 from catalog.faults import pause_point
 from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset, DatasetStatus
+from catalog.models.institutions import Institution
 from catalog.models.ledger import TransactionKind
 from catalog.models.offers import Offer, OfferMode
 from catalog.models.purchases import (
@@ -848,6 +849,14 @@ def approve_purchase(
     note = _note(note)
     with transaction(session):
         purchase = lock_purchase(session, actor, purchase_id, decider=True)
+        # The offer and the dataset's institution in one read (the relationships below then
+        # find them in the session, which holds them only while they are referenced).
+        loaded = session.execute(
+            select(Offer, Institution).where(
+                Offer.id == purchase.offer_id,
+                Institution.id == purchase.dataset.institution_id,
+            )
+        ).one()
         _check_approve(actor, purchase, now)
         offer, dataset = purchase.offer, purchase.dataset
         if offer.price_krw != purchase.price_krw:
@@ -930,6 +939,7 @@ def approve_purchase(
                 },
             )
         )
+        licence_notices: list[notices.NoticeDraft] = []
         licensing.issue_licenses(
             session,
             actor,
@@ -940,10 +950,12 @@ def approve_purchase(
             term_months=offer.term_months,
             now=now,
             preceding=events,
+            notices_out=licence_notices,
         )
         _refresh(session, purchase)
         pause_point("purchase.approve.licensed")
-        notices.purchase_decided(session, actor, purchase)
+        notices.purchase_decided(session, actor, purchase, preceding=licence_notices)
+        del loaded
     return purchase
 
 
