@@ -852,10 +852,9 @@ def approve_purchase(
         # The offer and the dataset's institution in one read (the relationships below then
         # find them in the session, which holds them only while they are referenced).
         loaded = session.execute(
-            select(Offer, Institution).where(
-                Offer.id == purchase.offer_id,
-                Institution.id == purchase.dataset.institution_id,
-            )
+            select(Offer, Institution)
+            .join(Institution, Institution.id == purchase.dataset.institution_id)
+            .where(Offer.id == purchase.offer_id)
         ).one()
         _check_approve(actor, purchase, now)
         offer, dataset = purchase.offer, purchase.dataset
