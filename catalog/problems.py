@@ -94,6 +94,13 @@ PROBLEMS: tuple[Problem, ...] = (
     ),
     Problem("404", ("object_not_found",), "the version has no such file"),
     Problem(
+        "404",
+        ("preview_not_found",),
+        "the file is not a preview file of the dataset's latest published version (or the "
+        "dataset is not visible to you): only preview files are served before purchase "
+        "([exports.md](exports.md))",
+    ),
+    Problem(
         "404", ("upload_not_found",), "no such upload (completed, aborted, or not this version's)"
     ),
     Problem(
@@ -267,6 +274,13 @@ PROBLEMS: tuple[Problem, ...] = (
         ("invalid_webhook_url",),
         "a webhook URL must be `http://` or `https://`, at most 2,000 characters, without credentials",
     ),
+    Problem(
+        "422",
+        ("invalid_deadline",),
+        "a joint purchase's deadline must lie between a day from now and the end of the offer's "
+        "join window (`earliest`, `latest`); an individual purchase has none",
+    ),
+    Problem("422", ("invalid_team",), "no active team with that code to invite"),
     Problem(
         "422",
         ("invalid_kind",),

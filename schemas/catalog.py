@@ -115,6 +115,9 @@ class DatasetSearchArgsSchema(ma.Schema):
     )
     min_price = ma.fields.Integer(load_default=None, validate=validate.Range(min=0, max=10**15))
     max_price = ma.fields.Integer(load_default=None, validate=validate.Range(min=0, max=10**15))
+    joint = ma.fields.Boolean(
+        load_default=False, metadata={"description": "Only datasets with an active joint offer"}
+    )
     sort = ma.fields.String(load_default="relevance", validate=validate.OneOf(SORTS))
     page = ma.fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     limit = ma.fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))

@@ -49,6 +49,7 @@ RATE_LIMITED = {("/api/v1/tokens", "post")}
 OPERATION_IDS = {
     ("get", "/api/v1/datasets"): "listDatasets",
     ("get", "/api/v1/datasets/{slug}"): "getDataset",
+    ("patch", "/api/v1/datasets/{slug}/versions/{label}/objects/{key}"): "markPreviewFile",
     ("get", "/api/v1/institutions"): "listInstitutions",
     ("get", "/api/v1/teams"): "listTeams",
     ("get", "/api/v1/teams/{code}"): "getTeam",

@@ -259,6 +259,8 @@ def publish_version(session: Session, actor: Actor, slug: str, label: str) -> Da
             )
         version.status = VersionStatus.PUBLISHED
         version.published_at = utcnow()
+        # The dataset's size is its newest published version's: the catalogue shows it.
+        dataset.total_bytes = version.total_bytes
         session.flush()
         record_event(
             session,

@@ -21,13 +21,39 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from catalog.models.datasets import Modality, Sensitivity
 from catalog.models.institutions import InstitutionKind
 from catalog.models.offers import Use
 from catalog.models.users import Role
+from catalog.services.publishing import COVERAGE_RE, SLUG_RE
+
+# The per-field sentences of the publishing service, for the translation catalogue:
+# ``guards.field_errors`` shows them in the page's language.
+SERVICE_FIELD_MESSAGES = (
+    _l("A title is required."),
+    _l("A whole number from 0."),
+    _l("A year, year-month or date (1392, 2020-06, 2024-12-31)."),
+    _l("At least the minimum number of teams."),
+    _l("At most 50 entries of 100 characters each."),
+    _l("Choose an institution."),
+    _l("Choose one of the listed modalities."),
+    _l("Choose one of the listed sensitivities."),
+    _l("Lower-case letters, digits and '-', e.g. joseon-annals-2025."),
+    _l("Required."),
+    _l("The end comes before the start."),
+    _l("This slug is taken."),
+)
 
 MODALITY_LABELS = {
     "text": _l("Text"),
@@ -162,11 +188,27 @@ class TokenForm(FlaskForm):
     scopes = MultiCheckboxField(_l("Scopes"), choices=[], validate_choice=True)
 
 
+COVERAGE_MESSAGE = _l("A year, year-month or date (1392, 2020-06, 2024-12-31).")
+
+
 class DatasetForm(FlaskForm):
+    """Checks everything the publishing service checks on one field, so that every error
+    shows at once, in the page's language; the service checks again."""
+
     slug = StringField(
-        _l("Slug (web address)"),
-        validators=[DataRequired(), Length(max=100)],
-        description=_l("Lower-case letters, digits and '-', fixed once created."),
+        _l("Web address name"),
+        validators=[
+            DataRequired(),
+            Length(max=100),
+            Regexp(
+                SLUG_RE, message=_l("Lower-case letters, digits and '-', e.g. joseon-annals-2025.")
+            ),
+        ],
+        description=_l(
+            "The end of the dataset's web address (/datasets/…). Filled in from the English "
+            "title; lower-case letters, digits and '-'. It cannot change once created."
+        ),
+        render_kw={"data-slug-from": "title_en", "autocomplete": "off", "spellcheck": "false"},
     )
     institution = SelectField(_l("Institution"), choices=[], validate_choice=False)
     title_ko = StringField(_l("Title (Korean)"), validators=[DataRequired(), Length(max=300)])
@@ -204,13 +246,23 @@ class DatasetForm(FlaskForm):
     )
     coverage_start = StringField(
         _l("Coverage from"),
-        validators=[Optional(), Length(max=10)],
+        validators=[Optional(), Length(max=10), Regexp(COVERAGE_RE, message=COVERAGE_MESSAGE)],
         description=_l("Year, year-month or date."),
     )
-    coverage_end = StringField(_l("Coverage to"), validators=[Optional(), Length(max=10)])
+    coverage_end = StringField(
+        _l("Coverage to"),
+        validators=[Optional(), Length(max=10), Regexp(COVERAGE_RE, message=COVERAGE_MESSAGE)],
+    )
+
+    def validate_coverage_end(self, field) -> None:
+        start, end = (self.coverage_start.data or "").strip(), (field.data or "").strip()
+        if start and end and COVERAGE_RE.match(start) and COVERAGE_RE.match(end) and end < start:
+            raise ValidationError(_l("The end comes before the start."))
 
 
 class OfferForm(FlaskForm):
+    """The joint fields count only for a joint offer (the page hides them otherwise)."""
+
     mode = SelectField(
         _l("Mode"),
         choices=choices(
@@ -218,7 +270,10 @@ class OfferForm(FlaskForm):
         ),
     )
     price_krw = IntegerField(
-        _l("Price (KRW)"), validators=[InputRequired(), NumberRange(min=1, max=10**15)]
+        _l("Price (KRW)"),
+        validators=[InputRequired(), NumberRange(min=1, max=10**15)],
+        description=_l("Whole won, e.g. 450000000 for 4억 5,000만 원."),
+        render_kw={"data-krw-words": "", "inputmode": "numeric"},
     )
     term_months = IntegerField(
         _l("Term (months)"), default=12, validators=[InputRequired(), NumberRange(min=1, max=120)]
@@ -270,6 +325,30 @@ class OfferForm(FlaskForm):
         _l("Licence text (English translation, optional)"),
         validators=[Optional(), Length(max=100_000)],
     )
+
+    JOINT_FIELDS = ("min_teams", "max_teams", "join_window_days")
+
+    def validate(self, extra_validators=None) -> bool:
+        if self.mode.data != "joint":
+            # An individual offer has no team counts: what the hidden fields hold is dropped.
+            for name in self.JOINT_FIELDS:
+                getattr(self, name).data = None
+                getattr(self, name).raw_data = []
+        ok = super().validate(extra_validators)
+        if self.mode.data == "joint":
+            for name in self.JOINT_FIELDS:
+                field = getattr(self, name)
+                if field.data is None and not field.errors:
+                    field.errors = [*field.errors, _l("Required.")]
+                    ok = False
+            low, high = self.min_teams.data, self.max_teams.data
+            if low is not None and high is not None and high < low:
+                self.max_teams.errors = [
+                    *self.max_teams.errors,
+                    _l("At least the minimum number of teams."),
+                ]
+                ok = False
+        return ok
 
 
 class VersionForm(FlaskForm):

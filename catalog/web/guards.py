@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, current_app, flash, request
+from flask_babel import gettext
 from flask_login import current_user
 
 from catalog import policy
@@ -36,7 +37,8 @@ def field_errors(exc: DomainError, form) -> bool:
     for name, messages in (exc.extra.get("errors") or {}).items():
         field = getattr(form, name, None)
         if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + [str(m) for m in messages]
+            # The service's sentences are in the catalogue (forms.SERVICE_FIELD_MESSAGES).
+            field.errors = list(field.errors) + [gettext(str(m)) for m in messages]
             matched = True
     return matched
 

@@ -33,6 +33,7 @@ from catalog.models.teams import Team
 from catalog.objectstore import get_object_store
 from catalog.services import catalog as catalog_service
 from catalog.services import publishing, purchasing, uploads, versions
+from catalog.services.dataset_figures import dataset_figures
 from catalog.services.shares import split_price
 from catalog.web.forms import (
     ActionForm,
@@ -109,7 +110,11 @@ def index():
                 }
             )
     return render_template(
-        "provider/index.html", datasets=datasets, queue=queue, note_form=NoteForm()
+        "provider/index.html",
+        datasets=datasets,
+        figures=dataset_figures(session, actor, datasets),
+        queue=queue,
+        note_form=NoteForm(),
     )
 
 

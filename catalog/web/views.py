@@ -22,13 +22,17 @@ from catalog.ratelimit import check_login_attempt
 from catalog.services import catalog as catalog_service
 from catalog.services import myteam, purchasing, users
 from catalog.services.search import SearchFilters, search_datasets
-from catalog.web import LOCALES, clear_session, start_session
+from catalog.web import LOCALES, catalogue, clear_session, start_session
 from catalog.web.formatting import KST
 from catalog.web.forms import PurchaseRequestForm
 from catalog.web.guards import flash_error, policy_required, web_actor
 from schemas.catalog import DatasetSearchArgsSchema
 
 bp = Blueprint("web", __name__)
+bp.add_app_template_filter(catalogue.highlight, "highlight")
+bp.add_app_template_global(catalogue.lowest_team_price, "lowest_team_price")
+bp.add_app_template_global(catalogue.ordered_facet, "ordered_facet")
+bp.add_app_template_global(catalogue.search_url, "search_url")
 
 
 class LoginForm(FlaskForm):
@@ -101,10 +105,7 @@ def set_language(code: str):
 def index():
     schema = DatasetSearchArgsSchema()
     raw = {k: v for k, v in request.args.lists() if v != [""]}
-    raw = {
-        k: (v if k in ("institution", "modality", "use", "sensitivity", "price") else v[0])
-        for k, v in raw.items()
-    }
+    raw = {k: (v if k in catalogue.FACETS else v[0]) for k, v in raw.items()}
     errors = {}
     try:
         args = schema.load(raw)
@@ -121,14 +122,29 @@ def index():
     held = {}
     if current_user.is_authenticated:
         held = myteam.dataset_states(session_, web_actor(), [d.id for d in result.items])
+    chosen = catalogue.active_filters(args)
+    # With nothing found, say whether the words alone would find something.
+    without_filters = None
+    if result.total == 0 and chosen and args.get("q"):
+        without_filters = search_datasets(
+            session_, SearchFilters(q=args["q"]), page=1, limit=1
+        ).total
     return render_template(
         "catalog.html",
         result=result,
         args=args,
         errors=errors,
         held=held,
+        chosen=chosen,
+        without_filters=without_filters,
         institutions=catalog_service.list_institutions(session_),
     )
+
+
+@bp.route("/favicon.ico")
+@policy.public("the site's icon")
+def favicon():
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 @bp.route("/datasets/<slug>")

@@ -49,6 +49,15 @@ def test_filters_and_facets(client):
     assert facets["institution"]["NIKH"] >= 1
 
 
+def test_joint_filter_keeps_datasets_with_an_active_joint_offer(client):
+    every = client.get("/api/v1/datasets", query_string={"limit": 100}).json["items"]
+    joint = client.get("/api/v1/datasets", query_string={"joint": "true", "limit": 100}).json
+    expected = {d["slug"] for d in every if any(o["mode"] == "joint" for o in d["offers"])}
+    assert {d["slug"] for d in joint["items"]} == expected
+    assert 0 < len(expected) < len(every)
+    assert client.get("/api/v1/datasets", query_string={"joint": "maybe"}).status_code == 422
+
+
 def test_dataset_detail_and_unknown_slug(client):
     resp = client.get("/api/v1/datasets/joseon-annals-original")
     assert resp.status_code == 200

@@ -221,7 +221,11 @@ def test_every_demo_account_can_sign_in(sqlite_demo_app):
         with client.session_transaction() as sess:
             assert sess.get("_user_id"), email
         page = client.get("/").get_data(as_text=True)
-        assert email in page and role in page, email
+        with sqlite_demo_app.test_request_context("/"):
+            from catalog.web.formatting import role_label
+
+            label = str(role_label(role))  # the role as the header names it, in Korean
+        assert email in page and label in page, email
 
 
 def test_every_dataset_is_published_with_offers_and_verified_files(demo_app, demo_session):

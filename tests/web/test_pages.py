@@ -55,9 +55,12 @@ def test_catalog_page_lists_datasets_with_facets(web):
     assert not set(_cards(rest)) & set(_cards(resp))
 
 
-def test_catalog_card_shows_lowest_price_and_demo_tag(web):
+def test_catalog_card_shows_lowest_price_per_team_and_demo_tag(web):
     page = _page(web.get("/", query_string={"q": "조선왕조실록 원문"}))
-    assert "₩450,000,000" in page  # the cheaper of its two offers
+    # ₩450,000,000 alone, or ₩600,000,000 split between up to five teams: ₩120,000,000 each.
+    assert "from ₩120,000,000 per team" in page
+    assert "(joint purchase shared by 5 teams)" in page
+    assert "₩600,000,000" not in page and "₩450,000,000" not in page
     assert "demo data" in page
 
 
@@ -66,7 +69,8 @@ def test_search_for_annals_in_korean(web):
     assert resp.status_code == 200
     assert sorted(_cards(resp)) == ["joseon-annals-original", "joseon-annals-translation"]
     page = _page(resp)
-    assert "조선왕조실록 원문" in page and "조선왕조실록 국역본" in page
+    # The matched word is marked in each title.
+    assert "조선왕조<mark>실록</mark> 원문" in page and "조선왕조<mark>실록</mark> 국역본" in page
     assert "2 datasets" in page
     assert 'value="실록"' in page  # the query stays in the box
 

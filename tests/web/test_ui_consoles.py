@@ -119,6 +119,8 @@ def test_provider_uploads_a_file_through_the_json_endpoints_and_publishes(ui, ru
     assert "taejo/002.txt" in page and "taejo/003.txt" not in page and sha in page
     resp = nikh.post(f"/provider/datasets/{slug}/versions/2026.1/publish", follow_redirects=True)
     assert "Version 2026.1 is published" in text_of(resp)
+    # The public page gives the size of the version now published (1,200 bytes).
+    assert "Total size 1.2 KB" in text_of(ui(lang="en").get(f"/datasets/{slug}"))
     # Another institution's staff cannot touch it.
     kbs = ui("kbs@kdc.test")
     assert kbs.get(f"/provider/datasets/{slug}").status_code == 403

@@ -117,6 +117,21 @@
       });
   }
 
+  // After the uploads, the server's file list, count and total size replace the page's.
+  function refreshFiles() {
+    return fetch(window.location.href, {credentials: "same-origin"}).then(function (resp) {
+      return resp.ok ? resp.text() : null;
+    }).then(function (html) {
+      if (!html) { return; }
+      var fresh = new DOMParser().parseFromString(html, "text/html");
+      ["version-summary", "version-files"].forEach(function (id) {
+        var now = document.getElementById(id), next = fresh.getElementById(id);
+        if (now && next) { now.replaceWith(document.importNode(next, true)); }
+      });
+      document.dispatchEvent(new CustomEvent("kdc:content"));
+    }).catch(function () { /* the list stays as it was; a reload shows the files */ });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("upload-form");
     if (!form) { return; }
@@ -138,6 +153,7 @@
         done.className = "all-done";
         done.textContent = form.getAttribute("data-msg-all-done");
         list.appendChild(done);
+        return refreshFiles();
       });
     });
   });
