@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from auditchain import GENESIS_HASH, canonical_json, event_hash
@@ -37,6 +37,10 @@ _INSERT_COLUMNS = (
     "prev_hash",
     "hash",
 )
+
+
+# An event to record: (action, subject_type, subject_id, data).
+AuditItem = tuple[AuditAction, str, object, dict[str, Any] | None]
 
 
 def normalise_data(data: dict[str, Any] | None) -> dict[str, Any]:
@@ -92,18 +96,35 @@ def record_event(
 ) -> AuditEvent:
     """Append one event (``action`` is ``subject:verb``) to the chain, in the unit of work
     of the change it records."""
-    # Services pass an ``AuditAction`` (the type checker holds them to it); the chain
-    # itself records any ``subject:verb`` string, as older and synthetic events show.
-    action_text = str(action)
-    subject_id = str(subject_id)
-    for name, value in (
-        ("action", action_text),
-        ("subject_type", subject_type),
-        ("subject_id", subject_id),
-    ):
-        if not value or len(value) > _WIDTHS[name]:
-            raise ValueError(f"audit event {name} must be 1–{_WIDTHS[name]} characters: {value!r}")
-    data = normalise_data(data)
+    return record_events(session, actor, [(action, subject_type, subject_id, data)])[0]
+
+
+def record_events(
+    session: Session,
+    actor: Actor,
+    items: list[AuditItem],
+) -> list[AuditEvent]:
+    """Append several events by one actor, in the order given, with one lock of the chain
+    head and one INSERT: each event is linked to the one before exactly as if they had been
+    recorded one by one. ``items``: (action, subject_type, subject_id, data)."""
+    if not items:
+        return []
+    drafts = []
+    for action, subject_type, subject_id, data in items:
+        # Services pass an ``AuditAction`` (the type checker holds them to it); the chain
+        # itself records any ``subject:verb`` string, as older and synthetic events show.
+        action_text = str(action)
+        subject_text = str(subject_id)
+        for name, value in (
+            ("action", action_text),
+            ("subject_type", subject_type),
+            ("subject_id", subject_text),
+        ):
+            if not value or len(value) > _WIDTHS[name]:
+                raise ValueError(
+                    f"audit event {name} must be 1–{_WIDTHS[name]} characters: {value!r}"
+                )
+        drafts.append((action_text, subject_type, subject_text, normalise_data(data)))
     # Lock the head and read it in one round trip (plain columns: no stale ORM copy).
     row = session.execute(
         select(AuditChainHead.seq, AuditChainHead.hash)
@@ -115,36 +136,41 @@ def record_event(
         prev_seq, prev_hash = head.seq, head.hash
     else:
         prev_seq, prev_hash = row
-    # Both databases store microseconds, which TS_FORMAT keeps exactly.
-    now = utcnow()
-    ev = AuditEvent(
-        seq=prev_seq + 1,
-        created_at=now,
-        actor_id=actor.user_id,
-        actor_token_id=actor.token_id,
-        actor=(actor.label or "system")[:254],
-        action=action_text,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        data=data,
-        client_addr=(actor.client_addr or "")[:64],
-        prev_hash=prev_hash,
-        hash="",
-    )
-    ev.hash = event_hash(event_as_dict(ev))
-    values = {c: getattr(ev, c) for c in _INSERT_COLUMNS}
+    out = []
+    for action_text, subject_type, subject_text, data in drafts:
+        # Both databases store microseconds, which TS_FORMAT keeps exactly.
+        ev = AuditEvent(
+            seq=prev_seq + 1,
+            created_at=utcnow(),
+            actor_id=actor.user_id,
+            actor_token_id=actor.token_id,
+            actor=(actor.label or "system")[:254],
+            action=action_text,
+            subject_type=subject_type,
+            subject_id=subject_text,
+            data=data,
+            client_addr=(actor.client_addr or "")[:64],
+            prev_hash=prev_hash,
+            hash="",
+        )
+        ev.hash = event_hash(event_as_dict(ev))
+        prev_seq, prev_hash = ev.seq, ev.hash
+        out.append(ev)
+    rows = [{c: getattr(ev, c) for c in _INSERT_COLUMNS} for ev in out]
     events, heads = AuditEvent.__table__, AuditChainHead.__table__
     # SQLAlchemy types ``__table__`` as any FromClause; a mapped class's is a Table.
     assert isinstance(events, Table) and isinstance(heads, Table)
     move_head = update(heads).where(heads.c.id == 1)
     if session.get_bind().dialect.name == "postgresql":
         # One round trip for both writes: it is most of what an event costs a transaction.
-        ins = insert(events).values(**values).returning(events.c.seq).cte("ins")
+        ins = insert(events).values(rows).returning(events.c.seq).cte("ins")
         session.execute(
-            move_head.values(seq=select(ins.c.seq).scalar_subquery(), hash=ev.hash).add_cte(ins)
+            move_head.values(
+                seq=select(func.max(ins.c.seq)).scalar_subquery(), hash=prev_hash
+            ).add_cte(ins)
         )
     else:
-        session.execute(insert(events).values(**values))
-        session.execute(move_head.values(seq=ev.seq, hash=ev.hash))
-    # The row is written; ``ev`` is a detached copy for the caller to read.
-    return ev
+        session.execute(insert(events).values(rows))
+        session.execute(move_head.values(seq=prev_seq, hash=prev_hash))
+    # The rows are written; the events are detached copies for the caller to read.
+    return out

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from catalog import policy
@@ -31,7 +31,7 @@ from catalog.models.ledger import (
 )
 from catalog.models.teams import Team, TeamStatus
 from catalog.services import notices
-from catalog.services.audit import record_event
+from catalog.services.audit import AuditItem, record_event
 from catalog.services.context import Actor
 
 if TYPE_CHECKING:
@@ -103,6 +103,29 @@ def team_account(session: Session, team: Team) -> LedgerAccount:
     return _ensure_account(session, f"team:{team.code}", AccountKind.TEAM, team_id=team.id)
 
 
+def team_accounts(
+    session: Session, teams: list[Team], institution: Institution | None = None
+) -> tuple[dict[int, LedgerAccount], LedgerAccount | None]:
+    """``team_account`` of several teams (team id → account) and, if given,
+    ``institution_account`` of an institution, read in one query."""
+    wanted: list[ColumnElement[bool]] = [LedgerAccount.team_id.in_([t.id for t in teams])]
+    if institution is not None:
+        wanted.append(LedgerAccount.institution_id == institution.id)
+    found: dict[int, LedgerAccount] = {}
+    inst_acct = None
+    for acct in session.scalars(select(LedgerAccount).where(or_(*wanted))):
+        if acct.team_id is not None:
+            found[acct.team_id] = acct
+        elif institution is not None and acct.institution_id == institution.id:
+            inst_acct = acct
+    for team in teams:
+        if team.id not in found:
+            found[team.id] = team_account(session, team)
+    if institution is not None and inst_acct is None:
+        inst_acct = institution_account(session, institution)
+    return found, inst_acct
+
+
 def institution_account(session: Session, institution: Institution) -> LedgerAccount:
     acct = session.scalar(
         select(LedgerAccount).where(LedgerAccount.institution_id == institution.id)
@@ -149,8 +172,12 @@ def post_transaction(
     purchase_id: int | None = None,
     reverses_id: int | None = None,
     memo: str = "",
+    events: list[AuditItem] | None = None,
 ) -> LedgerTransaction:
-    """Write one balanced movement. Team rows touched must already be locked by the caller."""
+    """Write one balanced movement. Team rows touched must already be locked by the caller.
+
+    ``events``: a list to which the movement's audit event is appended instead of being
+    recorded at once (the caller records it, in its place, with ``record_events``)."""
     if sum(amount for _acct, amount in entries) != 0:
         raise ValueError("unbalanced ledger transaction")
     if any(not isinstance(amount, int) or isinstance(amount, bool) for _a, amount in entries):
@@ -175,9 +202,7 @@ def post_transaction(
                 raise budget_exceeded(actor, team, -amount)
             team.balance_krw += amount
     session.flush()
-    record_event(
-        session,
-        actor,
+    item: AuditItem = (
         AuditAction(f"ledger:{kind.value}"),
         "ledger_transaction",
         txn.id,
@@ -188,6 +213,10 @@ def post_transaction(
             "entries": [{"account": a.code, "amount_krw": amt} for a, amt in entries if amt],
         },
     )
+    if events is not None:
+        events.append(item)
+    else:
+        record_event(session, actor, *item)
     return txn
 
 

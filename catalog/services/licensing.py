@@ -36,7 +36,7 @@ from catalog.models.datasets import Dataset
 from catalog.models.licenses import License, LicenseStatus
 from catalog.models.teams import Team
 from catalog.services import notices
-from catalog.services.audit import record_event
+from catalog.services.audit import AuditItem, record_event, record_events
 from catalog.services.context import Actor
 from catalog.services.paging import id_desc_page
 
@@ -74,6 +74,24 @@ def live_license(
         )
         .order_by(License.id.desc())
     )
+
+
+def live_licenses(
+    session: Session, team_ids: list[int], dataset_id: int, now: datetime | None = None
+) -> dict[int, License]:
+    """``live_license`` of several teams in one read: team id → its live licence."""
+    now = now or utcnow()
+    rows = session.scalars(
+        select(License)
+        .where(
+            License.team_id.in_(team_ids),
+            License.dataset_id == dataset_id,
+            License.status.in_(LIVE),
+            License.valid_until > now,
+        )
+        .order_by(License.id)
+    )
+    return {lic.team_id: lic for lic in rows}  # the newest wins, as in ``live_license``
 
 
 def expire_stale(
@@ -115,36 +133,135 @@ def issue_license(
     now: datetime,
 ) -> License:
     """Create an active licence (a step of the approval's unit of work)."""
+    return issue_licenses(
+        session,
+        actor,
+        teams=[team],
+        dataset=dataset,
+        purchase_id=purchase_id,
+        terms=terms,
+        term_months=term_months,
+        now=now,
+    )[0]
+
+
+def issue_licenses(
+    session: Session,
+    actor: Actor,
+    *,
+    teams: list[Team],
+    dataset: Dataset,
+    purchase_id: int,
+    terms: dict[str, Any],
+    term_months: int,
+    now: datetime,
+    preceding: list[AuditItem] | None = None,
+    notices_out: list[notices.NoticeDraft] | None = None,
+) -> list[License]:
+    """Create an active licence for each team, in the order given: the same rows, events
+    and notices as ``issue_license`` for each team in turn, in batched statements.
+
+    ``preceding``: audit events still to record, which come just before the licences'
+    own in the chain (recorded with them, in one append). ``notices_out``: the licences'
+    notices are appended to it for the caller to write next, unless a lapsed licence had
+    to be expired first (then they are written at once, in their place)."""
+    preceding = list(preceding or [])
     with transaction(session):
-        expire_stale(session, actor, team.id, dataset.id, now)
-        lic = License(
-            team_id=team.id,
-            dataset_id=dataset.id,
-            purchase_id=purchase_id,
-            status=LicenseStatus.ACTIVE,
-            valid_from=now,
-            valid_until=add_months(now, term_months),
-            terms=dict(terms),
-        )
-        session.add(lic)
+        stale = session.scalars(
+            select(License)
+            .where(
+                License.team_id.in_([t.id for t in teams]),
+                License.dataset_id == dataset.id,
+                License.status.in_(LIVE),
+                License.valid_until <= now,
+            )
+            .order_by(License.id)
+            .with_for_update(key_share=True)
+        ).all()
+        if not stale:
+            return _issue_batch(
+                session,
+                actor,
+                teams,
+                dataset,
+                purchase_id,
+                terms,
+                term_months,
+                now,
+                preceding,
+                notices_out,
+            )
+        record_events(session, actor, preceding)
+        # A lapsed licence is marked expired just before its team's new one is issued.
+        out = []
+        for team in teams:
+            for lic in stale:
+                if lic.team_id == team.id:
+                    _set_status(
+                        session,
+                        actor,
+                        lic,
+                        LicenseStatus.EXPIRED,
+                        "term ended",
+                        AuditAction.LICENSE_EXPIRE,
+                        now,
+                    )
+            out += _issue_batch(
+                session, actor, [team], dataset, purchase_id, terms, term_months, now
+            )
+        return out
+
+
+def _issue_batch(
+    session: Session,
+    actor: Actor,
+    teams: list[Team],
+    dataset: Dataset,
+    purchase_id: int,
+    terms: dict[str, Any],
+    term_months: int,
+    now: datetime,
+    preceding: list[AuditItem] | None = None,
+    notices_out: list[notices.NoticeDraft] | None = None,
+) -> list[License]:
+    with transaction(session):
+        lics = [
+            License(
+                team_id=team.id,
+                dataset_id=dataset.id,
+                purchase_id=purchase_id,
+                status=LicenseStatus.ACTIVE,
+                valid_from=now,
+                valid_until=add_months(now, term_months),
+                terms=dict(terms),
+            )
+            for team in teams
+        ]
+        session.add_all(lics)
         session.flush()
-        record_event(
+        record_events(
             session,
             actor,
-            AuditAction.LICENSE_ISSUE,
-            "license",
-            lic.id,
-            {
-                "team": team.code,
-                "dataset": dataset.slug,
-                "purchase_id": purchase_id,
-                "valid_from": lic.valid_from.isoformat(),
-                "valid_until": lic.valid_until.isoformat(),
-                "terms": lic.terms,
-            },
+            list(preceding or [])
+            + [
+                (
+                    AuditAction.LICENSE_ISSUE,
+                    "license",
+                    lic.id,
+                    {
+                        "team": team.code,
+                        "dataset": dataset.slug,
+                        "purchase_id": purchase_id,
+                        "valid_from": lic.valid_from.isoformat(),
+                        "valid_until": lic.valid_until.isoformat(),
+                        "terms": lic.terms,
+                    },
+                )
+                for team, lic in zip(teams, lics, strict=True)
+            ],
         )
-        notices.license_changed(session, actor, lic)
-        return lic
+        notices.licenses_changed(session, actor, lics, drafts_out=notices_out)
+        return lics
 
 
 def _set_status(

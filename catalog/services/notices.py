@@ -37,12 +37,12 @@ The inbox (unread count, list, mark read) and each user's e-mail preferences liv
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, func, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from catalog import policy
@@ -103,15 +103,6 @@ def _providers(session: Session, institution_id: int, kind: NoticeKind) -> list[
     )
 
 
-def _webhooks_for(session: Session, notice: Notice) -> list[WebhookEndpoint]:
-    q = select(WebhookEndpoint).where(WebhookEndpoint.active.is_(True))
-    if notice.team_id is not None:
-        q = q.where(WebhookEndpoint.team_id == notice.team_id)
-    else:
-        q = q.where(WebhookEndpoint.institution_id == notice.institution_id)
-    return [w for w in session.scalars(q.order_by(WebhookEndpoint.id)) if _wants(w, notice.kind)]
-
-
 def _wants(endpoint: WebhookEndpoint, kind: str) -> bool:
     return not endpoint.kinds or kind in endpoint.kinds
 
@@ -131,18 +122,18 @@ def webhook_body(notice: Notice, base_url: str) -> dict[str, Any]:
     }
 
 
-def _email_off(session: Session, user_ids: list[int], kind: str) -> set[int]:
-    if not user_ids:
-        return set()
-    return set(
-        session.scalars(
-            select(NotificationPreference.user_id).where(
-                NotificationPreference.user_id.in_(user_ids),
-                NotificationPreference.kind == kind,
-                NotificationPreference.email.is_(False),
-            )
-        )
-    )
+@dataclass
+class NoticeDraft:
+    """One notice to write with ``notify_many``: its audience is a team or an institution."""
+
+    kind: NoticeKind
+    subject_type: str
+    subject_id: int | str
+    data: dict[str, Any]
+    recipients: list[User]
+    team_id: int | None = None
+    institution_id: int | None = None
+    now: datetime | None = None
 
 
 def notify(
@@ -159,58 +150,156 @@ def notify(
     now: datetime | None = None,
 ) -> Notice:
     """Write one notice for one audience, its inbox rows and its outbox rows."""
-    if (team_id is None) == (institution_id is None):
-        raise ValueError("a notice has exactly one audience: a team or an institution")
-    now = now or utcnow()
+    draft = NoticeDraft(
+        kind, subject_type, subject_id, data, list(recipients), team_id, institution_id, now
+    )
+    return notify_many(session, actor, [draft])[0]
+
+
+def notify_many(session: Session, actor: Actor, drafts: list[NoticeDraft]) -> list[Notice]:
+    """Write several notices, their inbox rows and their outbox rows, in the order given:
+    the same rows as ``notify`` for each in turn, in a few batched statements."""
+    for d in drafts:
+        if (d.team_id is None) == (d.institution_id is None):
+            raise ValueError("a notice has exactly one audience: a team or an institution")
+    if not drafts:
+        return []
     settings = session_settings(session)
     with transaction(session):
-        notice = Notice(
-            kind=kind.value,
-            subject_type=subject_type,
-            subject_id=str(subject_id),
-            team_id=team_id,
-            institution_id=institution_id,
-            actor_id=actor.user_id,
-            data=data,
-            created_at=now,
-        )
-        session.add(notice)
+        notices = []
+        for d in drafts:
+            notices.append(
+                Notice(
+                    kind=d.kind.value,
+                    subject_type=d.subject_type,
+                    subject_id=str(d.subject_id),
+                    team_id=d.team_id,
+                    institution_id=d.institution_id,
+                    actor_id=actor.user_id,
+                    data=d.data,
+                    created_at=d.now or utcnow(),
+                )
+            )
+        session.add_all(notices)
         session.flush()
-        people = {u.id: u for u in recipients if u.id != actor.user_id}
-        for user in people.values():
-            session.add(Notification(notice_id=notice.id, user_id=user.id, created_at=now))
+        people = [{u.id: u for u in d.recipients if u.id != actor.user_id} for d in drafts]
+        off: set[tuple[int, str]] = set()
         if settings.get("email_notices"):
-            off = _email_off(session, list(people), kind.value)
-            for user in people.values():
-                if user.id in off:
-                    continue
-                session.add(
+            off = _email_off_many(session, people, [d.kind.value for d in drafts])
+        hooks = _webhooks_for_many(session, notices)
+        inbox: list[dict[str, Any]] = []
+        rows: list[Delivery] = []
+        for notice, who in zip(notices, people, strict=True):
+            now = notice.created_at
+            for user in who.values():
+                inbox.append({"notice_id": notice.id, "user_id": user.id, "created_at": now})
+            if settings.get("email_notices"):
+                for user in who.values():
+                    if (user.id, notice.kind) in off:
+                        continue
+                    rows.append(
+                        Delivery(
+                            notice_id=notice.id,
+                            channel=Channel.EMAIL,
+                            user_id=user.id,
+                            target=user.email,
+                            payload={"locale": user.locale or "ko", "name": user.name},
+                            next_attempt_at=now,
+                            created_at=now,
+                        )
+                    )
+            body = None
+            for endpoint in hooks(notice):
+                body = body or webhook_body(notice, settings.get("base_url", ""))
+                rows.append(
                     Delivery(
                         notice_id=notice.id,
-                        channel=Channel.EMAIL,
-                        user_id=user.id,
-                        target=user.email,
-                        payload={"locale": user.locale or "ko", "name": user.name},
+                        channel=Channel.WEBHOOK,
+                        webhook_id=endpoint.id,
+                        target=endpoint.url,
+                        payload=body,
                         next_attempt_at=now,
                         created_at=now,
                     )
                 )
-        body = None
-        for endpoint in _webhooks_for(session, notice):
-            body = body or webhook_body(notice, settings.get("base_url", ""))
-            session.add(
-                Delivery(
-                    notice_id=notice.id,
-                    channel=Channel.WEBHOOK,
-                    webhook_id=endpoint.id,
-                    target=endpoint.url,
-                    payload=body,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-            )
+        if inbox:
+            # Nobody reads these rows back in this unit of work: one executemany (also on
+            # SQLite, where an ORM INSERT that returns ids goes row by row).
+            session.execute(insert(Notification), inbox)
+        session.add_all(rows)
         session.flush()
-    return notice
+    return notices
+
+
+def _email_off_many(
+    session: Session, people: list[dict[int, User]], kinds: list[str]
+) -> set[tuple[int, str]]:
+    """(user id, kind) pairs whose e-mail is turned off, for every notice at once."""
+    user_ids = sorted({uid for who in people for uid in who})
+    if not user_ids:
+        return set()
+    rows = session.execute(
+        select(NotificationPreference.user_id, NotificationPreference.kind).where(
+            NotificationPreference.user_id.in_(user_ids),
+            NotificationPreference.kind.in_(sorted(set(kinds))),
+            NotificationPreference.email.is_(False),
+        )
+    ).all()
+    return {(uid, kind) for uid, kind in rows}
+
+
+def _webhooks_for_many(
+    session: Session, notices: list[Notice]
+) -> Callable[[Notice], list[WebhookEndpoint]]:
+    """One read of the active endpoints of every audience; then, per notice, those that
+    want it, in id order."""
+    team_ids = sorted({n.team_id for n in notices if n.team_id is not None})
+    inst_ids = sorted({n.institution_id for n in notices if n.institution_id is not None})
+    owners = []
+    if team_ids:
+        owners.append(WebhookEndpoint.team_id.in_(team_ids))
+    if inst_ids:
+        owners.append(WebhookEndpoint.institution_id.in_(inst_ids))
+    endpoints = list(
+        session.scalars(
+            select(WebhookEndpoint)
+            .where(WebhookEndpoint.active.is_(True), or_(*owners))
+            .order_by(WebhookEndpoint.id)
+        )
+    )
+
+    def for_notice(notice: Notice) -> list[WebhookEndpoint]:
+        return [
+            w
+            for w in endpoints
+            if (
+                w.team_id == notice.team_id
+                if notice.team_id is not None
+                else w.institution_id == notice.institution_id
+            )
+            and _wants(w, notice.kind)
+        ]
+
+    return for_notice
+
+
+def _teams_people(
+    session: Session, team_ids: Iterable[int], kind: NoticeKind
+) -> dict[int, list[User]]:
+    """``_team_people`` of several teams in one read: team id → its people, by id."""
+    ids = sorted(set(team_ids))
+    out: dict[int, list[User]] = {t: [] for t in ids}
+    if not ids:
+        return out
+    roles = policy.roles_hearing(kind, policy.TEAM)
+    for user in session.scalars(
+        select(User)
+        .where(User.team_id.in_(ids), User.active.is_(True), User.role.in_(roles))
+        .order_by(User.id)
+    ):
+        assert user.team_id is not None
+        out[user.team_id].append(user)
+    return out
 
 
 def _purchase_data(purchase: Purchase, **extra: Any) -> dict[str, Any]:
@@ -407,24 +496,44 @@ def purchase_closed(
             _to_providers(session, actor, NoticeKind.PURCHASE_AWAITING_APPROVAL, purchase)
 
 
-def purchase_decided(session: Session, actor: Actor, purchase: Purchase) -> None:
-    """The provider approved (each team with its share) or rejected the purchase."""
+def purchase_decided(
+    session: Session,
+    actor: Actor,
+    purchase: Purchase,
+    preceding: list[NoticeDraft] | None = None,
+) -> None:
+    """The provider approved (each team with its share) or rejected the purchase.
+
+    ``preceding``: notices still to write that come just before these (written with them)."""
     kind = (
         NoticeKind.PURCHASE_APPROVED
         if purchase.status == PurchaseStatus.APPROVED
         else NoticeKind.PURCHASE_REJECTED
     )
+    parts = _joined(purchase)
     with transaction(session):
-        for p in _joined(purchase):
-            _to_team(
-                session,
-                actor,
-                kind,
-                purchase,
-                p.team,
-                share_krw=p.share_krw,
-                note=purchase.decision_note,
-            )
+        people = _teams_people(session, [p.team_id for p in parts], kind)
+        notify_many(
+            session,
+            actor,
+            list(preceding or [])
+            + [
+                NoticeDraft(
+                    kind,
+                    "purchase",
+                    purchase.id,
+                    _purchase_data(
+                        purchase,
+                        team=p.team.code,
+                        share_krw=p.share_krw,
+                        note=purchase.decision_note,
+                    ),
+                    people[p.team_id],
+                    team_id=p.team_id,
+                )
+                for p in parts
+            ],
+        )
 
 
 def purchase_cancelled(
@@ -493,31 +602,63 @@ def license_changed(
 
     Expiry is not announced here: reminders before the end are a duty of their own.
     """
-    kind = NoticeKind.LICENSE_REINSTATED if reinstated else _LICENSE_KINDS.get(lic.status)
-    if kind is None:
-        return
+    licenses_changed(session, actor, [lic], reinstated=reinstated)
+
+
+def licenses_changed(
+    session: Session,
+    actor: Actor,
+    lics: list[License],
+    *,
+    reinstated: bool = False,
+    drafts_out: list[NoticeDraft] | None = None,
+) -> None:
+    """``license_changed`` for several licences at once, in the order given.
+
+    ``drafts_out``: the notices are appended to it for the caller to write (``notify_many``)
+    instead of being written now."""
+    drafts = []
     with transaction(session):
-        ds = session.get(Dataset, lic.dataset_id)
-        assert ds is not None  # a licence's dataset is never deleted
-        notify(
-            session,
-            actor,
-            kind,
-            "license",
-            lic.id,
-            {
-                "license_id": lic.id,
-                "dataset": ds.slug,
-                "dataset_title_ko": ds.title_ko,
-                "dataset_title_en": ds.title_en,
-                "status": lic.status.value,
-                "valid_until": lic.valid_until.isoformat(),
-                "reason": lic.status_reason if kind != NoticeKind.LICENSE_ACTIVATED else "",
-                "path": f"/team/licenses/{lic.id}",
-            },
-            recipients=_team_people(session, lic.team_id, kind),
-            team_id=lic.team_id,
-        )
+        kinds = {
+            lic.id: NoticeKind.LICENSE_REINSTATED if reinstated else _LICENSE_KINDS.get(lic.status)
+            for lic in lics
+        }
+        lics = [lic for lic in lics if kinds[lic.id] is not None]
+        if not lics:
+            return
+        people: dict[NoticeKind, dict[int, list[User]]] = {}
+        for wanted in {k for k in kinds.values() if k is not None}:
+            people[wanted] = _teams_people(
+                session, [lic.team_id for lic in lics if kinds[lic.id] == wanted], wanted
+            )
+        for lic in lics:
+            kind = kinds[lic.id]
+            assert kind is not None
+            ds = session.get(Dataset, lic.dataset_id)
+            assert ds is not None  # a licence's dataset is never deleted
+            drafts.append(
+                NoticeDraft(
+                    kind,
+                    "license",
+                    lic.id,
+                    {
+                        "license_id": lic.id,
+                        "dataset": ds.slug,
+                        "dataset_title_ko": ds.title_ko,
+                        "dataset_title_en": ds.title_en,
+                        "status": lic.status.value,
+                        "valid_until": lic.valid_until.isoformat(),
+                        "reason": lic.status_reason if kind != NoticeKind.LICENSE_ACTIVATED else "",
+                        "path": f"/team/licenses/{lic.id}",
+                    },
+                    people[kind][lic.team_id],
+                    team_id=lic.team_id,
+                )
+            )
+        if drafts_out is not None:
+            drafts_out.extend(drafts)
+        else:
+            notify_many(session, actor, drafts)
 
 
 def _license_data(session: Session, lic: License, **extra: Any) -> dict[str, Any]:

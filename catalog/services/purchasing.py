@@ -44,6 +44,7 @@ from catalog.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFo
 from catalog.faults import pause_point
 from catalog.models.audit import AuditAction
 from catalog.models.datasets import Dataset, DatasetStatus
+from catalog.models.institutions import Institution
 from catalog.models.ledger import TransactionKind
 from catalog.models.offers import Offer, OfferMode
 from catalog.models.purchases import (
@@ -54,14 +55,13 @@ from catalog.models.purchases import (
 )
 from catalog.models.teams import Team, TeamStatus
 from catalog.services import licensing, notices
-from catalog.services.audit import record_event
+from catalog.services.audit import AuditItem, record_event
 from catalog.services.context import Actor
 from catalog.services.ledger import (
     budget_exceeded,
-    institution_account,
     lock_teams,
     post_transaction,
-    team_account,
+    team_accounts,
 )
 from catalog.services.paging import id_desc_page
 from catalog.services.shares import split_price
@@ -849,6 +849,13 @@ def approve_purchase(
     note = _note(note)
     with transaction(session):
         purchase = lock_purchase(session, actor, purchase_id, decider=True)
+        # The offer and the dataset's institution in one read (the relationships below then
+        # find them in the session, which holds them only while they are referenced).
+        loaded = session.execute(
+            select(Offer, Institution)
+            .join(Institution, Institution.id == purchase.dataset.institution_id)
+            .where(Offer.id == purchase.offer_id)
+        ).one()
         _check_approve(actor, purchase, now)
         offer, dataset = purchase.offer, purchase.dataset
         if offer.price_krw != purchase.price_krw:
@@ -862,13 +869,14 @@ def approve_purchase(
         if not parts:
             raise Conflict(f"Purchase {purchase.id} has no participants.", code="no_participants")
         teams = lock_teams(session, [p.team_id for p in parts])
+        live = licensing.live_licenses(session, list(teams), dataset.id, now)
         for p in parts:
             team = teams[p.team_id]
             if team.status == TeamStatus.ELIMINATED:
                 raise Conflict(
                     f"Team {team.code} has been eliminated.", code="team_eliminated", team=team.code
                 )
-            lic = licensing.live_license(session, team.id, dataset.id, now)
+            lic = live.get(team.id)
             if lic is not None:
                 raise Conflict(
                     f"Team {team.code} already holds licence {lic.id} for {dataset.slug}.",
@@ -887,11 +895,15 @@ def approve_purchase(
             raise budget_exceeded(
                 actor, first, need, "Nobody was charged.", teams=[t.code for t, _s in short]
             )
-        entries = [
-            (team_account(session, teams[p.team_id]), -s)
-            for p, s in zip(parts, shares, strict=True)
-        ]
-        entries.append((institution_account(session, dataset.institution), purchase.price_krw))
+        accounts, seller = team_accounts(
+            session, [teams[p.team_id] for p in parts], dataset.institution
+        )
+        assert seller is not None  # asked for with the institution
+        entries = [(accounts[p.team_id], -s) for p, s in zip(parts, shares, strict=True)]
+        entries.append((seller, purchase.price_krw))
+        # The ledger's, the approval's and the licences' events are appended together, in
+        # that order, once the licences exist (one lock of the chain head, one INSERT).
+        events: list[AuditItem] = []
         txn = post_transaction(
             session,
             actor,
@@ -899,6 +911,7 @@ def approve_purchase(
             entries,
             purchase_id=purchase.id,
             memo=f"purchase {purchase.id}: {dataset.slug}",
+            events=events,
         )
         pause_point("purchase.approve.charged")
         for p, s in zip(parts, shares, strict=True):
@@ -908,38 +921,40 @@ def approve_purchase(
         purchase.decided_by_id = actor.user_id
         purchase.decision_note = note
         session.flush()
-        record_event(
+        events.append(
+            (
+                AuditAction.PURCHASE_APPROVE,
+                "purchase",
+                purchase.id,
+                {
+                    "dataset": dataset.slug,
+                    "price_krw": purchase.price_krw,
+                    "ledger_transaction_id": txn.id,
+                    "note": note,
+                    "shares": [
+                        {"team": teams[p.team_id].code, "share_krw": s}
+                        for p, s in zip(parts, shares, strict=True)
+                    ],
+                },
+            )
+        )
+        licence_notices: list[notices.NoticeDraft] = []
+        licensing.issue_licenses(
             session,
             actor,
-            AuditAction.PURCHASE_APPROVE,
-            "purchase",
-            purchase.id,
-            {
-                "dataset": dataset.slug,
-                "price_krw": purchase.price_krw,
-                "ledger_transaction_id": txn.id,
-                "note": note,
-                "shares": [
-                    {"team": teams[p.team_id].code, "share_krw": s}
-                    for p, s in zip(parts, shares, strict=True)
-                ],
-            },
+            teams=[teams[p.team_id] for p in parts],
+            dataset=dataset,
+            purchase_id=purchase.id,
+            terms=offer.terms(),
+            term_months=offer.term_months,
+            now=now,
+            preceding=events,
+            notices_out=licence_notices,
         )
-        terms = offer.terms()
-        for p in parts:
-            licensing.issue_license(
-                session,
-                actor,
-                team=teams[p.team_id],
-                dataset=dataset,
-                purchase_id=purchase.id,
-                terms=terms,
-                term_months=offer.term_months,
-                now=now,
-            )
         _refresh(session, purchase)
         pause_point("purchase.approve.licensed")
-        notices.purchase_decided(session, actor, purchase)
+        notices.purchase_decided(session, actor, purchase, preceding=licence_notices)
+        del loaded
     return purchase
 
 
