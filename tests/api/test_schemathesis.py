@@ -18,7 +18,7 @@ from schemathesis.openapi.checks import RejectedPositiveData
 from tests.conftest import make_token
 
 STATEFUL_SCENARIOS = 20  # per account, each up to 6 linked calls
-EXAMPLES = {schemathesis.GenerationMode.POSITIVE: 6, schemathesis.GenerationMode.NEGATIVE: 4}
+EXAMPLES = {schemathesis.GenerationMode.POSITIVE: 4, schemathesis.GenerationMode.NEGATIVE: 3}
 # A lead, a member, a provider and an auditor.
 ACCOUNTS = ["naver-lead@kdc.test", "naver-member@kdc.test", "kbs@kdc.test", "auditor@kdc.test"]
 LICENSED = "kbs-news-speech"
@@ -176,6 +176,10 @@ def test_api_conforms_in_sequences_of_linked_calls(sqlite_demo_app):
     app = sqlite_demo_app
     license_naver(app)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    # Valid requests only: the sequences exercise the links between operations; invalid
+    # data is sent to every operation by the stateless test above. (A negative case here
+    # may drop the Authorization header, which the scenario then puts back.)
+    schema.config.generation.update(modes=[schemathesis.GenerationMode.POSITIVE])
     failures: list[str] = []
     called: dict[str, set[str]] = {}
     for email in STATEFUL_ACCOUNTS:
