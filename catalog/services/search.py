@@ -381,35 +381,6 @@ def _query_tokens(terms: list[str]) -> list[str]:
     return sorted(tokens)
 
 
-def _text_conditions(session: Session, terms: list[str]) -> tuple[list[ColumnElement[bool]], bool]:
-    """Conditions on ``dataset_search`` for the terms, and whether datasets must be joined."""
-    if not terms:
-        return [], False
-    tokens = _query_tokens(terms)
-    conds: list[ColumnElement[bool]] = []
-    if session.get_bind().dialect.name == "postgresql":
-        conds.append(search_rows.c.document.op("@@")(cast(" & ".join(tokens), TSQUERY)))
-    else:
-        fts: Select[Any] = (
-            select(literal_column("rowid"))
-            .select_from(text("dataset_search_fts"))
-            .where(
-                text("dataset_search_fts MATCH :fts_query").bindparams(
-                    fts_query=" AND ".join(tokens)
-                )
-            )
-        )
-        conds.append(search_rows.c.dataset_id.in_(fts))
-    # Bigrams prove a substring of one or two characters; longer terms are confirmed. Both
-    # sides are normalised (case-folded), so a plain substring test does, and SQLite's
-    # ``instr`` (PostgreSQL's ``strpos``) is several times faster than ``LIKE '%…%'``.
-    long_terms = [t for t in terms if len(t) > 2]
-    find = func.strpos if session.get_bind().dialect.name == "postgresql" else func.instr
-    for t in long_terms:
-        conds.append(find(Dataset.search_text, bindparam(None, t, type_=Text)) > 0)
-    return conds, bool(long_terms)
-
-
 def _matched(
     session: Session, terms: list[str], own_institution: int | None
 ) -> ColumnElement[bool]:
@@ -429,16 +400,18 @@ def _matched(
         visible: ColumnElement[bool] = s.status == published
         if own_institution is not None:
             visible = or_(visible, s.institution_id == own_institution)
-        text_conds, join_datasets = _text_conditions(session, terms)
+        conds = [visible, s.document.op("@@")(cast(" & ".join(_query_tokens(terms)), TSQUERY))]
         ids: Select[Any] = select(s.dataset_id).select_from(search_rows)
-        if join_datasets:
+        if long_terms:
             ids = ids.join(Dataset, Dataset.id == s.dataset_id)
+        # Bigrams prove a substring of one or two characters; longer terms are confirmed
+        # (both sides are case-folded, so ``strpos`` does, faster than ``LIKE '%…%'``).
+        for t in long_terms:
+            conds.append(func.strpos(Dataset.search_text, bindparam(None, t, type_=Text)) > 0)
         # For a common term the planner prefers reading every tsvector (detoasted) to the
         # GIN index; the index's posting lists are several times faster at any share.
         conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        conn.execute(
-            insert(_match_table).from_select(["dataset_id"], ids.where(visible, *text_conds))
-        )
+        conn.execute(insert(_match_table).from_select(["dataset_id"], ids.where(*conds)))
         conn.exec_driver_sql("SET LOCAL enable_seqscan TO DEFAULT")
         conn.exec_driver_sql("ANALYZE search_match")
         return s.dataset_id.in_(select(_match_table.c.dataset_id))
