@@ -84,11 +84,12 @@ class ResponseCache:
                 pass
         self.entries.clear()
 
-    def get(self, key: tuple[str, str]) -> Entry | None:
+    def get(self, key: tuple[str, str], generation: tuple[int, int] | None) -> Entry | None:
+        """The entry stored under the current ``generation`` (the caller's one ``stat``)."""
         entry = self.entries.get(key)
         if entry is None:
             return None
-        if entry.generation != self.generation() or time.monotonic() - entry.stored_at > self.ttl:
+        if entry.generation != generation or time.monotonic() - entry.stored_at > self.ttl:
             self.entries.pop(key, None)
             return None
         return entry
@@ -120,10 +121,11 @@ def _serve_cached() -> Response | None:
     key = _key()
     if cache is None or key is None:
         return None
-    entry = cache.get(key)
+    generation = cache.generation()
+    entry = cache.get(key, generation)
     if entry is None:
         g.kdc_cache_key = key
-        g.kdc_cache_generation = cache.generation()
+        g.kdc_cache_generation = generation
         return None
     body = entry.body
     if entry.has_csrf:
