@@ -32,6 +32,7 @@ from catalog.models.datasets import (
     VersionStatus,
 )
 from catalog.services.audit import record_event
+from catalog.services.catalog import licensed_team_codes
 from catalog.services.context import Actor
 from catalog.services.versions import full_key, storage_errors, store_for_version
 from storage.base import ObjectNotFound, ObjectStore
@@ -471,9 +472,6 @@ def folder_tree(objects: list[DatasetObject]) -> Folder:
 
 def dataset_card(session: Session, actor: Actor, slug: str) -> Card:
     """What the dataset page's card shows, with team names only for those who may see them."""
-    from catalog.models.licenses import License, LicenseStatus
-    from catalog.models.teams import Team
-
     dataset = _visible(session, actor, slug)
     version = latest_version(session, dataset)
     objects = (
@@ -488,15 +486,7 @@ def dataset_card(session: Session, actor: Actor, slug: str) -> Card:
         if version is not None
         else []
     )
-    teams = list(
-        session.scalars(
-            select(Team.code)
-            .join(License, License.team_id == Team.id)
-            .where(License.dataset_id == dataset.id, License.status == LicenseStatus.ACTIVE)
-            .distinct()
-            .order_by(Team.code)
-        )
-    )
+    teams = licensed_team_codes(session, dataset)
     stamps = [dataset.updated_at] + [
         v.published_at for v in dataset.versions if v.published_at is not None
     ]
