@@ -432,25 +432,16 @@ class S3Store(ObjectStore):
         now = issued_at or datetime.now(UTC).replace(microsecond=0)
         head = f"{self.prefix}/{prefix}/" if self.prefix else f"{prefix}/"
         quoted_head = quote_key(head)
-        disposition = encoded_content_disposition
-        disposition_of_quoted = encoded_disposition_of_quoted
+        disposition = encoded_disposition_of_quoted
         items: builtins.list[tuple[str, Sequence[tuple[str, str]]]] = []
         for key, quoted in keys:
-            name = key.rpartition("/")[2]
+            # A row stored before quoted keys were kept is quoted here: the same bytes.
             if quoted is None:
-                items.append((head + key, [("response-content-disposition", disposition(name))]))
-            else:
-                items.append(
-                    (
-                        PreEncoded(quoted_head + quoted),
-                        [
-                            (
-                                "response-content-disposition",
-                                disposition_of_quoted(name, quoted.rpartition("/")[2]),
-                            )
-                        ],
-                    )
-                )
+                quoted = quote_key(key)
+            name = disposition(key.rpartition("/")[2], quoted.rpartition("/")[2])
+            items.append(
+                (PreEncoded(quoted_head + quoted), [("response-content-disposition", name)])
+            )
         return self.presigner.presign_many("GET", items, int(expires_in), now=now)
 
     def presign_put(self, key: str, expires_in: int, *, content_type: str | None = None) -> str:
