@@ -52,7 +52,12 @@ from catalog.models.teams import Team, TeamStatus
 from catalog.services import usage
 from catalog.services.audit import record_event
 from catalog.services.context import Actor
-from catalog.services.versions import full_key, storage_errors, store_for_version
+from catalog.services.versions import (
+    full_key,
+    latest_published_version,
+    storage_errors,
+    store_for_version,
+)
 from storage.base import ObjectStore
 
 MAX_MANIFEST_LIMIT = 5000
@@ -159,15 +164,16 @@ def _licensable_dataset(session: Session, slug: str) -> Dataset:
 
 
 def published_version(session: Session, dataset: Dataset, label: str | None) -> DatasetVersion:
-    stmt = select(DatasetVersion).where(
-        DatasetVersion.dataset_id == dataset.id, DatasetVersion.status == VersionStatus.PUBLISHED
-    )
     if label:
-        version = session.scalar(stmt.where(DatasetVersion.label == label))
-    else:
         version = session.scalar(
-            stmt.order_by(DatasetVersion.published_at.desc(), DatasetVersion.id.desc()).limit(1)
+            select(DatasetVersion).where(
+                DatasetVersion.dataset_id == dataset.id,
+                DatasetVersion.status == VersionStatus.PUBLISHED,
+                DatasetVersion.label == label,
+            )
         )
+    else:
+        version = latest_published_version(session, dataset)
     if version is None:
         what = f"version {label!r}" if label else "published version"
         raise NotFound(f"Dataset {dataset.slug!r} has no {what}.", code="version_not_found")

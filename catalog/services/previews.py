@@ -29,12 +29,16 @@ from catalog.models.datasets import (
     DatasetObject,
     DatasetStatus,
     DatasetVersion,
-    VersionStatus,
 )
 from catalog.services.audit import record_event
 from catalog.services.catalog import licensed_team_codes
 from catalog.services.context import Actor
-from catalog.services.versions import full_key, storage_errors, store_for_version
+from catalog.services.versions import (
+    full_key,
+    latest_published_version,
+    storage_errors,
+    store_for_version,
+)
 from storage.base import ObjectNotFound, ObjectStore
 
 # Rows shown per tabular preview; the column view reads every row within the cap.
@@ -143,24 +147,12 @@ def _visible(session: Session, actor: Actor, slug: str) -> Dataset:
     return dataset
 
 
-def latest_version(session: Session, dataset: Dataset) -> DatasetVersion | None:
-    return session.scalar(
-        select(DatasetVersion)
-        .where(
-            DatasetVersion.dataset_id == dataset.id,
-            DatasetVersion.status == VersionStatus.PUBLISHED,
-        )
-        .order_by(DatasetVersion.published_at.desc(), DatasetVersion.id.desc())
-        .limit(1)
-    )
-
-
 def preview_objects(
     session: Session, actor: Actor, slug: str
 ) -> tuple[DatasetVersion | None, list[DatasetObject]]:
     """The latest published version and its preview objects, README first."""
     dataset = _visible(session, actor, slug)
-    version = latest_version(session, dataset)
+    version = latest_published_version(session, dataset)
     if version is None:
         return None, []
     objects = list(
@@ -473,7 +465,7 @@ def folder_tree(objects: list[DatasetObject]) -> Folder:
 def dataset_card(session: Session, actor: Actor, slug: str) -> Card:
     """What the dataset page's card shows, with team names only for those who may see them."""
     dataset = _visible(session, actor, slug)
-    version = latest_version(session, dataset)
+    version = latest_published_version(session, dataset)
     objects = (
         list(
             session.scalars(

@@ -118,6 +118,19 @@ def get_version(
     return version
 
 
+def latest_published_version(session: Session, dataset: Dataset) -> DatasetVersion | None:
+    """The dataset's newest published version (what downloads and previews default to)."""
+    return session.scalar(
+        select(DatasetVersion)
+        .where(
+            DatasetVersion.dataset_id == dataset.id,
+            DatasetVersion.status == VersionStatus.PUBLISHED,
+        )
+        .order_by(DatasetVersion.published_at.desc(), DatasetVersion.id.desc())
+        .limit(1)
+    )
+
+
 def list_versions(session: Session, actor: Actor, slug: str) -> list[DatasetVersion]:
     """Every version for the dataset's providers, admins and auditors; published for others."""
     dataset = get_dataset(session, slug)
