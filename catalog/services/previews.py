@@ -35,6 +35,8 @@ from catalog.services.catalog import licensed_team_codes
 from catalog.services.context import Actor
 from catalog.services.versions import (
     full_key,
+    get_dataset,
+    get_version,
     latest_published_version,
     storage_errors,
     store_for_version,
@@ -354,17 +356,9 @@ def set_preview(
 ) -> DatasetObject:
     """Mark (or unmark) one object of a version as a preview file."""
     with transaction(session):
-        dataset = session.scalar(select(Dataset).where(Dataset.slug == slug))
-        if dataset is None:
-            raise NotFound(f"No dataset {slug!r}.")
+        dataset = get_dataset(session, slug)
         policy.require(actor, "dataset.manage", dataset)
-        version = session.scalar(
-            select(DatasetVersion).where(
-                DatasetVersion.dataset_id == dataset.id, DatasetVersion.label == label
-            )
-        )
-        if version is None:
-            raise NotFound(f"Dataset {slug!r} has no version {label!r}.", code="version_not_found")
+        version = get_version(session, dataset, label)
         obj = session.scalar(
             select(DatasetObject).where(
                 DatasetObject.version_id == version.id, DatasetObject.key == key
@@ -372,17 +366,23 @@ def set_preview(
         )
         if obj is None:
             raise NotFound(f"Version {label} has no file {key!r}.", code="object_not_found")
-        if obj.preview != preview:
-            obj.preview = preview
-            record_event(
-                session,
-                actor,
-                AuditAction.DATASET_UPDATE,
-                "dataset",
-                slug,
-                {"version": label, "key": key, "preview": preview},
-            )
+        _mark(session, actor, slug, label, obj, preview)
     return obj
+
+
+def _mark(
+    session: Session, actor: Actor, slug: str, label: str, obj: DatasetObject, preview: bool
+) -> None:
+    if obj.preview != preview:
+        obj.preview = preview
+        record_event(
+            session,
+            actor,
+            AuditAction.DATASET_UPDATE,
+            "dataset",
+            slug,
+            {"version": label, "key": obj.key, "preview": preview},
+        )
 
 
 def set_card(
@@ -399,9 +399,7 @@ def set_card(
     if unknown:
         raise InvalidInput(f"Unknown card fields: {', '.join(unknown)}.", code="invalid_input")
     with transaction(session):
-        dataset = session.scalar(select(Dataset).where(Dataset.slug == slug))
-        if dataset is None:
-            raise NotFound(f"No dataset {slug!r}.")
+        dataset = get_dataset(session, slug)
         policy.require(actor, "dataset.manage", dataset)
         card = dict(dataset.card or {})
         for name in CARD_FIELDS:
@@ -517,11 +515,7 @@ def dataset_card(session: Session, actor: Actor, slug: str) -> Card:
 
 def edit_view(session: Session, actor: Actor, slug: str) -> tuple[Dataset, DatasetVersion | None]:
     """The dataset and its newest version (draft or published), for the provider's card form."""
-    dataset = (
-        session.scalar(select(Dataset).where(Dataset.slug == slug)) if len(slug) <= 100 else None
-    )
-    if dataset is None:
-        raise NotFound(f"No dataset {slug!r}.")
+    dataset = get_dataset(session, slug)
     policy.require(actor, "dataset.manage", dataset)
     version = session.scalar(
         select(DatasetVersion)
@@ -546,28 +540,15 @@ def save_card(
     with transaction(session):
         dataset = set_card(session, actor, slug, values, columns)
         if label is not None:
-            version = session.scalar(
-                select(DatasetVersion).where(
-                    DatasetVersion.dataset_id == dataset.id, DatasetVersion.label == label
-                )
+            version = get_version(session, dataset, label)
+            objects = list(
+                session.scalars(select(DatasetObject).where(DatasetObject.version_id == version.id))
             )
-            if version is None:
-                raise NotFound(
-                    f"Dataset {slug!r} has no version {label!r}.", code="version_not_found"
-                )
-            keys = set(
-                session.scalars(
-                    select(DatasetObject.key).where(DatasetObject.version_id == version.id)
-                )
-            )
-            unknown = sorted(preview_keys - keys)
+            unknown = sorted(preview_keys - {obj.key for obj in objects})
             if unknown:
                 raise InvalidInput(
                     f"Version {label} has no file {unknown[0]!r}.", code="object_not_found"
                 )
-            for obj in session.scalars(
-                select(DatasetObject).where(DatasetObject.version_id == version.id)
-            ):
-                if obj.preview != (obj.key in preview_keys):
-                    set_preview(session, actor, slug, label, obj.key, obj.key in preview_keys)
+            for obj in objects:
+                _mark(session, actor, slug, label, obj, obj.key in preview_keys)
     return dataset
