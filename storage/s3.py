@@ -50,6 +50,7 @@ from storage.sigv4 import (
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
+    from mypy_boto3_s3 import S3Client
 
 AddressingStyle = Literal["auto", "virtual", "path"]
 _ADDRESSING_STYLES: dict[str, AddressingStyle] = {
@@ -185,30 +186,24 @@ class S3Store(ObjectStore):
             s3={"addressing_style": addressing_style or "auto"},
             connect_timeout=timeouts.short,
         )
+
+        def client(read_timeout: float, attempts: int) -> S3Client:
+            return self.session.client(
+                "s3",
+                endpoint_url=endpoint_url,
+                region_name=region,
+                config=common.merge(
+                    Config(
+                        read_timeout=read_timeout,
+                        retries={"mode": "standard", "total_max_attempts": attempts},
+                    )
+                ),
+            )
+
         # Data transfers: patient reads, retried.
-        self.client = self.session.client(
-            "s3",
-            endpoint_url=endpoint_url,
-            region_name=region,
-            config=common.merge(
-                Config(
-                    read_timeout=timeouts.transfer,
-                    retries={"mode": "standard", "total_max_attempts": 3},
-                )
-            ),
-        )
+        self.client = client(timeouts.transfer, 3)
         # Short calls a request waits on: one bounded attempt, then a 503 with Retry-After.
-        self.control = self.session.client(
-            "s3",
-            endpoint_url=endpoint_url,
-            region_name=region,
-            config=common.merge(
-                Config(
-                    read_timeout=timeouts.short,
-                    retries={"mode": "standard", "total_max_attempts": 1},
-                )
-            ),
-        )
+        self.control = client(timeouts.short, 1)
         self._presigner: SigV4Presigner | None = None
         self._probe_ok_until = 0.0
 
